@@ -1,0 +1,1 @@
+"""Onno's application shell: settings, wiring, the command line."""

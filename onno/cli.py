@@ -1,0 +1,220 @@
+"""The `onno` command line: process meetings, browse stored meetings and the board."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from onno.render import clock, render
+from pipeline.board import read_board
+from pipeline.errors import InputError
+from pipeline.types import MEETING_TYPES, MeetingInfo
+
+FORMATS = ("text", "markdown", "json")
+
+
+def default_format() -> str:
+    """Readable text on a terminal; JSON for programs reading a pipe."""
+    return "text" if sys.stdout.isatty() else "json"
+
+
+def app():
+    from onno.service import App
+
+    return App()
+
+
+def fail(exc: InputError) -> None:
+    """Say what went wrong and what to do, then exit non-zero."""
+    click.echo(f"Error: {exc.problem}", err=True)
+    if exc.hint:
+        click.echo(exc.hint, err=True)
+    sys.exit(1)
+
+
+@contextmanager
+def progress_bar(label: str):
+    """A progress bar on an interactive terminal; nothing at all when output is piped."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.percentage:>3.0f}%"),
+                  TimeRemainingColumn(), transient=True, console=None) as bar:
+        task = bar.add_task(label, total=1.0)
+        yield lambda share: bar.update(task, completed=share)
+
+
+def parse_date(_ctx, _param, value: str | None) -> dt.date:
+    if value is None:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise click.BadParameter(f"{value!r} is not a date like 2026-11-16.") from exc
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="Log what happens, for debugging.")
+def main(verbose: bool) -> None:
+    """Onno turns meeting recordings into transcripts, action items, questions and ticket moves."""
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
+
+
+@main.command()
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--title", help="Meeting title (default: the file name).")
+@click.option("--type", "meeting_type", type=click.Choice(MEETING_TYPES), default="general", show_default=True,
+              help="Meeting type; decides the checklist of questions worth asking.")
+@click.option("--date", callback=parse_date, help="Meeting date, YYYY-MM-DD (default today); deadlines resolve "
+              "against it.")
+@click.option("--participants", default="", help="Comma-separated names, e.g. Alice,Bob.")
+@click.option("--board", "board_file", type=click.Path(path_type=Path),
+              help='Existing tickets as JSON [{"key","title","status"}]; stored, and moved by the meeting.')
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: text on a "
+              "terminal, json when piped).")
+def process(source: Path, title: str | None, meeting_type: str, date: dt.date, participants: str,
+            board_file: Path | None, fmt: str | None) -> None:
+    """Process SOURCE: an audio/video file, a folder of per-speaker tracks, or a .vtt/.srt/.txt transcript."""
+    try:
+        board = read_board(board_file) if board_file else None
+        names = [p.strip() for p in participants.split(",") if p.strip()]
+        info = MeetingInfo(title=title or source.stem, type=meeting_type, date=date, participants=names)
+        with progress_bar(f"Processing {source.name}") as progress:
+            done = app().process(source, info, board=board, progress=progress)
+    except InputError as exc:
+        fail(exc)
+    fmt = fmt or default_format()
+    click.echo(render(done.result, fmt), nl=False)
+    if fmt != "json" and sys.stdout.isatty():
+        click.echo(f"Saved as meeting {done.meeting_id}: onno meetings show {done.meeting_id}", err=True)
+
+
+@main.group()
+def meetings() -> None:
+    """Meetings processed so far."""
+
+
+@meetings.command("list")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--limit", default=50, show_default=True)
+def meetings_list(fmt: str, limit: int) -> None:
+    """List stored meetings, newest first."""
+    from storage import repository as repo
+
+    a = app()
+    with a.session() as s:
+        rows = [{"id": m.id, "title": m.title, "type": m.type, "date": m.date.isoformat(),
+                 "duration": m.duration, "action_items": sum(1 for f in m.findings if f.kind == "action_item")}
+                for m in repo.list_meetings(s, repo.get_or_create_workspace(s), limit=limit)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No meetings yet. Process one with: onno process RECORDING")
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>4}  {r['date']}  {clock(r['duration']):>8}  {r['type']:<20} {r['title']}"
+                   f"  ({r['action_items']} action items)")
+
+
+@meetings.command("show")
+@click.argument("meeting_id", type=int)
+@click.option("--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: text on a "
+              "terminal, json when piped).")
+def meetings_show(meeting_id: int, fmt: str | None) -> None:
+    """Show one stored meeting."""
+    from storage import repository as repo
+
+    a = app()
+    with a.session() as s:
+        m = repo.get_meeting(s, repo.get_or_create_workspace(s), meeting_id)
+        result = repo.meeting_result_dict(m) if m else None
+    if result is None:
+        fail(InputError(f"There is no meeting {meeting_id}.", "See the stored meetings with: onno meetings list"))
+    click.echo(render(result, fmt or default_format()), nl=False)
+
+
+@main.group()
+def board() -> None:
+    """The team's board of tickets, as Onno keeps it."""
+
+
+@board.command("list")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--history", is_flag=True, help="Also show how each ticket moved, and which meeting moved it.")
+def board_list(fmt: str, history: bool) -> None:
+    """List the stored tickets by status."""
+    from storage import repository as repo
+
+    a = app()
+    with a.session() as s:
+        ws = repo.get_or_create_workspace(s)
+        rows = []
+        for t in repo.list_tickets(s, ws):
+            row = {"key": t.key, "title": t.title, "status": t.status}
+            if history:
+                row["history"] = [{"from": h.from_status, "to": h.to_status, "source": h.source,
+                                   "meeting_id": h.meeting_id, "evidence": h.evidence,
+                                   "at": h.created_at.isoformat(timespec="seconds")}
+                                  for h in repo.ticket_history(s, ws, t.key)]
+            rows.append(row)
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("The board is empty. Import one with: onno board import FILE.json")
+        return
+    for status in ("TODO", "IN_PROGRESS", "DONE"):
+        group = [r for r in rows if r["status"] == status]
+        click.echo(f"{status} ({len(group)})")
+        for r in group:
+            click.echo(f"  {r['key']:<10} {r['title']}")
+            for h in r.get("history", []):
+                origin = f"meeting {h['meeting_id']}" if h["meeting_id"] else h["source"]
+                click.echo(f"      {h['at']}  {h['from'] or '—'} → {h['to']}  ({origin})")
+
+
+@board.command("import")
+@click.argument("board_file", type=click.Path(path_type=Path))
+def board_import(board_file: Path) -> None:
+    """Import tickets from a JSON file; existing keys are updated, new ones added."""
+    from storage import repository as repo
+
+    try:
+        tickets = read_board(board_file)
+    except InputError as exc:
+        fail(exc)
+    a = app()
+    with a.session() as s:
+        created, updated = repo.import_board(s, repo.get_or_create_workspace(s), tickets)
+    click.echo(f"Imported {len(tickets)} tickets: {created} new, {updated} updated.")
+
+
+@main.group("db")
+def db_group() -> None:
+    """Database maintenance."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations (done automatically on first use too)."""
+    from storage import db
+
+    url = app().settings.resolved_database_url
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    db.upgrade(url)
+    click.echo(f"Database is up to date ({url.split('@')[-1]}).")
+
+
+if __name__ == "__main__":
+    main(prog_name=os.path.basename(sys.argv[0]))

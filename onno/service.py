@@ -1,0 +1,118 @@
+"""Application services: store the recording, run the pipeline, save the meeting, all or nothing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+
+from onno.settings import Settings
+from pipeline.errors import InputError
+from pipeline.run import input_kind, run_pipeline
+from pipeline.transcribe import Progress, Transcriber
+from pipeline.types import MeetingInfo, Ticket
+from storage import db
+from storage import repository as repo
+from storage.blobs import BlobStore
+
+log = logging.getLogger(__name__)
+
+LOCAL_WORKSPACE = "local"
+
+
+@dataclass
+class Processed:
+    meeting_id: int
+    result: dict
+
+
+class App:
+    """Wires settings to storage and the pipeline; one per process."""
+
+    def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings()
+
+    @cached_property
+    def engine(self):
+        url = self.settings.resolved_database_url
+        if url.startswith("sqlite:///"):
+            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = db.make_engine(url)
+        db.upgrade(engine)
+        return engine
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return BlobStore(self.settings.resolved_blob_dir)
+
+    @cached_property
+    def transcriber(self) -> Transcriber:
+        return Transcriber(self.settings.whisper)
+
+    def session(self):
+        return db.session_scope(self.engine)
+
+    def store_recording(self, source: Path, workspace: str) -> int:
+        """Keep the user's input in the blob store and record it before any processing starts."""
+        kind = input_kind(source)
+        if kind == "tracks":
+            key = self.blobs.put_tree(source)
+            size = sum(p.stat().st_size for p in source.rglob("*") if p.is_file())
+        else:
+            key = self.blobs.put_file(source)
+            size = source.stat().st_size
+        with self.session() as s:
+            ws = repo.get_or_create_workspace(s, workspace)
+            rec = repo.add_recording(s, ws, kind=kind, filename=source.name, blob_key=key, size=size)
+            s.flush()
+            return rec.id
+
+    def process(self, source: Path, info: MeetingInfo, *, board: list[Ticket] | None = None,
+                workspace: str = LOCAL_WORKSPACE, progress: Progress | None = None) -> Processed:
+        """Process one meeting input and store the result; InputError leaves storage as it was."""
+        source = Path(source)
+        if not source.exists():
+            raise InputError(f"{source}: no such file or folder.", "Check the path and try again.")
+        if source.is_file() and source.stat().st_size == 0:
+            raise InputError(f"{source.name} is empty (0 bytes).", "Export or upload the recording again.")
+        recording_id = self.store_recording(source, workspace)
+        try:
+            if board is None:
+                with self.session() as s:
+                    board = repo.board(s, repo.get_or_create_workspace(s, workspace))
+                given = False
+            else:
+                given = True
+            result = run_pipeline(source, info, board, transcriber=self.transcriber, progress=progress)
+            # One transaction: the board the user gave, the meeting, its findings and the cards it moves.
+            with self.session() as s:
+                ws = repo.get_or_create_workspace(s, workspace)
+                if given:
+                    repo.import_board(s, ws, board)
+                recording = repo.get_recording(s, ws, recording_id)
+                meeting = repo.save_meeting(s, ws, result, recording=recording)
+                repo.mark_recording(s, recording, "processed")
+                s.flush()
+                return Processed(meeting_id=meeting.id, result=repo.meeting_result_dict(meeting))
+        except InputError:
+            self.forget_recording(recording_id, workspace)
+            raise
+        except Exception as exc:
+            # Our failure, not the user's: keep the recording so nothing they gave us is lost.
+            with self.session() as s:
+                ws = repo.get_or_create_workspace(s, workspace)
+                repo.mark_recording(s, repo.get_recording(s, ws, recording_id), "failed", error=repr(exc))
+            raise
+
+    def forget_recording(self, recording_id: int, workspace: str) -> None:
+        """Drop a recording that turned out to be unusable, and its blob unless another row shares it."""
+        with self.session() as s:
+            ws = repo.get_or_create_workspace(s, workspace)
+            rec = repo.get_recording(s, ws, recording_id)
+            key = rec.blob_key
+            repo.delete_recording(s, rec)
+            s.flush()
+            shared = repo.blob_in_use(s, key)
+        if not shared:
+            self.blobs.delete(key)

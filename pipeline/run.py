@@ -1,0 +1,88 @@
+"""The whole pipeline for one meeting: input (file, tracks folder or transcript) to a MeetingResult."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pipeline.decode import SAMPLE_RATE, decode_audio
+from pipeline.errors import InputError
+from pipeline.findings import extract_findings
+from pipeline.transcribe import Progress, Transcriber
+from pipeline.transcripts import TRANSCRIPT_SUFFIXES, read_transcript
+from pipeline.types import MeetingInfo, MeetingResult, Segment, Ticket
+
+AUDIO_SUFFIXES = (".ogg", ".opus", ".oga", ".webm", ".weba", ".m4a", ".mp4", ".m4v", ".mov", ".mkv", ".mp3",
+                  ".wav", ".flac", ".aac", ".wma", ".amr", ".3gp", ".avi", ".mpeg", ".mpg", ".caf", ".aiff")
+NO_SPEECH_HINT = "Check that the right file was chosen and that the microphone was on."
+
+
+def input_kind(source: Path) -> str:
+    """'tracks' for a folder, 'transcript' for .vtt/.srt/.txt, else 'audio'."""
+    if source.is_dir():
+        return "tracks"
+    if source.suffix.lower() in TRANSCRIPT_SUFFIXES:
+        return "transcript"
+    return "audio"
+
+
+def track_files(folder: Path) -> list[Path]:
+    """The per-speaker audio files of a tracks folder, each named after its speaker."""
+    files = sorted(p for p in folder.iterdir()
+                   if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        raise InputError(f"{folder} holds no audio tracks.",
+                         "Put one audio file per participant in the folder, named after them (Alice.ogg).")
+    return files
+
+
+def transcribe_tracks(folder: Path, transcriber: Transcriber, *, language: str, prompt: str | None,
+                      progress: Progress | None) -> tuple[list[Segment], float]:
+    """Transcribe each speaker's track on its own, then merge the segments in time order."""
+    files = track_files(folder)
+    tracks = [(f.stem, decode_audio(f)) for f in files]
+    total = sum(len(a) for _, a in tracks) or 1
+    done = 0
+    segments: list[Segment] = []
+    for speaker, audio in tracks:
+        def part(share: float, done: int = done, size: int = len(audio)) -> None:
+            if progress:
+                progress((done + share * size) / total)
+        segments += transcriber.transcribe(audio, speaker=speaker, language=language, prompt=prompt,
+                                           progress=part)
+        done += len(audio)
+    segments.sort(key=lambda s: (s.start, s.end))
+    return segments, max(len(a) for _, a in tracks) / SAMPLE_RATE
+
+
+def recognition_prompt(info: MeetingInfo, board: list[Ticket]) -> str | None:
+    """Names and ticket titles the recogniser should expect, so it spells them the team's way."""
+    words = [*info.participants, *(t.title for t in board)]
+    return ("Meeting with " + ", ".join(words) + ".") if words else None
+
+
+def run_pipeline(source: Path, info: MeetingInfo, board: list[Ticket], *, transcriber: Transcriber | None = None,
+                 progress: Progress | None = None) -> MeetingResult:
+    """Turn one meeting input into its transcript and findings."""
+    source = Path(source)
+    if not source.exists():
+        raise InputError(f"{source}: no such file or folder.", "Check the path and try again.")
+    kind = input_kind(source)
+    if kind == "transcript":
+        segments = read_transcript(source)
+        duration = max(s.end for s in segments)
+    else:
+        transcriber = transcriber or Transcriber()
+        prompt = recognition_prompt(info, board)
+        if kind == "tracks":
+            segments, duration = transcribe_tracks(source, transcriber, language=info.language, prompt=prompt,
+                                                   progress=progress)
+        else:
+            audio = decode_audio(source)
+            duration = len(audio) / SAMPLE_RATE
+            segments = transcriber.transcribe(audio, language=info.language, prompt=prompt, progress=progress)
+        if not segments:
+            raise InputError(f"No speech was found in {source.name} ({duration:.0f} s of audio).", NO_SPEECH_HINT)
+    if not info.participants:
+        info.participants = sorted({s.speaker for s in segments if s.speaker})
+    findings = extract_findings(segments, info, board)
+    return MeetingResult(info=info, duration=duration, transcript=segments, findings=findings, source=kind)

