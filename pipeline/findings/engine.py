@@ -1,0 +1,41 @@
+"""Run every detector over a meeting's sentences and gather their findings."""
+
+from __future__ import annotations
+
+from pipeline.findings.actions import find_action_items
+from pipeline.findings.checklist import follow_up_questions, suggest_questions
+from pipeline.findings.metrics import find_metrics
+from pipeline.findings.notes import find_blockers, find_decisions
+from pipeline.findings.people import People, discover_names
+from pipeline.findings.questions import find_questions
+from pipeline.findings.sentences import build_sentences
+from pipeline.findings.summary import summarize
+from pipeline.findings.tickets import find_ticket_updates
+from pipeline.types import Findings, MeetingInfo, Segment, Ticket
+
+
+def extract_findings(segments: list[Segment], info: MeetingInfo, board: list[Ticket], *,
+                     follow_ups: bool = False) -> Findings:
+    """Findings of one meeting from its transcript segments, its facts and the board before it.
+
+    `follow_ups` adds a suggested follow-up (topic None) for every unanswered question. It is off by default
+    because the result format counts every suggested topic, None included, against the checklist gaps.
+    """
+    sentences = build_sentences(segments)
+    people = People([*info.participants, *(s.speaker for s in segments)])
+    if not len(people):
+        # A mixed recording with no participant list: learn the names from how people address each other.
+        people = People(discover_names(s.text for s in sentences))
+    findings = Findings()
+    findings.action_items = find_action_items(sentences, people, info.date)
+    findings.questions = find_questions(sentences)
+    findings.decisions = find_decisions(sentences)
+    findings.blockers = find_blockers(sentences)
+    findings.metrics = find_metrics(sentences)
+    findings.ticket_updates, findings.unconfirmed_ticket_updates = find_ticket_updates(sentences, board)
+    # Coverage reads the other findings ("an action item has an owner"), so it comes after them.
+    findings.suggested_questions = suggest_questions(info.type, sentences, findings)
+    if follow_ups:
+        findings.suggested_questions += follow_up_questions(findings)
+    findings.summary = summarize(info, findings)
+    return findings

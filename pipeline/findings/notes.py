@@ -1,0 +1,161 @@
+"""Decisions ("let's go with…", "it goes into the sprint") and blockers ("stuck on…", "waiting on…")."""
+
+from __future__ import annotations
+
+import re
+
+from pipeline.findings.sentences import Sentence
+from pipeline.findings.text import strip_filler, tidy, word_count
+from pipeline.types import Note
+
+# "let's" that runs the meeting or hands out work rather than deciding anything.
+LETS_NOT_DECISION = re.compile(
+    r"^(?:not\b|get\s+(?:started|going|into)|(?:just\s+)?start\b|begin\b|go\s+(?:through|over|around|on)\b|"
+    r"move\s+on|see\b|wrap|recap|take\s+a\s+(?:look|break|step)|talk|discuss|dive|jump|kick|continue|call\s+it|"
+    r"catch\s+up|hear|look\s+at|(?:have|make)\s+(?!a\s|the\s|it\s|this\s|that\s)[A-Z]\w+|revisit|come\s+back|table\s+(?:it|this|that)|"
+    r"keep\s+(?:it|this)\s+to\b|split|divide|share\s+(?:it|this|that|the\s+work)|"
+    r"do\s+(?:that|it|this)\b|keep\s+(?:it|this)\s+(?:short|brief|quick)|be\s+honest|not\s+get|think|"
+    r"get\s+back|circle\s+back|park\s+(?:it|that)|touch\s+base|meet|sync|reconvene|pick\s+(?:this|it)\s+up|"
+    r"(?:just\s+)?check|make\s+sure|find\s+out|ask|review\s+(?:it|this)\s+(?:again|later)|stop\s+there|"
+    r"leave\s+it\s+there|say\s+(?!that's\s+decided))", re.I)
+LETS = re.compile(r"\b(?:let's|let\s+us)\s+(?:just\s+|then\s+|definitely\s+|all\s+)?", re.I)
+DECIDED = re.compile(
+    r"\b(?:(?:we(?:'ve|\s+have)?|i(?:'ve|\s+have)?)\s+(?:decided|agreed)|(?:that's|it's|that\s+is)\s+(?:decided|"
+    r"settled|agreed)|we\s+agreed|so\s+agreed|decision\s+(?:is|was)\s+(?:made|to)|we(?:'re|\s+are)\s+going\s+"
+    r"(?:to\s+go\s+)?with|we(?:'ll|\s+will)\s+go\s+with|we\s+go\s+with|the\s+plan\s+is\s+to|from\s+now\s+on,?\s+"
+    r"we|going\s+forward,?\s+we|final\s+answer|we(?:'re|\s+are)\s+not\s+going\s+to|we\s+won't\s+be)\b", re.I)
+# Scheduling moves: "it goes into the sprint", "that one stays in the backlog", "pushed to January".
+SCHEDULED = re.compile(
+    r"\b(?:goes|go|going|stays?|moves?|moving|pushed|push|bumped?|deferred?|postponed?)\s+(?:back\s+)?(?:into|in|to|"
+    r"until)\s+(?:the\s+)?(?:next\s+|this\s+|current\s+)?(?:sprint|backlog|release|quarter|roadmap|milestone|"
+    r"version|january|february|march|april|may|june|july|august|september|october|november|december|"
+    r"q[1-4])\b", re.I)
+PAST = re.compile(r"\b(?:last\s+(?:week|month|year|time|quarter|sprint)|ago|yesterday|previously|back\s+then|"
+                  r"in\s+the\s+past|they\s+(?:said|told|decided))\b", re.I)
+PROPOSAL = re.compile(r"\b(?:i'd\s+suggest|i\s+suggest|maybe\s+we|we\s+could|should\s+we|what\s+if|how\s+about|"
+                      r"i\s+think\s+you\s+should|you\s+could)\b", re.I)
+POINTS_BACK = re.compile(r"^(?:that|this|it)(?:\s+one)?\b", re.I)
+# A topic put on the table before a decision about it: "Next, the refund flow for partial orders."
+TOPIC = re.compile(r"^(?:(?:next|now|then|finally|lastly|last|and|okay|so|right)\b[,:]?\s*)*(?:is\s+|on\s+|about\s+)?"
+                   r"(?P<topic>(?:the|our|that)\s+[^.?!]{3,60})[.!]?$", re.I)
+# A question that raises a topic: "And what about the fraud rules review?", "Where are we on the invoice export?".
+ABOUT = re.compile(r"\b(?:what|how)\s+about\s+(?P<topic>[^?]{3,60})\?|\bwhere\s+are\s+we\s+(?:on|with)\s+"
+                   r"(?P<topic2>[^?]{3,60})\?", re.I)
+ANAPHORIC = re.compile(r"\b(?:that|it|this|them|decided|settled|agreed)\b[\s,]*(?:then|now|instead)?[.!]?$", re.I)
+
+BLOCKED = re.compile(
+    r"\b(?:blocked|blocker|blocking|stuck|waiting\s+(?:on|for)|still\s+waiting|held\s+up|holding\s+(?:us|me|them|"
+    r"things|it|everything)\s+(?:up|back)|can't\s+(?:\w+\s+){1,5}until|"
+    r"haven't\s+heard\s+(?:anything\s+)?back|still\s+hasn't|still\s+haven't\s+(?:heard|got|received|had)|"
+    r"(?:is|are)\s+delayed|depends\s+on|dependent\s+on|no\s+access|(?:don't|do\s+not)\s+have\s+access|"
+    r"not\s+deployed\s+yet)\b|"
+    # tiny.en hears "blocked" as "locked": "I'm kind of locked there".
+    r"\b(?:i'm|we're|i\s+am|we\s+are)\s+(?:a\s+bit\s+|kind\s+of\s+|sort\s+of\s+|a\s+little\s+)?locked\s+(?:on|there|by)\b",
+    re.I)
+UNBLOCKED = re.compile(r"\b(?:was|were|got|no\s+longer|not|isn't|aren't|un)\s*(?:blocked|stuck)\b|\bunblock|"
+                       r"\bif\b|\bwhat\s+if\b|\bwould\s+be\s+stuck\b|\bcould\s+get\s+stuck\b", re.I)
+CAUSE = re.compile(r"\b(?:hasn't|haven't|still|not\s+(?:yet|deployed|ready|done)|need|needs|without|until|only\s+"
+                   r"fails?|from\s+the)\b", re.I)
+
+
+def _decision_cue(s: Sentence) -> bool:
+    """Whether a sentence takes a decision now (not a proposal, a question or one taken before)."""
+    text = s.text
+    if s.is_question or PAST.search(text):
+        return False
+    cue_at = None
+    for m in LETS.finditer(text):
+        rest = text[m.end():]
+        if not LETS_NOT_DECISION.match(rest) or re.match(r"say\s+that's\s+decided", rest, re.I):
+            cue_at = m.end()
+            break
+    if cue_at is None:
+        m = DECIDED.search(text) or SCHEDULED.search(text)
+        cue_at = m.end() if m else None
+    if cue_at is None:
+        return False
+    # "We could maybe…" before the decision words makes it a proposal; after them it is an aside.
+    return not PROPOSAL.search(text[:cue_at]) or bool(DECIDED.search(text[:cue_at]))
+
+
+def _same_breath(a: Sentence, b: Sentence) -> bool:
+    """Two sentences said by one person in one go (or, unlabelled, one after the other).
+
+    A labelled speaker's sentences may have one short line of someone else's between them: per-speaker
+    tracks interleave that way when the recogniser's segment times run long.
+    """
+    if a.speaker is None and b.speaker is None:
+        return b.index == a.index + 1
+    return a.speaker == b.speaker and 0 < b.index - a.index <= 2
+
+
+def find_decisions(sentences: list[Sentence]) -> list[Note]:
+    """Decisions taken in the meeting, each said as plainly as the words allow.
+
+    A sentence that only declares ("let's go with that", "that's decided, then") gives way to the sentence
+    after it, which says what was decided; one that points back ("that one stays in the backlog") gets the
+    topic just introduced ("Next, the fraud rules review.") in front of it.
+    """
+    notes: list[Note] = []
+    last: Sentence | None = None
+    for i, s in enumerate(sentences):
+        if not _decision_cue(s) or last is not None and s.index <= last.index:
+            continue
+        text = _first_person(strip_filler(s.text), s.speaker)
+        if last is not None and _same_breath(last, s):
+            notes[-1].text = tidy(notes[-1].text.rstrip(".") + ". " + text)
+            last = s
+            continue
+        nxt = sentences[i + 1] if i + 1 < len(sentences) else None
+        last = s
+        if ANAPHORIC.search(text) and word_count(text) <= 8 and nxt is not None and _same_breath(s, nxt) \
+                and not nxt.is_question:
+            text = _first_person(strip_filler(nxt.text), nxt.speaker)
+            last = nxt
+        elif POINTS_BACK.match(text):
+            topic = _topic_before(sentences, i)
+            if topic:
+                text = f"{topic}: {text}"
+        notes.append(Note(text=tidy(text), start=s.start, speaker=s.speaker))
+    return notes
+
+
+def _topic_before(sentences: list[Sentence], i: int) -> str | None:
+    """The thing just put on the table: "Next, the refund flow." or "And what about the fraud review?"."""
+    for prev in reversed(sentences[max(0, i - 3):i]):
+        m = TOPIC.match(prev.text.strip()) if prev.speaker == sentences[i].speaker or prev.speaker is None else None
+        m = m or ABOUT.search(prev.text)
+        if m:
+            return strip_filler(m.group("topic") or m.group("topic2")).rstrip(".?! ")
+    return None
+
+
+def _first_person(text: str, speaker: str | None) -> str:
+    """'I'll lead the rollout' as 'Josh will lead the rollout' when we know who said it."""
+    if not speaker:
+        return text
+    return re.sub(r"\bI(?:'ll|\s+will)\b", f"{speaker} will", text)
+
+
+def find_blockers(sentences: list[Sentence]) -> list[Note]:
+    """What stops work: one note per stretch of blocker talk, with its cause when said right after."""
+    notes: list[Note] = []
+    last: Sentence | None = None
+    for i, s in enumerate(sentences):
+        if s.is_question or not BLOCKED.search(s.text) or UNBLOCKED.search(s.text) or \
+                last is not None and s.index <= last.index:
+            continue
+        text = strip_filler(s.text)
+        if last is not None and _same_breath(last, s):
+            notes[-1].text = tidy(notes[-1].text.rstrip(".") + ". " + text)
+            last = s
+            continue
+        nxt = sentences[i + 1] if i + 1 < len(sentences) else None
+        if nxt is not None and _same_breath(s, nxt) and not nxt.is_question and CAUSE.search(nxt.text) \
+                and not BLOCKED.search(nxt.text):
+            text = text.rstrip(".") + ". " + strip_filler(nxt.text)
+            last = nxt
+        else:
+            last = s
+        notes.append(Note(text=tidy(text), start=s.start, speaker=s.speaker))
+    return notes

@@ -1,0 +1,51 @@
+"""A few sentences of summary assembled only from what the detectors found in the meeting's own words."""
+
+from __future__ import annotations
+
+from pipeline.types import Findings, MeetingInfo
+
+MAX_LISTED = 3
+
+
+def _short(text: str, limit: int = 90) -> str:
+    text = text.strip().rstrip(".")
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0]
+    return cut + "…"
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text[:2] != text[:2].upper() else text
+
+
+def summarize(info: MeetingInfo, findings: Findings) -> str:
+    """Decisions, action items, blockers, ticket moves and open questions, in that order, nothing invented."""
+    parts: list[str] = []
+    if findings.decisions:
+        listed = "; ".join(_short(d.text) for d in findings.decisions[:MAX_LISTED])
+        more = len(findings.decisions) - MAX_LISTED
+        parts.append(f"Decided: {listed}" + (f" (and {more} more)." if more > 0 else "."))
+    if findings.action_items:
+        items = []
+        for a in findings.action_items[:MAX_LISTED]:
+            who = f"{a.owner} to " if a.owner else ""
+            due = f" by {a.due}" if a.due else ""
+            items.append(f"{who}{_lower_first(_short(a.text, 70))}{due}")
+        n = len(findings.action_items)
+        noun = "action item" if n == 1 else "action items"
+        more = n - MAX_LISTED
+        parts.append(f"{n} {noun}: " + "; ".join(items) + (f"; and {more} more." if more > 0 else "."))
+    if findings.blockers:
+        listed = "; ".join(_short(b.text) for b in findings.blockers[:2])
+        parts.append(f"Blocked: {listed}.")
+    if findings.ticket_updates:
+        moves = ", ".join(f"{u.key} to {u.to.replace('_', ' ').lower()}" for u in findings.ticket_updates)
+        parts.append(f"Tickets moved: {moves}.")
+    open_questions = [q for q in findings.questions if not q.answered]
+    if open_questions:
+        noun = "question was" if len(open_questions) == 1 else "questions were"
+        parts.append(f"{len(open_questions)} {noun} left open, e.g. \"{_short(open_questions[0].text)}\".")
+    if not parts:
+        return f"{info.title}: no decisions, action items or blockers were recorded."
+    return " ".join(parts)

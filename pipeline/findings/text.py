@@ -1,0 +1,89 @@
+"""Word-level helpers shared by the detectors: tokens, light stemming, clause cutting, tidying phrases."""
+
+from __future__ import annotations
+
+import re
+
+
+def word_set(text: str) -> frozenset[str]:
+    """The whitespace-separated words of a literal, as a set."""
+    return frozenset(text.split())
+
+
+def word_list(text: str) -> list[str]:
+    """The whitespace-separated words of a literal, in order."""
+    return text.split()
+
+
+WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?")
+# Words too common to say anything about what a sentence is about.
+STOPWORDS = word_set("""
+a an the to of and or for on in at by with from is are was were be been being it its it's this that these
+those i we you he she they me us him her them my our your their do does did will would can could shall should
+may might must have has had not no so as if then than just also please okay ok yes yeah um uh let's lets let
+going get got make sure all any some up out about into over there here what when who how which why i'll we'll
+you'll i'm we're you're they're i've we've i'd we'd that's there's what's now still really very bit kind sort
+one thing things well actually honestly maybe today yesterday tomorrow week new old more much
+""")
+# Endings stripped so "emails"/"email", "testing"/"tests" and "documented"/"document" meet.
+SUFFIXES = ("ations", "ation", "ings", "ing", "ers", "er", "ies", "es", "ed", "s")
+# Short forms people say for the words on ticket titles.
+ABBREVIATIONS = {"docs": "documentation", "doc": "documentation", "repo": "repository", "config": "configuration",
+                 "auth": "authentication", "env": "environment", "perf": "performance", "infra": "infrastructure",
+                 "db": "database", "ui": "interface", "prod": "production", "notifs": "notification",
+                 "notif": "notification", "admin": "administration", "spec": "specification", "specs": "specification",
+                 "pr": "pull", "app": "application", "apps": "application", "signup": "sign", "signups": "sign",
+                 "login": "log", "logins": "log", "dev": "development", "qa": "quality", "i18n": "translation"}
+FILLER_START = re.compile(
+    r"^(?:(?:so|and|but|okay|ok|oh|um|uh|well|right|now|then|also|yeah|yes|great|good|cool|nice|perfect|sure|"
+    r"alright|all right|anyway|actually|honestly|basically|fine|fair enough|got it|thanks|understood)\b[,.!]?\s*)+",
+    re.I)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens, keeping contractions whole."""
+    return WORD.findall(text.lower().replace("\u2019", "'"))
+
+
+def stem(word: str) -> str:
+    """A crude stem: abbreviations expanded, common endings dropped."""
+    word = ABBREVIATIONS.get(word, word)
+    if word.endswith("'s"):
+        word = word[:-2]
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
+
+
+def content_stems(text: str) -> set[str]:
+    """Stems of the words that carry meaning."""
+    return {stem(w) for w in words(text) if w not in STOPWORDS and not w.isdigit()}
+
+
+def overlap(a: str, b: str) -> float:
+    """Share of the smaller side's content words that the other side also has."""
+    sa, sb = content_stems(a), content_stems(b)
+    if not sa or not sb:
+        return 0.0
+    return len(sa & sb) / min(len(sa), len(sb))
+
+
+def strip_filler(text: str) -> str:
+    """Drop leading discourse words ("Okay, so", "Great.") that say nothing."""
+    return FILLER_START.sub("", text.strip()).strip()
+
+
+def tidy(text: str) -> str:
+    """A phrase ready to show: single spaces, no dangling punctuation, first letter capitalised."""
+    text = re.sub(r"\s+", " ", text).strip(" ,;:-")
+    text = re.sub(r"\s+([,.?!])", r"\1", text)
+    text = text.rstrip(",;:")
+    if text and text[0].islower():
+        text = text[0].upper() + text[1:]
+    return text
+
+
+def word_count(text: str) -> int:
+    """How many words a text has."""
+    return len(words(text))

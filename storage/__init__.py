@@ -1,0 +1,1 @@
+"""Where Onno keeps things: SQLAlchemy models, migrations, repositories, and the recording blob store."""

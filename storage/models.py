@@ -1,0 +1,128 @@
+"""SQLAlchemy models: workspaces own recordings, meetings (with segments and findings) and tickets."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dt.datetime: DateTime(timezone=True), dict: JSON, list: JSON}
+
+
+class Workspace(Base):
+    """A team: the CLI's local workspace, a Slack workspace or a Discord server."""
+
+    __tablename__ = "workspaces"
+    __table_args__ = (UniqueConstraint("platform", "external_id", name="uq_workspace_platform_external"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    platform: Mapped[str] = mapped_column(String(20), default="cli")
+    external_id: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Recording(Base):
+    """What a user gave us, kept in the blob store before processing starts."""
+
+    __tablename__ = "recordings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # audio | tracks | transcript
+    filename: Mapped[str] = mapped_column(String(500))
+    blob_key: Mapped[str] = mapped_column(String(64), index=True)
+    size: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="stored")  # stored | processed | failed
+    error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Meeting(Base):
+    """A processed meeting and its facts."""
+
+    __tablename__ = "meetings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(500))
+    type: Mapped[str] = mapped_column(String(40))
+    date: Mapped[dt.date] = mapped_column(Date)
+    duration: Mapped[float] = mapped_column(Float)
+    language: Mapped[str] = mapped_column(String(10))
+    participants: Mapped[list] = mapped_column(default=list)
+    source: Mapped[str] = mapped_column(String(20), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    segments: Mapped[list[TranscriptSegment]] = relationship(
+        order_by="TranscriptSegment.idx", cascade="all, delete-orphan", passive_deletes=True)
+    findings: Mapped[list[Finding]] = relationship(
+        order_by="(Finding.kind, Finding.idx)", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class TranscriptSegment(Base):
+    __tablename__ = "transcript_segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    idx: Mapped[int] = mapped_column(Integer)
+    start: Mapped[float] = mapped_column(Float)
+    end: Mapped[float] = mapped_column(Float)
+    speaker: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text)
+
+
+class Finding(Base):
+    """One extracted item; `data` holds all its fields, the columns what queries need."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))
+    idx: Mapped[int] = mapped_column(Integer)
+    start: Mapped[float | None] = mapped_column(Float)
+    speaker: Mapped[str | None] = mapped_column(String(200))
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict] = mapped_column(default=dict)
+
+
+class Ticket(Base):
+    """A card on a workspace's board."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (UniqueConstraint("workspace_id", "key", name="uq_ticket_workspace_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    key: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(20))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    history: Mapped[list[TicketHistory]] = relationship(
+        order_by="TicketHistory.id", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class TicketHistory(Base):
+    """One status change of a ticket, and what caused it."""
+
+    __tablename__ = "ticket_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))  # import | meeting
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
