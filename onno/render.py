@@ -31,7 +31,7 @@ def sections(r: dict) -> list[tuple[str, list[str]]]:
         f" [{clock(q.get('start'))}]" for q in r.get("questions", [])]))
     out.append(("Worth asking next", [
         f"{q['text']} ({q.get('priority', 'important')}" + (f", {q['topic']}" if q.get("topic") else "") + ")"
-        for q in r.get("suggested_questions", [])]))
+        for q in r.get("suggested_questions", [])] + [q["text"] for q in r.get("follow_ups", [])]))
     out.append(("Ticket updates", [
         f"{u['key']}: {u['from']} → {u['to']} [{clock(u.get('start'))}]" for u in r.get("ticket_updates", [])]))
     unsure = r.get("unconfirmed_ticket_updates", [])

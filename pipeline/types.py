@@ -107,6 +107,8 @@ class Findings:
     action_items: list[ActionItem] = field(default_factory=list)
     questions: list[Question] = field(default_factory=list)
     suggested_questions: list[SuggestedQuestion] = field(default_factory=list)
+    # Questions asked in the meeting that nobody answered, to raise again; kept apart from the checklist gaps.
+    follow_ups: list[SuggestedQuestion] = field(default_factory=list)
     decisions: list[Note] = field(default_factory=list)
     blockers: list[Note] = field(default_factory=list)
     ticket_updates: list[TicketUpdate] = field(default_factory=list)

@@ -11,6 +11,7 @@ from storage.models import Finding, Meeting, Recording, Ticket, TicketHistory, T
 
 # Result keys stored as findings, and the kind each is stored under.
 FINDING_KINDS = {"action_items": "action_item", "questions": "question", "suggested_questions": "suggested_question",
+                 "follow_ups": "follow_up",
                  "decisions": "decision", "blockers": "blocker", "ticket_updates": "ticket_update",
                  "metrics": "metric", "unconfirmed_ticket_updates": "unconfirmed_ticket_update"}
 

@@ -14,13 +14,8 @@ from pipeline.findings.tickets import find_ticket_updates
 from pipeline.types import Findings, MeetingInfo, Segment, Ticket
 
 
-def extract_findings(segments: list[Segment], info: MeetingInfo, board: list[Ticket], *,
-                     follow_ups: bool = False) -> Findings:
-    """Findings of one meeting from its transcript segments, its facts and the board before it.
-
-    `follow_ups` adds a suggested follow-up (topic None) for every unanswered question. It is off by default
-    because the result format counts every suggested topic, None included, against the checklist gaps.
-    """
+def extract_findings(segments: list[Segment], info: MeetingInfo, board: list[Ticket]) -> Findings:
+    """Findings of one meeting from its transcript segments, its facts and the board before it."""
     sentences = build_sentences(segments)
     people = People([*info.participants, *(s.speaker for s in segments)])
     if not len(people):
@@ -35,7 +30,6 @@ def extract_findings(segments: list[Segment], info: MeetingInfo, board: list[Tic
     findings.ticket_updates, findings.unconfirmed_ticket_updates = find_ticket_updates(sentences, board)
     # Coverage reads the other findings ("an action item has an owner"), so it comes after them.
     findings.suggested_questions = suggest_questions(info.type, sentences, findings)
-    if follow_ups:
-        findings.suggested_questions += follow_up_questions(findings)
+    findings.follow_ups = follow_up_questions(findings)
     findings.summary = summarize(info, findings)
     return findings

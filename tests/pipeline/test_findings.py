@@ -261,14 +261,13 @@ def test_checklist_suggests_only_what_was_left_out() -> None:
     assert all(q.priority in ("critical", "important", "follow_up") and q.reason for q in f.suggested_questions)
 
 
-def test_follow_ups_for_unanswered_questions_are_opt_in() -> None:
+def test_unanswered_questions_become_follow_ups_apart_from_checklist_gaps() -> None:
     segments = [Segment(0, 3, "Do we have a rollback plan?", "Ava"), Segment(4, 7, "No idea.", "Ben")]
     info = MeetingInfo(title="t", date=MONDAY, participants=["Ava", "Ben"])
-    plain = extract_findings(segments, info, [])
-    with_follow_ups = extract_findings(segments, info, [], follow_ups=True)
-    assert all(q.topic for q in plain.suggested_questions)
-    extra = [q for q in with_follow_ups.suggested_questions if q.topic is None]
-    assert len(extra) == 1 and "rollback plan" in extra[0].text
+    f = extract_findings(segments, info, [])
+    assert all(q.topic for q in f.suggested_questions)
+    assert len(f.follow_ups) == 1 and "rollback plan" in f.follow_ups[0].text
+    assert f.follow_ups[0].priority == "follow_up" and "Ava" in f.follow_ups[0].reason
 
 
 # --- sentences and summary --------------------------------------------------------------------------------------
