@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def whisper_alone(files: list[Path]) -> list[float]:
-    """Seconds faster-whisper takes per file (model loaded once, as a tuned service would)."""
+def whisper_model():
+    """faster-whisper with Onno's model and settings, loaded once as a tuned service would."""
     sys.path.insert(0, str(ROOT))
     from faster_whisper import WhisperModel
 
@@ -31,31 +31,29 @@ def whisper_alone(files: list[Path]) -> list[float]:
     cfg = Settings().whisper
     model = WhisperModel(cfg.model or bundled_model_path(), device=cfg.device, compute_type=cfg.compute_type,
                          cpu_threads=cfg.cpu_threads)
-    times = []
-    for f in files:
-        t0 = time.monotonic()
-        segments, _ = model.transcribe(str(f), language="en", beam_size=cfg.beam_size, vad_filter=True,
-                                       condition_on_previous_text=False)
-        list(segments)
-        times.append(time.monotonic() - t0)
-    return times
+    return model, cfg.beam_size
 
 
-def onno_process(files: list[Path], corpus: Path) -> list[float]:
-    """Seconds a whole `onno process` run takes per file, start-up and storage included."""
+def whisper_alone(model, beam_size: int, f: Path) -> float:
+    """Seconds faster-whisper alone takes to transcribe one file."""
+    t0 = time.monotonic()
+    segments, _ = model.transcribe(str(f), language="en", beam_size=beam_size, vad_filter=True,
+                                   condition_on_previous_text=False)
+    list(segments)
+    return time.monotonic() - t0
+
+
+def onno_process(f: Path, corpus: Path, data: str) -> float:
+    """Seconds a whole `onno process` run takes, process start-up, model loading and storage included."""
     onno = Path(sys.executable).with_name("onno")
-    times = []
-    with tempfile.TemporaryDirectory() as data:
-        env = {**os.environ, "ONNO_DATA_DIR": data}
-        env.pop("ONNO_DATABASE_URL", None)
-        for f in files:
-            script = json.loads((corpus / (f.stem + ".json")).read_text())
-            t0 = time.monotonic()
-            subprocess.run([str(onno), "process", str(f), "--type", script["type"], "--date", script["date"],
-                            "--participants", ",".join(p["name"] for p in script["participants"]),
-                            "--format", "json"], check=True, env=env, stdout=subprocess.DEVNULL)
-            times.append(time.monotonic() - t0)
-    return times
+    env = {**os.environ, "ONNO_DATA_DIR": data}
+    env.pop("ONNO_DATABASE_URL", None)
+    script = json.loads((corpus / (f.stem + ".json")).read_text())
+    t0 = time.monotonic()
+    subprocess.run([str(onno), "process", str(f), "--type", script["type"], "--date", script["date"],
+                    "--participants", ",".join(p["name"] for p in script["participants"]),
+                    "--format", "json"], check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.monotonic() - t0
 
 
 def main() -> None:
@@ -66,8 +64,12 @@ def main() -> None:
     corpus = Path(a.corpus)
     files = sorted(corpus.glob("*.ogg"))[: a.limit or None]
     durations = [json.loads((corpus / (f.stem + ".timing.json")).read_text())["duration"] for f in files]
-    alone = whisper_alone(files)
-    ours = onno_process(files, corpus)
+    model, beam_size = whisper_model()
+    alone, ours = [], []
+    with tempfile.TemporaryDirectory() as data:
+        for f in files:  # interleaved, so a change in the machine's load hits both sides alike
+            alone.append(whisper_alone(model, beam_size, f))
+            ours.append(onno_process(f, corpus, data))
     for f, d, w, o in zip(files, durations, alone, ours, strict=True):
         print(f"{f.stem}: {d:.0f} s audio, faster-whisper {w:.1f} s (RTF {w / d:.3f}), onno {o:.1f} s "
               f"(RTF {o / d:.3f})")
