@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.decode import SAMPLE_RATE, decode_audio
@@ -54,31 +55,59 @@ def transcribe_tracks(folder: Path, transcriber: Transcriber, *, language: str, 
     return segments, max(len(a) for _, a in tracks) / SAMPLE_RATE
 
 
-def run_pipeline(source: Path, info: MeetingInfo, board: list[Ticket], *, transcriber: Transcriber | None = None,
-                 progress: Progress | None = None) -> MeetingResult:
-    """Turn one meeting input into its transcript and findings."""
+@dataclass
+class Transcript:
+    """What the heavy step produces: timed segments, the audio's length and the kind of input."""
+
+    segments: list[Segment]
+    duration: float
+    kind: str
+
+    def to_dict(self) -> dict:
+        return {"segments": [asdict(s) for s in self.segments], "duration": self.duration, "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Transcript:
+        return cls([Segment(**s) for s in d["segments"]], d["duration"], d["kind"])
+
+
+def transcribe_source(source: Path, info: MeetingInfo, *, transcriber: Transcriber | None = None,
+                      progress: Progress | None = None) -> Transcript:
+    """The heavy step: decode and transcribe (or read) one meeting input."""
     source = Path(source)
     if not source.exists():
         raise InputError(f"{source}: no such file or folder.", "Check the path and try again.")
     kind = input_kind(source)
     if kind == "transcript":
         segments = read_transcript(source)
-        duration = max(s.end for s in segments)
+        return Transcript(segments, max(s.end for s in segments), kind)
+    transcriber = transcriber or Transcriber()
+    # No recognition prompt: names and ticket titles as a prompt or hotwords raised tiny.en's word error
+    # rate on the corpus (0.082 -> 0.103 and 0.183), so the recogniser runs unbiased.
+    prompt = None
+    if kind == "tracks":
+        segments, duration = transcribe_tracks(source, transcriber, language=info.language, prompt=prompt,
+                                               progress=progress)
     else:
-        transcriber = transcriber or Transcriber()
-        # No recognition prompt: names and ticket titles as a prompt or hotwords raised tiny.en's word error
-        # rate on the corpus (0.082 -> 0.103 and 0.183), so the recogniser runs unbiased.
-        prompt = None
-        if kind == "tracks":
-            segments, duration = transcribe_tracks(source, transcriber, language=info.language, prompt=prompt,
-                                                   progress=progress)
-        else:
-            audio = decode_audio(source)
-            duration = len(audio) / SAMPLE_RATE
-            segments = transcriber.transcribe(audio, language=info.language, prompt=prompt, progress=progress)
-        if not segments:
-            raise InputError(f"No speech was found in {source.name} ({duration:.0f} s of audio).", NO_SPEECH_HINT)
+        audio = decode_audio(source)
+        duration = len(audio) / SAMPLE_RATE
+        segments = transcriber.transcribe(audio, language=info.language, prompt=prompt, progress=progress)
+    if not segments:
+        raise InputError(f"No speech was found in {source.name} ({duration:.0f} s of audio).", NO_SPEECH_HINT)
+    return Transcript(segments, duration, kind)
+
+
+def analyse(transcript: Transcript, info: MeetingInfo, board: list[Ticket]) -> MeetingResult:
+    """The light step: findings from a transcript, the meeting's facts and the board before it."""
     if not info.participants:
-        info.participants = sorted({s.speaker for s in segments if s.speaker})
-    findings = extract_findings(segments, info, board)
-    return MeetingResult(info=info, duration=duration, transcript=segments, findings=findings, source=kind)
+        info.participants = sorted({s.speaker for s in transcript.segments if s.speaker})
+    findings = extract_findings(transcript.segments, info, board)
+    return MeetingResult(info=info, duration=transcript.duration, transcript=transcript.segments,
+                         findings=findings, source=transcript.kind)
+
+
+def run_pipeline(source: Path, info: MeetingInfo, board: list[Ticket], *, transcriber: Transcriber | None = None,
+                 progress: Progress | None = None) -> MeetingResult:
+    """Turn one meeting input into its transcript and findings."""
+    transcript = transcribe_source(source, info, transcriber=transcriber, progress=progress)
+    return analyse(transcript, info, board)
