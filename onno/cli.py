@@ -69,25 +69,41 @@ def main(verbose: bool) -> None:
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s")
 
 
+def meeting_options(command):
+    """The options every command that takes in a meeting shares (process, submit)."""
+    options = [
+        click.argument("source", type=click.Path(path_type=Path)),
+        click.option("--title", help="Meeting title (default: the file name)."),
+        click.option("--type", "meeting_type", type=click.Choice(MEETING_TYPES), default="general",
+                     show_default=True, help="Meeting type; decides the checklist of questions worth asking."),
+        click.option("--date", callback=parse_date, help="Meeting date, YYYY-MM-DD (default today); deadlines "
+                     "resolve against it."),
+        click.option("--participants", default="", help="Comma-separated names, e.g. Alice,Bob."),
+        click.option("--board", "board_file", type=click.Path(path_type=Path),
+                     help='Existing tickets as JSON [{"key","title","status"}]; stored, and moved by the meeting.'),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+def meeting_input(source: Path, title: str | None, meeting_type: str, date: dt.date, participants: str,
+                  board_file: Path | None):
+    """The meeting's facts and the board file's tickets (None without one) from the shared options."""
+    board = read_board(board_file) if board_file else None
+    names = [p.strip() for p in participants.split(",") if p.strip()]
+    return MeetingInfo(title=title or source.stem, type=meeting_type, date=date, participants=names), board
+
+
 @main.command()
-@click.argument("source", type=click.Path(path_type=Path))
-@click.option("--title", help="Meeting title (default: the file name).")
-@click.option("--type", "meeting_type", type=click.Choice(MEETING_TYPES), default="general", show_default=True,
-              help="Meeting type; decides the checklist of questions worth asking.")
-@click.option("--date", callback=parse_date, help="Meeting date, YYYY-MM-DD (default today); deadlines resolve "
-              "against it.")
-@click.option("--participants", default="", help="Comma-separated names, e.g. Alice,Bob.")
-@click.option("--board", "board_file", type=click.Path(path_type=Path),
-              help='Existing tickets as JSON [{"key","title","status"}]; stored, and moved by the meeting.')
+@meeting_options
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: text on a "
               "terminal, json when piped).")
 def process(source: Path, title: str | None, meeting_type: str, date: dt.date, participants: str,
             board_file: Path | None, fmt: str | None) -> None:
     """Process SOURCE: an audio/video file, a folder of per-speaker tracks, or a .vtt/.srt/.txt transcript."""
     try:
-        board = read_board(board_file) if board_file else None
-        names = [p.strip() for p in participants.split(",") if p.strip()]
-        info = MeetingInfo(title=title or source.stem, type=meeting_type, date=date, participants=names)
+        info, board = meeting_input(source, title, meeting_type, date, participants, board_file)
         with progress_bar(f"Processing {source.name}") as progress:
             done = app().process(source, info, board=board, progress=progress)
     except InputError as exc:
@@ -215,6 +231,12 @@ def db_upgrade() -> None:
     db.upgrade(url)
     click.echo(f"Database is up to date ({url.split('@')[-1]}).")
 
+
+from onno.cli_jobs import jobs, submit, worker  # noqa: E402  (they use the helpers above)
+
+main.add_command(submit)
+main.add_command(jobs)
+main.add_command(worker)
 
 if __name__ == "__main__":
     main(prog_name=os.path.basename(sys.argv[0]))

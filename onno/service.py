@@ -27,6 +27,16 @@ class Processed:
     result: dict
 
 
+def check_source(source: Path) -> Path:
+    """Refuse at intake what can never be processed: a missing path or an empty file."""
+    source = Path(source)
+    if not source.exists():
+        raise InputError(f"{source}: no such file or folder.", "Check the path and try again.")
+    if source.is_file() and source.stat().st_size == 0:
+        raise InputError(f"{source.name} is empty (0 bytes).", "Export or upload the recording again.")
+    return source
+
+
 class App:
     """Wires settings to storage and the pipeline; one per process."""
 
@@ -50,6 +60,22 @@ class App:
     def transcriber(self) -> Transcriber:
         return Transcriber(self.settings.whisper)
 
+    def analyse_options(self) -> dict:
+        """Keyword arguments for `pipeline.run.analyse`: the language-model engine when one is configured."""
+        llm = getattr(self.settings, "llm", None)
+        return {"llm": llm} if llm else {}
+
+    @cached_property
+    def runner(self):
+        """The job runner: Celery workers when a broker is configured, else this very process."""
+        from onno.jobs import InlineDispatcher, JobRunner
+
+        if self.settings.broker_url:
+            from onno.celery_app import CeleryDispatcher
+
+            return JobRunner(self, CeleryDispatcher(self.settings))
+        return JobRunner(self, InlineDispatcher(self.settings.inline_retry_wait))
+
     def session(self):
         return db.session_scope(self.engine)
 
@@ -71,11 +97,7 @@ class App:
     def process(self, source: Path, info: MeetingInfo, *, board: list[Ticket] | None = None,
                 workspace: str = LOCAL_WORKSPACE, progress: Progress | None = None) -> Processed:
         """Process one meeting input and store the result; InputError leaves storage as it was."""
-        source = Path(source)
-        if not source.exists():
-            raise InputError(f"{source}: no such file or folder.", "Check the path and try again.")
-        if source.is_file() and source.stat().st_size == 0:
-            raise InputError(f"{source.name} is empty (0 bytes).", "Export or upload the recording again.")
+        source = check_source(source)
         recording_id = self.store_recording(source, workspace)
         try:
             if board is None:
@@ -84,7 +106,8 @@ class App:
                 given = False
             else:
                 given = True
-            result = run_pipeline(source, info, board, transcriber=self.transcriber, progress=progress)
+            result = run_pipeline(source, info, board, transcriber=self.transcriber, progress=progress,
+                                  llm=self.settings.llm)
             # One transaction: the board the user gave, the meeting, its findings and the cards it moves.
             with self.session() as s:
                 ws = repo.get_or_create_workspace(s, workspace)

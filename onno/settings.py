@@ -7,6 +7,7 @@ from pathlib import Path
 import platformdirs
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from pipeline.findings.llm import LLMConfig
 from pipeline.transcribe import WhisperConfig
 
 
@@ -23,6 +24,29 @@ class Settings(BaseSettings):
     whisper_compute_type: str = "int8"
     whisper_beam_size: int = 5
     whisper_threads: int = 0
+    # Findings from an OpenAI-compatible language model; unset: the local rules engine.
+    llm_base_url: str = ""  # empty: OpenAI's own endpoint (needs llm_api_key)
+    llm_api_key: str = ""
+    llm_model: str = ""
+    llm_timeout: float = 60.0
+    llm_max_chunk_tokens: int = 6000
+    llm_price_input_per_mtok: float = 0.0
+    llm_price_output_per_mtok: float = 0.0
+    llm_max_retries: int = 1
+    llm_breaker_failures: int = 3
+    llm_breaker_seconds: float = 300.0
+    # Jobs: no broker runs every job in-process; a broker URL (redis://...) sends them to `onno worker`s.
+    broker_url: str = ""
+    job_lease_seconds: float = 30.0  # a worker that stops renewing for this long is presumed dead
+    sweep_interval: float = 10.0  # how often each worker looks for dead leases and lost messages
+    requeue_after: float = 60.0  # a queued job not started by then has its message sent again
+    job_max_attempts: int = 5
+    # Deliveries through the outbox.
+    webhook_secret: str = ""
+    delivery_max_attempts: int = 8
+    delivery_backoff: float = 5.0  # seconds before the first retry; doubles each time
+    delivery_backoff_max: float = 600.0
+    inline_retry_wait: float = 15.0  # in-process runs wait at most this long in all for delivery retries
 
     @property
     def resolved_database_url(self) -> str:
@@ -37,3 +61,14 @@ class Settings(BaseSettings):
         return WhisperConfig(model=self.whisper_model, device=self.whisper_device,
                              compute_type=self.whisper_compute_type, beam_size=self.whisper_beam_size,
                              cpu_threads=self.whisper_threads)
+
+    @property
+    def llm(self) -> LLMConfig | None:
+        """The language model to take findings from; None (local engine) without a model and an endpoint or key."""
+        if not self.llm_model or not (self.llm_base_url or self.llm_api_key):
+            return None
+        return LLMConfig(model=self.llm_model, base_url=self.llm_base_url or None, api_key=self.llm_api_key,
+                         timeout=self.llm_timeout, max_chunk_tokens=self.llm_max_chunk_tokens,
+                         price_input_per_mtok=self.llm_price_input_per_mtok,
+                         price_output_per_mtok=self.llm_price_output_per_mtok, max_retries=self.llm_max_retries,
+                         breaker_failures=self.llm_breaker_failures, breaker_seconds=self.llm_breaker_seconds)

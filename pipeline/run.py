@@ -8,9 +8,10 @@ from pathlib import Path
 from pipeline.decode import SAMPLE_RATE, decode_audio
 from pipeline.errors import InputError
 from pipeline.findings import extract_findings
+from pipeline.findings.llm import LLMConfig, llm_findings
 from pipeline.transcribe import Progress, Transcriber
 from pipeline.transcripts import TRANSCRIPT_SUFFIXES, read_transcript
-from pipeline.types import MeetingInfo, MeetingResult, Segment, Ticket
+from pipeline.types import EngineInfo, MeetingInfo, MeetingResult, Segment, Ticket
 
 AUDIO_SUFFIXES = (".ogg", ".opus", ".oga", ".webm", ".weba", ".m4a", ".mp4", ".m4v", ".mov", ".mkv", ".mp3",
                   ".wav", ".flac", ".aac", ".wma", ".amr", ".3gp", ".avi", ".mpeg", ".mpg", ".caf", ".aiff")
@@ -97,17 +98,21 @@ def transcribe_source(source: Path, info: MeetingInfo, *, transcriber: Transcrib
     return Transcript(segments, duration, kind)
 
 
-def analyse(transcript: Transcript, info: MeetingInfo, board: list[Ticket]) -> MeetingResult:
-    """The light step: findings from a transcript, the meeting's facts and the board before it."""
+def analyse(transcript: Transcript, info: MeetingInfo, board: list[Ticket], *,
+            llm: LLMConfig | None = None) -> MeetingResult:
+    """The light step: findings (from the model in `llm` if given) from a transcript, facts and board."""
     if not info.participants:
         info.participants = sorted({s.speaker for s in transcript.segments if s.speaker})
-    findings = extract_findings(transcript.segments, info, board)
+    if llm is not None:
+        findings, engine = llm_findings(transcript.segments, info, board, llm)
+    else:
+        findings, engine = extract_findings(transcript.segments, info, board), EngineInfo()
     return MeetingResult(info=info, duration=transcript.duration, transcript=transcript.segments,
-                         findings=findings, source=transcript.kind)
+                         findings=findings, source=transcript.kind, engine=engine)
 
 
 def run_pipeline(source: Path, info: MeetingInfo, board: list[Ticket], *, transcriber: Transcriber | None = None,
-                 progress: Progress | None = None) -> MeetingResult:
+                 progress: Progress | None = None, llm: LLMConfig | None = None) -> MeetingResult:
     """Turn one meeting input into its transcript and findings."""
     transcript = transcribe_source(source, info, transcriber=transcriber, progress=progress)
-    return analyse(transcript, info, board)
+    return analyse(transcript, info, board, llm=llm)

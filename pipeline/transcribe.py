@@ -13,6 +13,48 @@ from pipeline.decode import SAMPLE_RATE
 from pipeline.types import Segment
 
 Progress = Callable[[float], None]  # called with the share of audio done, 0..1
+# A gap this long between two words ends a segment: on a per-speaker track it is where someone else talked.
+PAUSE_SPLIT_S = 0.8
+SENTENCE_END = (".", "?", "!")
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word and its time, as faster-whisper reports it with word_timestamps."""
+
+    start: float
+    end: float
+    word: str
+
+
+def split_words(words: list[Word], *, speaker: str | None = None, pause: float = PAUSE_SPLIT_S,
+                at_sentence_end: bool = True) -> list[Segment]:
+    """Cut a recogniser segment's words into segments that start and end with the speech.
+
+    A recogniser segment may stretch over a long silence (on a per-speaker track: while others talk); cutting
+    at pauses longer than `pause` and, optionally, after each sentence gives every segment the times of its
+    own words.
+    """
+    segments: list[Segment] = []
+    current: list[Word] = []
+
+    def flush() -> None:
+        text = "".join(w.word for w in current).strip()
+        if text:
+            segments.append(Segment(start=round(current[0].start, 2), end=round(current[-1].end, 2), text=text,
+                                    speaker=speaker))
+        current.clear()
+
+    for word in words:
+        if current:
+            gap = word.start - current[-1].end
+            ends_sentence = current[-1].word.strip().endswith(SENTENCE_END)
+            if gap > pause or at_sentence_end and ends_sentence:
+                flush()
+        current.append(word)
+    if current:
+        flush()
+    return segments
 
 
 def bundled_model_path() -> str:
@@ -54,20 +96,31 @@ class Transcriber:
         return load_model(self.config)
 
     def transcribe(self, audio: np.ndarray, *, speaker: str | None = None, language: str = "en",
-                   prompt: str | None = None, progress: Progress | None = None) -> list[Segment]:
-        """Segments with times in seconds from the start of `audio`; silence is skipped by VAD."""
+                   prompt: str | None = None, progress: Progress | None = None,
+                   word_timing: bool | None = None) -> list[Segment]:
+        """Segments with times in seconds from the start of `audio`; silence is skipped by VAD.
+
+        With `word_timing` (by default: when the audio is one speaker's track) segments are cut at pauses and
+        sentence ends using word times, so they cover only speech: a per-speaker track's recogniser segments
+        otherwise run over the silences where others talk, which puts findings and speaker turns at the wrong
+        time. It costs some speed (see scripts/bench_speed.py).
+        """
         duration = len(audio) / SAMPLE_RATE
         if duration == 0:
             return []
+        if word_timing is None:
+            word_timing = speaker is not None
         with self._lock:
             pieces, _info = self.model.transcribe(
                 audio, language=language, beam_size=self.config.beam_size, vad_filter=True,
                 # Each segment stands alone: conditioning on earlier text makes tiny models loop on errors.
-                condition_on_previous_text=False, initial_prompt=prompt)
+                condition_on_previous_text=False, initial_prompt=prompt, word_timestamps=word_timing)
             segments = []
             for piece in pieces:
                 text = piece.text.strip()
-                if text:
+                if word_timing and piece.words:
+                    segments += split_words([Word(w.start, w.end, w.word) for w in piece.words], speaker=speaker)
+                elif text:
                     segments.append(Segment(start=round(piece.start, 2), end=round(piece.end, 2), text=text,
                                             speaker=speaker))
                 if progress:

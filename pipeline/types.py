@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass, field
 MEETING_TYPES = ("general", "standup", "planning", "retro", "product_review", "investment_screening", "sales",
                  "mentoring")
 TICKET_STATUSES = ("TODO", "IN_PROGRESS", "DONE")
+USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests")
 
 
 @dataclass
@@ -126,6 +127,17 @@ class Findings:
 
 
 @dataclass
+class EngineInfo:
+    """Which findings engine produced the findings, why it fell back, and the language model's token use and cost."""
+
+    name: str = "local"  # "llm" or "local"
+    model: str | None = None
+    fallback_reason: str | None = None
+    usage: dict = field(default_factory=lambda: dict.fromkeys(USAGE_KEYS, 0))
+    cost_usd: float = 0.0
+
+
+@dataclass
 class MeetingResult:
     """A processed meeting: its facts, transcript and findings."""
 
@@ -134,9 +146,11 @@ class MeetingResult:
     transcript: list[Segment]
     findings: Findings
     source: str = ""
+    engine: EngineInfo = field(default_factory=EngineInfo)
 
     def to_dict(self) -> dict:
         meeting = {"title": self.info.title, "type": self.info.type, "date": self.info.date.isoformat(),
                    "duration": round(self.duration, 2), "language": self.info.language,
                    "participants": self.info.participants, "source": self.source}
-        return {"meeting": meeting, "transcript": [asdict(s) for s in self.transcript], **self.findings.to_dict()}
+        return {"meeting": meeting, "transcript": [asdict(s) for s in self.transcript], **self.findings.to_dict(),
+                "engine": asdict(self.engine)}

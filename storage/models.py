@@ -61,6 +61,7 @@ class Meeting(Base):
     participants: Mapped[list] = mapped_column(default=list)
     source: Mapped[str] = mapped_column(String(20), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
+    engine: Mapped[dict | None] = mapped_column()  # which findings engine ran, its usage and any fallback
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
     segments: Mapped[list[TranscriptSegment]] = relationship(
@@ -126,3 +127,52 @@ class TicketHistory(Base):
     source: Mapped[str] = mapped_column(String(20))  # import | meeting
     evidence: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Job(Base):
+    """One meeting's way through the pipeline; the row, not the broker, is the source of truth."""
+
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    recording_id: Mapped[int | None] = mapped_column(ForeignKey("recordings.id", ondelete="SET NULL"))
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
+    source_name: Mapped[str] = mapped_column(String(500), default="")
+    options: Mapped[dict] = mapped_column(default=dict)  # meeting facts and the board the user gave
+    status: Mapped[str] = mapped_column(String(20), default="queued", index=True)  # queued|running|done|failed
+    step: Mapped[str] = mapped_column(String(20), default="transcribe")  # the step to run, or the last one run
+    progress: Mapped[float] = mapped_column(Float, default=0.0)
+    error: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    lease_owner: Mapped[str | None] = mapped_column(String(100))
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column()
+    transcript: Mapped[dict | None] = mapped_column()  # the heavy step's output, kept for the light one
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column()
+    started_at: Mapped[dt.datetime | None] = mapped_column()
+    finished_at: Mapped[dt.datetime | None] = mapped_column()
+
+    deliveries: Mapped[list[Delivery]] = relationship(order_by="Delivery.id", cascade="all, delete-orphan",
+                                                      passive_deletes=True)
+
+
+class Delivery(Base):
+    """An outbox row: one result going to one target, sent until it is delivered and never after."""
+
+    __tablename__ = "deliveries"
+    __table_args__ = (UniqueConstraint("job_id", "target", name="uq_delivery_job_target"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str] = mapped_column(String(2000))
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|sending|delivered|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column()
+    lease_expires_at: Mapped[dt.datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(Text)
+    response_status: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column()

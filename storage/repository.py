@@ -27,6 +27,10 @@ def get_or_create_workspace(s: Session, name: str = "local", *, platform: str = 
     return ws
 
 
+def workspace_by_id(s: Session, workspace_id: int) -> Workspace:
+    return s.get(Workspace, workspace_id)
+
+
 def add_recording(s: Session, workspace: Workspace, *, kind: str, filename: str, blob_key: str,
                   size: int) -> Recording:
     rec = Recording(workspace_id=workspace.id, kind=kind, filename=filename, blob_key=blob_key, size=size)

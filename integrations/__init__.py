@@ -1,0 +1,1 @@
+"""Outbound adapters: where meeting results are delivered."""

@@ -1,0 +1,151 @@
+"""`onno submit`, `onno jobs` and `onno worker`: meetings as jobs, in-process or on Celery workers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from onno.cli import app, fail, meeting_input, meeting_options
+from pipeline.errors import InputError
+
+
+@click.command()
+@meeting_options
+@click.option("--deliver", "targets", multiple=True, metavar="TARGET",
+              help="Where to send the result when done, e.g. webhook:https://example.com/hook (repeatable).")
+def submit(source: Path, title: str | None, meeting_type: str, date: dt.date, participants: str,
+           board_file: Path | None, targets: tuple[str, ...]) -> None:
+    """Store SOURCE and process it as a job; print the job id as the last line.
+
+    With ONNO_BROKER_URL set the job goes to `onno worker`s; without, it runs here and now.
+    """
+    a = app()
+    try:
+        info, board = meeting_input(source, title, meeting_type, date, participants, board_file)
+        job_id = a.runner.submit(source, info, board=board, targets=list(targets))
+    except InputError as exc:
+        fail(exc)
+    if not a.settings.broker_url:
+        job = job_details(a, job_id)
+        report_inline(job)
+        click.echo(job_id)
+        if job["status"] == "failed":
+            sys.exit(1)
+        return
+    click.echo(f"Queued; follow it with: onno jobs show {job_id}", err=True)
+    click.echo(job_id)
+
+
+def report_inline(job: dict) -> None:
+    """After an in-process run: one line on the job and one per delivery, on stderr."""
+    if job["status"] == "failed":
+        click.echo(f"Error: job {job['id']} failed during {job['step']}: {job['error']}", err=True)
+        return
+    click.echo(f"Job {job['id']} {job['status']}: meeting {job['meeting_id']} "
+               f"(onno meetings show {job['meeting_id']})", err=True)
+    for d in job["deliveries"]:
+        extra = f" ({d['error']})" if d["error"] and d["status"] != "delivered" else ""
+        click.echo(f"  {d['target']}: {d['status']}{extra}", err=True)
+
+
+def job_details(a, job_id: str) -> dict | None:
+    from onno.jobs import job_dict
+    from storage import jobs as jobs_repo
+    from storage import repository as repo
+
+    with a.session() as s:
+        job = jobs_repo.get_job(s, job_id, repo.get_or_create_workspace(s))
+        return job_dict(job) if job else None
+
+
+@click.group()
+def jobs() -> None:
+    """Jobs submitted with `onno submit`, and their deliveries."""
+
+
+@jobs.command("list")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--limit", default=50, show_default=True)
+def jobs_list(fmt: str, limit: int) -> None:
+    """List jobs, newest first."""
+    from onno.jobs import job_dict
+    from storage import jobs as jobs_repo
+    from storage import repository as repo
+
+    a = app()
+    with a.session() as s:
+        rows = [job_dict(j) for j in jobs_repo.list_jobs(s, repo.get_or_create_workspace(s), limit=limit)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("No jobs yet. Submit one with: onno submit RECORDING")
+        return
+    for r in rows:
+        state = r["status"] if r["status"] in ("done", "failed") else f"{r['status']} ({r['step']})"
+        delivered = sum(d["status"] == "delivered" for d in r["deliveries"])
+        extra = f"  deliveries {delivered}/{len(r['deliveries'])}" if r["deliveries"] else ""
+        click.echo(f"{r['id']}  {r['created_at'][:19]}  {state:<24} {r['source']}{extra}")
+
+
+@jobs.command("show")
+@click.argument("job_id")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+def jobs_show(job_id: str, fmt: str) -> None:
+    """Show one job: its status, step, error and deliveries."""
+    job = job_details(app(), job_id)
+    if job is None:
+        fail(InputError(f"There is no job {job_id}.", "See the jobs with: onno jobs list"))
+    if fmt == "json":
+        click.echo(json.dumps(job, indent=2))
+        return
+    click.echo(f"Job {job['id']}: {job['status']}, step {job['step']}"
+               + (f" {job['progress']:.0%}" if job["status"] == "running" else ""))
+    click.echo(f"  source   {job['source']} ({job['type']}, \"{job['title']}\")")
+    click.echo(f"  created  {job['created_at']}; started {job['started_at'] or '—'}; "
+               f"finished {job['finished_at'] or '—'}; attempts {job['attempts']}")
+    if job["error"]:
+        click.echo(f"  error    {job['error']}")
+    if job["meeting_id"]:
+        click.echo(f"  meeting  {job['meeting_id']} (onno meetings show {job['meeting_id']})")
+    for d in job["deliveries"]:
+        click.echo(f"  deliver  {d['target']}: {d['status']} after {d['attempts']} attempt(s)"
+                   + (f" — {d['error']}" if d["error"] else ""))
+
+
+@jobs.command("retry")
+@click.argument("job_id")
+def jobs_retry(job_id: str) -> None:
+    """Run a failed job again, and resend its failed or pending deliveries."""
+    a = app()
+    try:
+        message = a.runner.retry(job_id)
+    except InputError as exc:
+        fail(exc)
+    click.echo(message)
+    if not a.settings.broker_url:
+        report_inline(job_details(a, job_id))
+
+
+@click.command()
+@click.option("--queues", default="transcribe,extract,deliver", show_default=True,
+              help="Queues to take work from; run transcription workers apart with --queues transcribe.")
+@click.option("--concurrency", default=1, show_default=True,
+              help="Jobs at once in this process (threads share one speech model); more workers scale wider.")
+@click.option("--loglevel", default="INFO", show_default=True)
+def worker(queues: str, concurrency: int, loglevel: str) -> None:
+    """Run a Celery worker (needs ONNO_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."""
+    if not app().settings.broker_url:
+        fail(InputError("No broker is configured, so there is nothing for a worker to do.",
+                        "Set ONNO_BROKER_URL (e.g. redis://127.0.0.1:6379/0) here and where jobs are submitted; "
+                        "without it `onno submit` runs jobs in-process."))
+    from onno.celery_app import celery
+
+    pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "threads", "--concurrency", str(concurrency)]
+    celery.worker_main(["worker", *pool, "--queues", queues, "--loglevel", loglevel, "--without-gossip",
+                        "--without-mingle", "--hostname", f"onno-{os.getpid()}@%h"])
