@@ -65,6 +65,9 @@ class SuggestedQuestion:
     topic: str | None = None
     priority: str = "important"
     reason: str = ""
+    # A follow-up points at the question it raises again; a checklist gap has no evidence (None).
+    start: float | None = None
+    speaker: str | None = None
 
 
 @dataclass

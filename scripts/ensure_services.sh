@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Start the services the tests use (PostgreSQL) when they are not running; install them if missing.
+# Start the services the tests use (PostgreSQL; redis-server, which job tests start privately) when they are
+# not running; install them if missing.
 set -euo pipefail
 
 pg_up() { (echo > /dev/tcp/127.0.0.1/5432) 2>/dev/null; }
@@ -19,3 +20,10 @@ pg_up || { echo "PostgreSQL is not reachable on 127.0.0.1:5432" >&2; exit 1; }
 psql -h 127.0.0.1 -U postgres -d postgres -tAc 'select 1' >/dev/null \
   || { echo "Cannot connect to PostgreSQL as postgres on 127.0.0.1 (trust auth expected)" >&2; exit 1; }
 echo "PostgreSQL is up."
+
+# Job tests start their own redis-server on a free port (so they can restart it); they need the binary.
+if ! command -v redis-server >/dev/null 2>&1; then
+  echo "Installing redis-server..."
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+fi
+echo "redis-server is installed ($(redis-server --version | cut -d' ' -f3))."

@@ -64,7 +64,7 @@ def save_meeting(s: Session, workspace: Workspace, result: MeetingResult, *,
     meeting = Meeting(workspace_id=workspace.id, recording_id=recording.id if recording else None,
                       title=info.title, type=info.type, date=info.date, duration=d["meeting"]["duration"],
                       language=info.language, participants=list(info.participants), source=result.source,
-                      summary=result.findings.summary)
+                      summary=result.findings.summary, engine=d.get("engine"))
     meeting.segments = [TranscriptSegment(idx=i, start=seg["start"], end=seg["end"], speaker=seg["speaker"],
                                           text=seg["text"]) for i, seg in enumerate(d["transcript"])]
     meeting.findings = [Finding(kind=kind, idx=i, start=item.get("start"), speaker=item.get("speaker"),
@@ -109,6 +109,8 @@ def meeting_result_dict(meeting: Meeting) -> dict:
     for key, kind in FINDING_KINDS.items():
         out[key] = [f.data for f in sorted(by_kind.get(kind, []), key=lambda f: f.idx)]
     out["summary"] = meeting.summary
+    if meeting.engine is not None:
+        out["engine"] = meeting.engine
     return out
 
 

@@ -18,6 +18,11 @@ SELF = re.compile(r"\b(?:i(?:'ll|\s+will|\s+shall)|i'm\s+going\s+to|i\s+am\s+goi
                   r"let\s+me|i\s+need\s+to|i\s+have\s+to|i've\s+got\s+to|i'm\s+happy\s+to|i'd\s+be\s+happy\s+to|"
                   r"i\s+promise\s+to|i\s+plan\s+to|i'm\s+planning\s+to)\s+" + ADVERBS, re.I)
 REQUEST = re.compile(r"\b(?:would\s+you\s+mind|(?:can|could|would|will)\s+you|why\s+don't\s+you|"
+                     # Work put to the room: whoever answers takes it ("Can someone look into…?" "I'll take it.").
+                     r"(?:can|could|would|will)\s+(?:someone|somebody|anyone|anybody)|"
+                     r"(?:we|i)\s+need\s+(?:someone|somebody|a\s+volunteer)\s+to|"
+                     r"(?:is|would)\s+(?:anyone|anybody|someone)\s+(?:be\s+)?(?:able|willing|free)\s+to|"
+                     r"(?:does|do)\s+(?:anyone|anybody)\s+(?:want|have\s+time)\s+to|"
                      r"i'd\s+like\s+you\s+to|i\s+need\s+you\s+to|you\s+need\s+to|make\s+sure\s+(?:that\s+)?you|"
                      r"don't\s+forget\s+to|remember\s+to|(?:^|(?<=[,.]\s))please(?!\s+do\b))\s+(?:maybe\s+)?" + ADVERBS, re.I)
 OFFER = re.compile(r"\b(?:do\s+you\s+want\s+me\s+to|want\s+me\s+to|would\s+you\s+like\s+me\s+to|should\s+i|"
@@ -26,7 +31,7 @@ OFFER = re.compile(r"\b(?:do\s+you\s+want\s+me\s+to|want\s+me\s+to|would\s+you\s
 NOT_TASKS = word_set("""
 be regret love like want know think guess see say imagine miss hope bet admit remember wait believe agree go mean
 feel assume understand hear live repeat recap summarize summarise stop kick hand pass leave keep get-used
-explain clarify elaborate describe talk join stay quote
+explain clarify elaborate describe talk join stay quote skip
 """)
 # In-meeting moves rather than work: "let me share my screen", "I'll start with the updates".
 LOGISTICS = re.compile(r"^(?:share\s+(?:my|the|your)\s+screen|start\s+(?:with|us|off|the\s+meeting)|"
@@ -37,14 +42,15 @@ LOGISTICS = re.compile(r"^(?:share\s+(?:my|the|your)\s+screen|start\s+(?:with|us
                        r"(?:update|overview|summary|rundown|intro)|introduce\s+(?:yourself|myself)|"
                        r"add\s+(?:one|a|something)\s+(?:more\s+)?(?:thing|point|comment|note)|pull\s+up|"
                        r"open\s+(?:the|my|up)\b|scroll|zoom|click|switch\s+(?:screens|tabs)|answer\s+(?:that|this)|"
-                       r"jump\s+in|chime\s+in|be\s+brief)", re.I)
+                       r"jump\s+in|chime\s+in|be\s+brief|"
+                       r"let\s+(?:you|you\s+all|everyone|everybody|them|us|people)\s+know\s*$)", re.I)
 
 
 def _named_pattern(people: People) -> re.Pattern:
     """A named person and a modal: "Michael will…", "Ana is going to…", "Priya and Tom can…"."""
-    return re.compile(rf"\b(?P<name>{people.pattern})(?:\s+and\s+(?P<name2>{people.pattern}))?\s+"
+    return re.compile(rf"\b(?P<name>{people.pattern})(?:\s+and\s+(?P<name2>{people.pattern}))?(?:\s+"
                       r"(?:will|'ll|is\s+going\s+to|are\s+going\s+to|is\s+gonna|can|should|needs\s+to|has\s+to|"
-                      r"is\s+to)\s+" + ADVERBS)
+                      r"is\s+to)|'ll|'s\s+(?:going\s+to|gonna))\s+" + ADVERBS)
 
 
 def _note_style_pattern(people: People) -> re.Pattern:
@@ -56,8 +62,12 @@ def _note_style_pattern(people: People) -> re.Pattern:
 
 def _lets_have_pattern(people: People) -> re.Pattern:
     """Work handed to someone: "let's have Priya own that", "let's make Victor the owner of…"."""
-    return re.compile(rf"\b(?:let's|let\s+us|we'll|we\s+will)\s+(?:have|get|ask|make)\s+(?P<name>{people.pattern})"
-                      rf"(?:\s+and\s+(?P<name2>{people.pattern}))?\s+(?:to\s+|(?=(?:the\s+)?owners?\s+of\b))?", re.I)
+    both = rf"(?P<name>{people.pattern})(?:\s+and\s+(?P<name2>{people.pattern}))?\s+"
+    return re.compile(rf"\b(?:let's|let\s+us|we'll|we\s+will)\s+(?:have|get|ask|make)\s+{both}"
+                      r"(?:to\s+|(?=(?:the\s+)?owners?\s+of\b))?|"
+                      # "I'd like Omar to…", "we need Priya to…", "can we get Tom to…": the "to" makes it work.
+                      rf"\b(?:(?:i'd|i\s+would|we'd|we\s+would)\s+like|(?:i|we)\s+(?:want|need)|"
+                      rf"(?:can|could)\s+we\s+(?:have|get|ask))\s+{both.replace('name', 'o_name')}to\s+", re.I)
 
 
 # "Ethan writes the test plan, and Mark builds the refund logic": work handed out in the present tense.
@@ -84,7 +94,16 @@ def _vocative_imperative(people: People) -> re.Pattern:
 
 # Where a task's words stop: the reason or condition after it is not the task.
 CUT = re.compile(r",?\s+(?:so\s+that|so\s+(?:they|we|you|i|it|he|she|that)\b|since|because|as\s+soon\s+as|once|"
-                 r"while|which|if|but|although|though|unless|when)\b|,\s+so\b|[.;!?]|,\s+(?:and\s+)?then\b", re.I)
+                 r"while|which|if|but|although|though|unless|when)\b|,\s+so\b|[.;!?]|,\s+(?:and\s+)?then\b|"
+                 # A new clause run on with a comma (recognisers write commas for full stops):
+                 # "…by Friday, a meeting is much harder to ignore", "…the list, it's for the pilot".
+                 r",\s+(?=(?:(?:a|an|the|this|that|it|he|she|they|we|i|there)(?:\s+\w+){0,3}?\s+(?:is|are|was|were|has|"
+                 r"have|had|will|would|can|could|should|does|do|did)\b|(?:it's|that's|there's|i'm|we're|they're|"
+                 r"he's|she's|i've|we've)\b))", re.I)
+# Said after the task, a purpose or a condition carries its own date: "…, so we can take it to the partners on
+# the 7th" is not when the task is due.
+NOT_DUE_AFTER = re.compile(r"^,?\s+(?:so\s+that|so\s+(?:they|we|you|i|it|he|she)\b|since|because|as\s+soon\s+as|"
+                           r"once|while|which|if|unless|when|although|though)\b", re.I)
 HYPOTHETICAL = re.compile(r"^(?:maybe|possibly|perhaps|someday|one\s+day|probably\s+not|never|not)\b", re.I)
 IF_CLAUSE = re.compile(r"\bif\b[^.;]*,\s*$", re.I)
 NOT_COMMITTED = re.compile(r"\b(?:if|unless|think|thinks|thought|worried|afraid|wish|whether|hope|hoped)\s+(?:that\s+)?"
@@ -93,18 +112,19 @@ ACCEPT = re.compile(r"^(?:sure|yes|yeah|yep|yup|ok(?:ay)?|of\s+course|absolutely
                     r"deal|fine|sounds\s+good|can\s+do|happy\s+to|certainly|alright|all\s+right|that\s+works|"
                     r"works\s+for\s+me|please\s+do|consider\s+it\s+done|on\s+it|got\s+it|you\s+bet|for\s+sure|i\s+can\s+do\s+that)"
                     r"\b", re.I)
-REFUSE = re.compile(r"^(?:no\b(?!\s+problem)|sorry|i\s+can't|i\s+cannot|not\s+really|unfortunately|i\s+won't)", re.I)
+REFUSE = re.compile(r"^(?:no\b(?!\s+problem)|not\s+me\b|sorry|i\s+can't|i\s+cannot|not\s+really|unfortunately|i\s+won't)", re.I)
 NEW_ITEM = re.compile(r"^(?:[\w']+[,.]?\s+){0,2}(?:and|plus|oh,?\s+and)\b|\balso\b|\bas\s+well\b|\btoo[.!]?$", re.I)
 VAGUE = re.compile(r"^(?:own|take|handle|cover|share|lead)(?:\s+\w+)?$|^(?:\w+\s+){0,1}(?:it|that|this|them|those|one|so|you|him|her|us)"
                    r"(?:\s+(?:up|over|out|on|off|for\s+you|done|ready|finished|sorted))*"
                    r"(?:\s+with\s+\w+(?:\s+\w+)?)?$", re.I)
 PERSON_END = re.compile(r"\b(?:you|him|her|us|me)$", re.I)
 # Words a task never starts with: a commitment cut off by the recogniser ("I can And you…").
-NOT_VERBS = word_set("and but or so you i we they he she it the a an this that these those my our your their")
+NOT_VERBS = word_set("and but or so you i we they he she it the a an this that these those my our your their already")
 # A second step that hands the result over: "…, I'll send it over", "and post them back".
 HANDOVER = re.compile(r"^\w+\s+(?:it|them|that|this)\s+(?:over|out|across|along|back|round|around|through|on)$",
                       re.I)
-DUE_HINT = re.compile(r"\b(?:is\s+fine|works|would\s+be\s+(?:great|good|ideal)|ideally|at\s+the\s+latest|latest|"
+THANKS = re.compile(r"^(?:thanks|thank\s+you|cheers|nice\s+one|well\s+done)\b", re.I)
+DUE_HINT = re.compile(r"\b(?:is\s+fine|works|(?:would\s+)?be\s+(?:great|good|ideal|nice)|ideally|at\s+the\s+latest|latest|"
                       r"no\s+rush|is\s+okay|is\s+ok|should\s+be\s+fine|if\s+possible)\b", re.I)
 WHO_WILL = re.compile(r"\bwho(?:'s|\s+is|\s+will|\s+can|\s+wants\s+to)\s+(?:going\s+to\s+|gonna\s+)?"
                       r"(?P<verb>[a-z]+)\s+(?P<object>(?:the|a|an|this|that|our)\s+[^?,.]{2,50})", re.I)
@@ -130,12 +150,21 @@ class Candidate:
 
 def _task_text(clause: str, today: dt.date) -> tuple[str, dt.date | None]:
     """The task phrase of a clause and its deadline, with the deadline words and trailing reasons removed."""
-    dates = find_dates(clause, today)
-    due = dates[0].date if dates else None
     cut = CUT.search(clause)
     task = clause[:cut.start()] if cut else clause
+    dates = find_dates(task, today)
+    if not dates and cut:
+        rest = clause[cut.start():]
+        if NOT_DUE_AFTER.match(rest):
+            # Skip the purpose or condition itself; a deadline may still follow it ("…, Monday's fine").
+            after = re.search(r"[,;.]\s+", rest[1:])
+            rest = rest[after.end() + 1:] if after else ""
+        dates = find_dates(rest, today)
+    due = dates[0].date if dates else None
+    # "I'll try to…", "I'll need to…", "I'll have to…": the work is the verb after.
+    task = re.sub(r"^\s*(?:try\s+(?:to|and)|need\s+to|have\s+to|want\s+to)\s+", "", task, flags=re.I)
     for d in sorted(find_dates(task, today), key=lambda d: d.start, reverse=True):
-        before = re.sub(r"(?:[\s,]+(?:by|on|before|until|till|for|in|so|my|from|the|and))+$", "",
+        before = re.sub(r"(?:[\s,]+(?:by|on|before|until|till|for|in|so|my|from|the|and|due))+$", "",
                         " " + task[:d.start].rstrip(" ,"), flags=re.I).strip()
         after = re.sub(r"^\s+(?:night|morning|afternoon|evening|at\s+the\s+latest)\b", "", task[d.end:], flags=re.I)
         task = before + after
@@ -214,7 +243,8 @@ class ActionFinder:
         for m in self.named.finditer(text):
             found.append((m.start(), m.end(), "named", self.people.canonical(m["name"]) if not m["name2"] else None))
         for m in self.lets_have.finditer(text):
-            found.append((m.start(), m.end(), "named", self.people.canonical(m["name"]) if not m["name2"] else None))
+            name, name2 = m["name"] or m["o_name"], m["name2"] or m["o_name2"]
+            found.append((m.start(), m.end(), "named", self.people.canonical(name) if not name2 else None))
         for m in self.note_style.finditer(text):
             found.append((m.start(), m.end(), "named", self.people.canonical(m["name"] or m["name2"])))
         for m in self.assign.finditer(text):
@@ -252,6 +282,9 @@ class ActionFinder:
                 continue
             if kind == "assign":
                 task = _base_form(task)
+            elif kind == "request" and re.match(r"would\s+you\s+mind", s.text[begin:end], re.I):
+                first, _, rest = task.partition(" ")
+                task = tidy(f"{_base_verb(first)} {rest}")
             task = re.sub(r"^(?:the\s+)?owners?\s+of\b", "Own", task, flags=re.I)
             if kind == "self" and n == 0:
                 asked = self._who_asked(i)
@@ -326,7 +359,32 @@ class ActionFinder:
         later = [x for x in self.sentences[i + 1:i + 6] if x.turn != s.turn]
         if not later:
             return []
+        if s.speaker is None and later[0].speaker is None:
+            # Unlabelled turns are guesses: a reply said in short sentences ("Yes, please." "Keep it rough."
+            # "Friday is fine.") reads as several turns, so take the reply until someone asks or hands out work.
+            reply = []
+            for x in later[:4]:
+                if reply and (x.is_question or self.anchors(x)):
+                    break
+                reply.append(x)
+            return reply
         return [x for x in later if x.turn == later[0].turn][:4]
+
+    def _addressed_speaker(self, i: int) -> str | None:
+        """Who is talking in unlabelled sentence i, when the turn before handed them the floor by name.
+
+        "Great, Peter, you're up." "So the backup monitoring is done… I'll update the runbook." — the "I" is Peter.
+        """
+        s = self.sentences[i]
+        first = i
+        while first > 0 and self.sentences[first - 1].turn == s.turn and i - first < 6:
+            first -= 1
+        if first == 0 or self.sentences[first - 1].turn == s.turn:
+            return None
+        prev = self.sentences[first - 1]
+        if THANKS.match(prev.text):
+            return None  # "Thanks, Peter." closes Peter's turn; it does not open one
+        return self.people.vocative(prev.text) or self.people.trailing_vocative(prev.text)
 
     def _answering(self, i: int, items: list[Candidate]) -> str | None:
         """Who is talking in unlabelled sentence i when it answers a request made to a named person.
@@ -353,7 +411,7 @@ class ActionFinder:
         for i in range(len(self.sentences)):
             for c in self.candidates(i):
                 if c.kind == "self" and c.owner is None and c.sentence.speaker is None:
-                    c.owner = self._answering(i, items)
+                    c.owner = self._answering(i, items) or self._addressed_speaker(i)
                 if c.kind in ("request", "offer") and not self._settle_exchange(c, i):
                     continue
                 if c.due is None and c.kind in ("request", "named", "assign", "self"):

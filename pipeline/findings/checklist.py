@@ -85,7 +85,7 @@ SCREENING = (
           "What is the monthly burn, and how many months of runway are left?", "critical",
           "Burn and runway were not covered.",
           lambda f: any(m.name in ("burn_rate", "runway_months") for m in f.metrics)),
-    Topic("market_size", _w(r"\bmarket\s+(?:size|is|model|opportunity)\b|\bsize\s+of\s+the\s+market\b|"
+    Topic("market_size", _w(r"(?<!gross\s)\bmarket\s+(?:size|is|model|opportunity)\b|\bsize\s+of\s+the\s+market\b|"
                             r"\bhow\s+big\s+is\s+the\s+market\b|(?-i:\b(?:TAM|SAM|SOM)\b)|\btotal\s+addressable\b|"
                             r"\b(?:billion|million)(?:\s+dollar)?\s+market\b"),
           "How big is the addressable market, worked out bottom up?", "important",
@@ -172,23 +172,36 @@ CHECKLISTS: dict[str, tuple[Topic, ...]] = {
 }
 
 
-def covered_topics(meeting_type: str, sentences: list[Sentence], findings: Findings) -> set[str]:
-    """The checklist topics a meeting touched, by its words or by what the other detectors found."""
+def topics_said(meeting_type: str, text: str) -> set[str]:
+    """The checklist topics whose words a text uses."""
+    return {t.name for t in CHECKLISTS.get(meeting_type, ()) if t.cues.search(text)}
+
+
+def covered_topics(meeting_type: str, sentences: list[Sentence], findings: Findings,
+                   said: set[str] | None = None) -> set[str]:
+    """The checklist topics a meeting touched, by its words or by what the other detectors found.
+
+    `said`, when given, holds the topics whose words were already found (the live engine keeps it up to date).
+    """
     topics = CHECKLISTS.get(meeting_type, ())
     covered: set[str] = set()
     for topic in topics:
         if topic.covered_by is not None and topic.covered_by(findings):
             covered.add(topic.name)
             continue
-        if any(topic.cues.search(s.text) for s in sentences):
+        if said is not None:
+            if topic.name in said:
+                covered.add(topic.name)
+        elif any(topic.cues.search(s.text) for s in sentences):
             covered.add(topic.name)
     return covered
 
 
-def suggest_questions(meeting_type: str, sentences: list[Sentence], findings: Findings) -> list[SuggestedQuestion]:
+def suggest_questions(meeting_type: str, sentences: list[Sentence], findings: Findings,
+                      said: set[str] | None = None) -> list[SuggestedQuestion]:
     """One question for each checklist topic the meeting left out, most important first."""
     topics = CHECKLISTS.get(meeting_type, ())
-    covered = covered_topics(meeting_type, sentences, findings)
+    covered = covered_topics(meeting_type, sentences, findings, said)
     order = {"critical": 0, "important": 1, "follow_up": 2}
     missing = sorted((t for t in topics if t.name not in covered), key=lambda t: order[t.priority])
     return [SuggestedQuestion(text=t.question, topic=t.name, priority=t.priority, reason=t.reason) for t in missing]
@@ -197,5 +210,6 @@ def suggest_questions(meeting_type: str, sentences: list[Sentence], findings: Fi
 def follow_up_questions(findings: Findings) -> list[SuggestedQuestion]:
     """A follow-up for every question the meeting left unanswered (topic None: it is not a checklist gap)."""
     return [SuggestedQuestion(text=f"Follow up: {q.text}", topic=None, priority="follow_up",
-                              reason=f"Asked by {q.asked_by or 'someone'} and not answered in the meeting.")
+                              reason=f"Asked by {q.asked_by or 'someone'} and not answered in the meeting.",
+                              start=q.start, speaker=q.speaker)
             for q in findings.questions if not q.answered]

@@ -123,23 +123,37 @@ def _quarter_end(today: dt.date) -> dt.date:
 
 
 Resolver = Callable[[dt.date, re.Match], "dt.date | None"]
+COUNT_RE = r"\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|a\s+couple(?:\s+of)?|a\s+few"
+WEEKDAY_RE = "monday|tuesday|wednesday|thursday|friday|saturday|sunday"
 PATTERNS: list[tuple[re.Pattern, Resolver]] = [
+    # "two weeks from now", "a week from today": before "today" alone is read as the day itself.
+    (re.compile(rf"\b(?P<n>{COUNT_RE})\s+(?P<unit>days?|weeks?|months?)\s+from\s+(?:now|today)\b", re.I),
+     _in_period),
+    (re.compile(r"\b(?:in|within)\s+a\s+fortnight\b|\ba\s+fortnight\s+from\s+(?:now|today)\b", re.I),
+     lambda t, m: t + dt.timedelta(days=14)),
+    # "Tuesday the 16th": the date said wins over the weekday.
+    (re.compile(rf"\b(?:{WEEKDAY_RE}),?\s+(?:the\s+)?(?P<day>\d{{1,2}}(?:st|nd|rd|th)|{ORDINAL_RE})\b(?!\s+of\b)",
+                re.I), lambda t, m: _day_of_month(t, _ordinal(m["day"]))),
+    # "Wednesday next week", "Friday of next week".
+    (re.compile(rf"\b(?P<day>{WEEKDAY_RE})\s+(?:of\s+)?next\s+week\b", re.I),
+     lambda t, m: _weekday(t, m["day"].lower(), "next")),
+    (re.compile(rf"\b(?:mid|the\s+middle\s+of)[\s-]+(?P<month>{MONTH_RE})\b", re.I),
+     lambda t, m: _day_of_month(t, 15, _month_number(m["month"]))),
     (re.compile(r"\b(?:the\s+)?day\s+after\s+tomorrow\b", re.I), lambda t, m: t + dt.timedelta(days=2)),
     (re.compile(r"\btomorrow\b", re.I), lambda t, m: t + dt.timedelta(days=1)),
     (re.compile(r"\b(?:today|tonight|this\s+(?:morning|afternoon|evening)|(?:the\s+)?end\s+of\s+(?:the\s+)?day|"
                 r"eod|cob|(?:after|before|by)\s+lunch(?:time)?|later\s+today|right\s+after\s+th(?:is|e)\s+"
                 r"(?:meeting|call)|after\s+th(?:is|e)\s+(?:meeting|call))\b", re.I), lambda t, m: t),
     (re.compile(r"\bend\s+of\s+next\s+week\b", re.I), lambda t, m: _friday(t, 1)),
-    (re.compile(r"\b(?:(?:the\s+)?end\s+of\s+(?:the|this)\s+week|later\s+this\s+week|this\s+week)\b", re.I),
-     lambda t, m: max(_friday(t), t)),
+    (re.compile(r"\b(?:(?:the\s+)?end\s+of\s+(?:(?:the|this)\s+)?week|later\s+this\s+week|this\s+week|eow)\b",
+                re.I), lambda t, m: max(_friday(t), t)),
     (re.compile(r"\bend\s+of\s+next\s+month\b", re.I), lambda t, m: _next_month_end(t)),
-    (re.compile(r"\b(?:(?:the\s+)?end\s+of\s+(?:the|this)\s+month|month[\s-]end)\b", re.I),
+    (re.compile(r"\b(?:(?:the\s+)?end\s+of\s+(?:(?:the|this)\s+)?month|month[\s-]end|eom)\b", re.I),
      lambda t, m: _month_end(t.year, t.month)),
     (re.compile(r"\b(?:the\s+)?end\s+of\s+(?:the|this)\s+quarter\b", re.I), lambda t, m: _quarter_end(t)),
     (re.compile(r"\b(?:the\s+)?end\s+of\s+(?:the|this)\s+year\b", re.I), lambda t, m: dt.date(t.year, 12, 31)),
     (re.compile(rf"\b(?:the\s+)?end\s+of\s+(?P<month>{MONTH_RE})\b", re.I), _named_month_end),
-    (re.compile(r"\b(?:in|within)\s+(?P<n>\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|"
-                r"a\s+couple(?:\s+of)?|a\s+few)\s+(?P<unit>days?|weeks?|months?)\b", re.I), _in_period),
+    (re.compile(rf"\b(?:in|within)\s+(?P<n>{COUNT_RE})\s+(?P<unit>days?|weeks?|months?)\b", re.I), _in_period),
     (re.compile(rf"\b(?P<month>{MONTH_RE})\.?\s+(?:the\s+)?(?P<day>\d{{1,2}})(?:st|nd|rd|th)?\b", re.I),
      lambda t, m: _day_of_month(t, int(m["day"]), _month_number(m["month"]))),
     (re.compile(rf"\b(?:the\s+)?(?P<day>\d{{1,2}}(?:st|nd|rd|th)?|{ORDINAL_RE})\s+of\s+(?P<month>{MONTH_RE})\b",

@@ -34,15 +34,18 @@ KINDS = (
     Kind("growth_rate", "percent", _w(r"\bgr[eo]w(?:ing|n|th|s)?\b|\bmonth[\s-]over[\s-]month\b|\bmom\b|"
                                       r"\byear[\s-]over[\s-]year\b")),
     Kind("churn_rate", "percent", _w(r"\bchurn(?:ing|ed|s)?\b|\battrition\b|\bcancel(?:lation)?s?\b")),
-    Kind("gross_margin", "percent", _w(r"\bgross\s+margins?\b|\bmargins?\b")),
+    # "gross margin" misheard ("gross marking"): a percentage after "gross" is still the margin, retention aside.
+    Kind("gross_margin", "percent", _w(r"\bgross\s+(?!retention|revenue|sales|bookings|merchandise|volume)\w+|"
+                                       r"\bmargins?\b")),
     Kind("cac", "USD", _w(r"\bacquisition\s+costs?\b|\bcac\b|\bcost\s+(?:to|of)\s+(?:acquir|win|land|get)\w*|"
                           r"\bcosts?\s+(?:us|them|you)?\s*(?:about\s+|around\s+|roughly\s+)?\S*\s*(?:dollars\s+)?to\s+"
                           r"(?:acquire|win|land|get|sign)\b|\bpay\s+to\s+(?:acquire|win|get)\b")),
-    Kind("ltv", "USD", _w(r"\blifetime\s+value\b|\bltv\b|\bclv\b")),
-    Kind("burn_rate", "USD", _w(r"\bburn(?:ing|s)?\b|\bburn\s+rate\b")),
+    Kind("ltv", "USD", _w(r"\blifetime\b|\bltv\b|\bclv\b")),
+    Kind("burn_rate", "USD", _w(r"\bburn(?:ing|s)?\b|\bburn\s+rate\b|\bmonthly\s+(?:spend|costs|expenses|outgoings)\b|"
+                                r"\bspend(?:ing)?\b[^.,;]{0,40}?\b(?:a|per)\s+month\b")),
     Kind("runway_months", "months", _w(r"\brunway\b")),
     Kind("raise_amount", "USD", _w(r"\brais(?:e|ing)\b|\bround\s+of\b|\blooking\s+for\b|\bseed\s+round\b|\bseries\s+[abc]\b")),
-    Kind("valuation", "USD", _w(r"\bvaluation\b|\bvalued\s+at\b|\bpre[\s-]money\b|\bpost[\s-]money\b|\bcap\s+of\b")),
+    Kind("valuation", "USD", _w(r"\bvaluation\b|\bvalued\s+at\b|\bpre[\s-]money\b|\bpost[\s-]money\b|\b(?:valuation\s+)?cap\b")),
     Kind("customers", "count", _w(r"\b(?:paying\s+)?(?:\w+\s+)?(?:customers|clients|users|subscribers|accounts|logos|"
                                   r"households|businesses|companies|members)\b|\bpaying\s+\w+|\bserve\b"), reach=25),
     Kind("headcount", "count", _w(r"\b(?:people|employees|staff|ftes?|full[\s-]time\w*|team\s+members|headcount|"
@@ -52,6 +55,12 @@ BY_NAME = {k.name: k for k in KINDS}
 # Said about another time or a hope, not the company's figure now.
 NOT_NOW = re.compile(r"\b(?:ago|last\s+year|used\s+to|was\s+(?:at|around|about)|goal|target|aim|hope|want\s+to|"
                      r"plan\s+to|projected|forecast|by\s+the\s+end\s+of|next\s+year|if\b)\b", re.I)
+# A sentence that only supposes: "If we double the price, churn goes to 5%."
+CONDITIONAL = re.compile(r"^\W*(?:(?:so|and|but|okay|well),?\s+)?(?:if|unless|what\s+if|suppose|assuming|imagine)\b",
+                         re.I)
+# "the two biggest customers", "the top three accounts": some of them, pointed at, not how many there are.
+SUBSET = re.compile(r"\b(?:the|those|these)\s+(?:top\s+|first\s+|last\s+|other\s+|biggest\s+|"
+                    r"largest\s+)?$", re.I)
 # "two of your customers" counts some of them, not all.
 PARTITIVE = re.compile(r"\s+of\s+(?:them|us|you|your|our|their|the|those|these)\b", re.I)
 # Counts need a subject that owns them: "we're 16 people", "they have 42 customers", "we serve 9,000 households".
@@ -119,9 +128,17 @@ def _value(kind: Kind, number: Number) -> float:
     return number.value
 
 
+def _said_as_now(text: str, n: Number, numbers: list[Number]) -> bool:
+    """Whether a number's own clause states the figure as it is now: "MRR is $85k, a year ago it was $30k"
+    keeps the first and drops the second; a target, a hope or a past value says nothing about now."""
+    begin, end = _clause_bounds(text, n.start, numbers)
+    return not NOT_NOW.search(text[begin:end])
+
+
 def metrics_in(text: str, context: str = "") -> list[tuple[str, Number]]:
     """(metric name, number) pairs said in a sentence; `context` is the question it answers, if any."""
     numbers = [n for n in find_numbers(text) if not _is_part_of_date(text, n)]
+    numbers = [n for n in numbers if _said_as_now(text, n, numbers)] + _runway_in_words(text)
     pairs: list[tuple[int, str, Number]] = []
     for n in numbers:
         for kind in KINDS:
@@ -130,7 +147,8 @@ def metrics_in(text: str, context: str = "") -> list[tuple[str, Number]]:
             gap = _distance(text, n, kind, numbers)
             if gap is None:
                 continue
-            if kind.unit == "count" and (PARTITIVE.match(text[n.end:]) or n.start > 12 and
+            if kind.unit == "count" and (PARTITIVE.match(text[n.end:]) or SUBSET.search(text[:n.start]) or
+                                         n.start > 12 and
                                          not COUNT_OWNER.search(text[max(0, n.start - 30):n.start])):
                 continue
             pairs.append((gap, kind.name, n))
@@ -144,6 +162,14 @@ def metrics_in(text: str, context: str = "") -> list[tuple[str, Number]]:
         used_numbers.add(n.start)
         used_kinds.add(name)
         found.append((name, n))
+    # "$140,000 a month, which gives us fourteen months of runway": money said with the runway it buys is the burn.
+    if "runway_months" in used_kinds and "burn_rate" not in used_kinds:
+        for n in numbers:
+            if n.start not in used_numbers and n.unit in ("USD", None) and _unit_fits(BY_NAME["burn_rate"], n):
+                used_numbers.add(n.start)
+                used_kinds.add("burn_rate")
+                found.append(("burn_rate", n))
+                break
     # A bare figure answering a question about a metric ("What are they raising?" "12 million dollars").
     if context:
         for n in numbers:
@@ -158,6 +184,20 @@ def metrics_in(text: str, context: str = "") -> list[tuple[str, Number]]:
                     found.append((kind.name, n))
                     break
     return sorted(found, key=lambda p: p[1].start)
+
+
+RUNWAY_IN_WORDS = re.compile(r"\b(?:a|one)\s+year(?P<half>\s+and\s+a\s+half)?(?=\s+of\s+(?:runway|cash|money)\b)|"
+                             r"\brunway\s+(?:of|is)\s+(?:about\s+|around\s+|roughly\s+|just\s+over\s+)?(?:a|one)\s+"
+                             r"year(?P<half2>\s+and\s+a\s+half)?\b", re.I)
+
+
+def _runway_in_words(text: str) -> list[Number]:
+    """"A year and a half of runway": a span of time said without a number word."""
+    out = []
+    for m in RUNWAY_IN_WORDS.finditer(text):
+        half = m["half"] or m["half2"]
+        out.append(Number(value=1.5 if half else 1.0, start=m.start(), end=m.end(), unit="years"))
+    return out
 
 
 def _is_part_of_date(text: str, n: Number) -> bool:
@@ -180,7 +220,7 @@ def find_metrics(sentences: list[Sentence]) -> list[Metric]:
     seen: set[str] = set()
     for i, s in enumerate(sentences):
         text = _statement_part(s)
-        if not text or NOT_NOW.search(text):
+        if not text or CONDITIONAL.match(text):
             continue
         context = ""
         prev = sentences[i - 1] if i > 0 else None

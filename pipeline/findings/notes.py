@@ -41,6 +41,9 @@ TOPIC = re.compile(r"^(?:(?:next|now|then|finally|lastly|last|and|okay|so|right)
 # A question that raises a topic: "And what about the fraud rules review?", "Where are we on the invoice export?".
 ABOUT = re.compile(r"\b(?:what|how)\s+about\s+(?P<topic>[^?]{3,60})\?|\bwhere\s+are\s+we\s+(?:on|with)\s+"
                    r"(?P<topic2>[^?]{3,60})\?", re.I)
+# A verb that makes a would-be topic ("the refund flow") a statement ("the flow has been waiting for ages").
+FINITE = re.compile(r"\b(?:is|are|was|were|has|have|had|been|will|would|can|could|should|must|do|does|did|"
+                    r"isn't|aren't|wasn't|hasn't|haven't|won't|don't|doesn't|didn't)\b|'(?:s|re|ve|ll|d)\b", re.I)
 ANAPHORIC = re.compile(r"\b(?:that|it|this|them|decided|settled|agreed)\b[\s,]*(?:then|now|instead)?[.!]?$", re.I)
 
 BLOCKED = re.compile(
@@ -124,6 +127,8 @@ def _topic_before(sentences: list[Sentence], i: int) -> str | None:
     """The thing just put on the table: "Next, the refund flow." or "And what about the fraud review?"."""
     for prev in reversed(sentences[max(0, i - 3):i]):
         m = TOPIC.match(prev.text.strip()) if prev.speaker == sentences[i].speaker or prev.speaker is None else None
+        if m and FINITE.search(m.group("topic")):
+            m = None  # "That ticket has been sitting there for ages." says something; it names no topic
         m = m or ABOUT.search(prev.text)
         if m:
             return strip_filler(m.group("topic") or m.group("topic2")).rstrip(".?! ")

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 
 from pipeline.findings.text import word_list
 
-TOKEN = re.compile(r"[$£€]|\d[\d,]*(?:\.\d+)?|[a-z]+|%", re.I)
+TOKEN = re.compile(r"[$£€]|\d+(?:,\d{3})*(?:\.\d+)?|[a-z]+|%", re.I)  # "85,000," keeps its comma out
 UNITS = {w: i for i, w in enumerate(word_list(
     "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
     "seventeen eighteen nineteen"))}
 UNITS["oh"] = 0  # only used after "point": "one point oh five"
+UNITS["nought"] = UNITS["naught"] = 0
 TENS = {w: 10 * (i + 2) for i, w in enumerate(word_list("twenty thirty forty fifty sixty seventy eighty ninety"))}
 BIG_SCALES = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12}
 # Short scales people say or write after a number: "fifty k", "2.4m", "50 grand".
@@ -38,8 +39,20 @@ def _words_value(toks: list[str], i: int) -> tuple[float, int] | None:
     """Value of the number words starting at toks[i] and the index after them."""
     total, current, seen, j = 0.0, 0.0, False, i
     last = None  # "unit", "ten", "hundred", "scale"
+    scale = 1.0  # the last scale word said: "a million and a half" adds half of it
+    if toks[i] == "half" and i + 2 < len(toks) and toks[i + 1] == "a" and toks[i + 2] in ("percent", "point"):
+        return 0.5, i + 2  # "half a percent"
     while j < len(toks):
         w = toks[j]
+        if w == "a" and j + 1 < len(toks) and toks[j + 1] == "quarter" and not seen:  # "a quarter of a million"
+            k = j + 2
+            if k + 1 < len(toks) and toks[k] == "of" and toks[k + 1] in ("a", "an"):
+                k += 2
+            if k < len(toks) and toks[k] in BIG_SCALES:
+                total += 0.25 * BIG_SCALES[toks[k]]
+                scale, last, seen, j = BIG_SCALES[toks[k]], "scale", True, k + 1
+                continue
+            break
         if w in UNITS and w != "oh":
             if last in ("unit",) or (last == "ten" and UNITS[w] >= 10):
                 break
@@ -56,7 +69,7 @@ def _words_value(toks: list[str], i: int) -> tuple[float, int] | None:
         elif w in BIG_SCALES and (seen or last in ("a", "half")):
             base = 0.5 if last == "half" else max(current, 1)
             total += base * BIG_SCALES[w]
-            current, last, seen = 0.0, "scale", True
+            current, last, seen, scale = 0.0, "scale", True, BIG_SCALES[w]
         elif w in ("a", "an") and j + 1 < len(toks) and (toks[j + 1] in BIG_SCALES or toks[j + 1] == "hundred"):
             if seen and last != "half":
                 break
@@ -65,7 +78,10 @@ def _words_value(toks: list[str], i: int) -> tuple[float, int] | None:
             last = "half"
         elif w == "and" and seen and j + 1 < len(toks):
             if toks[j + 1] == "a" and j + 2 < len(toks) and toks[j + 2] == "half":
-                current += 0.5
+                if last == "scale":
+                    total += 0.5 * scale  # "a million and a half"
+                else:
+                    current += 0.5
                 j += 3
                 last = "unit"
                 continue

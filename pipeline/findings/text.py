@@ -46,13 +46,19 @@ def words(text: str) -> list[str]:
 
 
 def stem(word: str) -> str:
-    """A crude stem: abbreviations expanded, common endings dropped."""
+    """A crude stem: abbreviations expanded, common endings dropped, a final silent e too.
+
+    "invoice", "invoices" and "invoicing" all become "invoic"; "release" and "released" both "releas".
+    """
     word = ABBREVIATIONS.get(word, word)
     if word.endswith("'s"):
         word = word[:-2]
     for suffix in SUFFIXES:
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
+            word = word[: -len(suffix)]
+            break
+    if word.endswith("e") and len(word) >= 4:
+        word = word[:-1]
     return word
 
 

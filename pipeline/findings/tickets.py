@@ -6,6 +6,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from pipeline.findings.questions import asked
 from pipeline.findings.sentences import Sentence
 from pipeline.findings.text import content_stems, stem, words
 from pipeline.types import Ticket, TicketUpdate
@@ -17,11 +18,15 @@ IN_PROGRESS = re.compile(
     r"\b(?:started|starting\s+on|underway|under\s+way|in\s+progress|working\s+on|picked\s+up|began|begun|"
     r"kicked\s+off|half\s*way|(?:about|almost|nearly|mostly|over)\s+(?:half|two\s+thirds|three\s+quarters|"
     r"done|there|finished|complete)|nearly\s+there|in\s+review|wiring\s+up|making\s+progress|still\s+going|"
-    r"still\s+working|back\s+on|part\s*way|in\s+flight|being\s+worked\s+on|in\s+testing|in\s+qa)\b", re.I)
+    r"still\s+working|back\s+on|part\s*way|in\s+flight|being\s+worked\s+on|in\s+testing|in\s+qa|"
+    r"(?:ready|up|out)\s+for\s+(?:code\s+)?(?:review|qa|testing)|(?:pull\s+request|pr)\s+is\s+(?:up|open)|"
+    r"under\s+review|(?:is|are)\s+being\s+(?:tested|reviewed|built))\b", re.I)
 REGRESSED = re.compile(
     r"\b(?:re-?opened|regress(?:ed|ion)|broke\s+again|broken\s+again|(?:came|is|are)\s+back|failing\s+again|"
     r"not\s+(?:actually\s+)?(?:fixed|done)\s+after\s+all|rolled\s+back|reverted|still\s+(?:broken|happening|"
-    r"failing))\b", re.I)
+    r"failing|fails?|crash(?:es|ing)?)|stopped\s+working|(?:is|are)\s+(?:broken|failing)|broke|"
+    r"(?:doesn't|don't|isn't|aren't)\s+work(?:ing)?\s+(?:any\s*more|again)|(?:failing|crashing|broken)\s+again)\b",
+    re.I)
 SHELVED = re.compile(r"\b(?:back\s+(?:in)?to\s+(?:the\s+)?backlog|moved?\s+(?:it\s+)?back\s+to\s+(?:the\s+)?"
                      r"(?:backlog|to\s*do)|on\s+hold|paused|deprioriti[sz]ed|parked|shelved)\b", re.I)
 # A status word that is negated, hoped for, planned or conditional says nothing about where the work is now.
@@ -29,6 +34,8 @@ NOT_NOW = re.compile(
     r"n't\b|\b(?:not|never|no|will|'ll|going\s+to|gonna|can|could|should|would|might|may|must|need\s+to|needs\s+to|"
     r"has\s+to|have\s+to|want\s+to|hope|plan|once|when|until|till|after|before|if|unless|by\s+the\s+time|"
     r"expect|supposed\s+to|get\s+(?:it|this|that|the\s+\w+)|have\s+(?:it|this|that|the\s+\w+))\b", re.I)
+# "if the emails break again…": a worry, not a regression.
+MAYBE = re.compile(r"\b(?:if|unless|would|could|might|may|in\s+case|worried|afraid|hope|make\s+sure)\b", re.I)
 # "nearly done", "almost finished": progress, not completion.
 PARTLY = re.compile(r"\b(?:almost|nearly|mostly|about|over|partly|half|two\s+thirds|three\s+quarters)\s+"
                     r"(?:\w+\s+)?$", re.I)
@@ -94,6 +101,8 @@ def _status_said(clause: str) -> str | None:
                 return "IN_PROGRESS"
             if status in ("DONE", "IN_PROGRESS") and NOT_NOW.search(before[-40:]):
                 continue
+            if status == "REGRESSED" and MAYBE.search(before[-40:]):
+                continue
             return status
     return None
 
@@ -102,16 +111,22 @@ def _clauses(text: str) -> list[str]:
     return [c for c in re.split(r"[,;]\s+(?:and\s+|but\s+|so\s+)?|\s+but\s+|\.\s+", text) if c.strip()]
 
 
-def find_ticket_updates(sentences: list[Sentence], tickets: list[Ticket]) -> tuple[list[TicketUpdate],
-                                                                                    list[TicketUpdate]]:
-    """(applied, unconfirmed) status changes of the board's tickets, one per ticket, the last said winning."""
-    if not tickets:
-        return [], []
-    board = Board(tickets)
-    latest: dict[str, TicketUpdate] = {}
-    unsure: dict[str, TicketUpdate] = {}
-    for i, s in enumerate(sentences):
-        if s.is_question:
+@dataclass
+class TicketMove:
+    """A status change said in one sentence: applied, or (with rivals) offered for a person to confirm."""
+
+    sentence: int  # index of the sentence that says it
+    update: TicketUpdate
+    unsure: list[TicketUpdate]  # when the ticket meant is unclear: one candidate per rival ticket
+
+
+def ticket_moves(sentences: list[Sentence], board: Board, only: range | None = None) -> list[TicketMove]:
+    """Every status change said in the meeting (or in the sentences `only` names), in order."""
+    moves: list[TicketMove] = []
+    for i in only if only is not None else range(len(sentences)):
+        s = sentences[i]
+        # "Has anyone started on dark mode yet?" asks; it moves nothing (even with its question mark lost).
+        if asked(sentences, i):
             continue
         for clause in _clauses(s.text):
             said = _status_said(clause)
@@ -128,16 +143,33 @@ def find_ticket_updates(sentences: list[Sentence], tickets: list[Ticket]) -> tup
                 to = "IN_PROGRESS"
             update = TicketUpdate(key=best.ticket.key, from_status=best.ticket.status, to=to, start=s.start,
                                   speaker=s.speaker, evidence=s.text)
-            if ambiguous:
-                for m in ambiguous:
-                    unsure.setdefault(m.ticket.key, TicketUpdate(
-                        key=m.ticket.key, from_status=m.ticket.status, to=to, start=s.start, speaker=s.speaker,
-                        evidence=s.text))
-                continue
-            latest[best.ticket.key] = update
+            unsure = [TicketUpdate(key=m.ticket.key, from_status=m.ticket.status, to=to, start=s.start,
+                                   speaker=s.speaker, evidence=s.text) for m in ambiguous]
+            moves.append(TicketMove(i, update, unsure))
+    return moves
+
+
+def settle_moves(moves: list[TicketMove]) -> tuple[list[TicketUpdate], list[TicketUpdate]]:
+    """(applied, unconfirmed): one move per ticket, the last said winning; moves to where it already is dropped."""
+    latest: dict[str, TicketUpdate] = {}
+    unsure: dict[str, TicketUpdate] = {}
+    for move in moves:
+        if move.unsure:
+            for u in move.unsure:
+                unsure.setdefault(u.key, u)
+            continue
+        latest[move.update.key] = move.update
     applied = [u for u in latest.values() if u.to != u.from_status]
     unconfirmed = [u for k, u in unsure.items() if k not in latest and u.to != u.from_status]
     return sorted(applied, key=lambda u: u.start or 0), sorted(unconfirmed, key=lambda u: u.start or 0)
+
+
+def find_ticket_updates(sentences: list[Sentence], tickets: list[Ticket]) -> tuple[list[TicketUpdate],
+                                                                                    list[TicketUpdate]]:
+    """(applied, unconfirmed) status changes of the board's tickets, one per ticket, the last said winning."""
+    if not tickets:
+        return [], []
+    return settle_moves(ticket_moves(sentences, Board(tickets)))
 
 
 def _referent(board: Board, sentences: list[Sentence], i: int, clause: str) -> tuple[Mention, list[Mention]] | None:
