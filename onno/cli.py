@@ -232,11 +232,10 @@ def db_upgrade() -> None:
     click.echo(f"Database is up to date ({url.split('@')[-1]}).")
 
 
-from onno.cli_jobs import jobs, submit, worker  # noqa: E402  (they use the helpers above)
+from onno.cli_jobs import jobs, submit, web, worker  # noqa: E402  (they use the helpers above)
 
-main.add_command(submit)
-main.add_command(jobs)
-main.add_command(worker)
+for command in (submit, jobs, worker, web):
+    main.add_command(command)
 
 if __name__ == "__main__":
     main(prog_name=os.path.basename(sys.argv[0]))

@@ -1,4 +1,4 @@
-"""`onno submit`, `onno jobs` and `onno worker`: meetings as jobs, in-process or on Celery workers."""
+"""`onno submit`, `onno jobs`, `onno worker` and `onno web`: the commands that run Onno as a service."""
 
 from __future__ import annotations
 
@@ -149,3 +149,13 @@ def worker(queues: str, concurrency: int, loglevel: str) -> None:
     pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "threads", "--concurrency", str(concurrency)]
     celery.worker_main(["worker", *pool, "--queues", queues, "--loglevel", loglevel, "--without-gossip",
                         "--without-mingle", "--hostname", f"onno-{os.getpid()}@%h"])
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8080, show_default=True, envvar="PORT")
+def web(host: str, port: int) -> None:
+    """Serve Onno over HTTP: meeting pages (and the Slack app and Stripe webhooks where configured)."""
+    from onno.web import serve
+
+    serve(app(), host=host, port=port)

@@ -35,6 +35,9 @@ class Settings(BaseSettings):
     llm_max_retries: int = 1
     llm_breaker_failures: int = 3
     llm_breaker_seconds: float = 300.0
+    # Web: `onno web` serves the Slack app, webhooks from Stripe, and meeting pages that links point to.
+    public_url: str = "http://127.0.0.1:8080"  # how users' browsers reach `onno web`; links are built on it
+    secret_key: str = ""  # signs links and encrypts stored tokens; empty: a random key kept in data_dir
     # Jobs: no broker runs every job in-process; a broker URL (redis://...) sends them to `onno worker`s.
     broker_url: str = ""
     job_lease_seconds: float = 30.0  # a worker that stops renewing for this long is presumed dead
@@ -51,6 +54,20 @@ class Settings(BaseSettings):
     @property
     def resolved_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'onno.db'}"
+
+    @property
+    def resolved_secret_key(self) -> str:
+        """The configured secret, or one made once and kept in the data folder (fine for one machine)."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret.key"
+        if not path.exists():
+            import secrets
+
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(32))
+            path.chmod(0o600)
+        return path.read_text().strip()
 
     @property
     def resolved_blob_dir(self) -> Path:

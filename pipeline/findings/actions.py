@@ -20,7 +20,7 @@ SELF = re.compile(r"\b(?:i(?:'ll|\s+will|\s+shall)|i'm\s+going\s+to|i\s+am\s+goi
 REQUEST = re.compile(r"\b(?:would\s+you\s+mind|(?:can|could|would|will)\s+you|why\s+don't\s+you|"
                      # Work put to the room: whoever answers takes it ("Can someone look into…?" "I'll take it.").
                      r"(?:can|could|would|will)\s+(?:someone|somebody|anyone|anybody)|"
-                     r"(?:we|i)\s+need\s+(?:someone|somebody|a\s+volunteer)\s+to|"
+                     r"(?:we|i)\s+(?:also\s+|still\s+|really\s+)?need\s+(?:someone|somebody|a\s+volunteer)\s+to|"
                      r"(?:is|would)\s+(?:anyone|anybody|someone)\s+(?:be\s+)?(?:able|willing|free)\s+to|"
                      r"(?:does|do)\s+(?:anyone|anybody)\s+(?:want|have\s+time)\s+to|"
                      r"i'd\s+like\s+you\s+to|i\s+need\s+you\s+to|you\s+need\s+to|make\s+sure\s+(?:that\s+)?you|"
@@ -103,7 +103,9 @@ CUT = re.compile(r",?\s+(?:so\s+that|so\s+(?:they|we|you|i|it|he|she|that)\b|sin
 # Said after the task, a purpose or a condition carries its own date: "…, so we can take it to the partners on
 # the 7th" is not when the task is due.
 NOT_DUE_AFTER = re.compile(r"^,?\s+(?:so\s+that|so\s+(?:they|we|you|i|it|he|she)\b|since|because|as\s+soon\s+as|"
-                           r"once|while|which|if|unless|when|although|though)\b", re.I)
+                           r"once|while|which|if|unless|when|although|though|"
+                           r"so\s+(?:\w+\s+){1,3}?(?:can|could|will|would|has|have|gets?|is|are|don't|doesn't|won't)\b)",
+                           re.I)
 HYPOTHETICAL = re.compile(r"^(?:maybe|possibly|perhaps|someday|one\s+day|probably\s+not|never|not)\b", re.I)
 IF_CLAUSE = re.compile(r"\bif\b[^.;]*,\s*$", re.I)
 NOT_COMMITTED = re.compile(r"\b(?:if|unless|think|thinks|thought|worried|afraid|wish|whether|hope|hoped)\s+(?:that\s+)?"
@@ -123,6 +125,8 @@ NOT_VERBS = word_set("and but or so you i we they he she it the a an this that t
 # A second step that hands the result over: "…, I'll send it over", "and post them back".
 HANDOVER = re.compile(r"^\w+\s+(?:it|them|that|this)\s+(?:over|out|across|along|back|round|around|through|on)$",
                       re.I)
+BY_DATE = re.compile(r"\b(?:by|before|no\s+later\s+than|in\s+time\s+for|done\s+(?:on|for)|ready\s+(?:on|for))\s+\w",
+                     re.I)
 THANKS = re.compile(r"^(?:thanks|thank\s+you|cheers|nice\s+one|well\s+done)\b", re.I)
 DUE_HINT = re.compile(r"\b(?:is\s+fine|works|(?:would\s+)?be\s+(?:great|good|ideal|nice)|ideally|at\s+the\s+latest|latest|"
                       r"no\s+rush|is\s+okay|is\s+ok|should\s+be\s+fine|if\s+possible)\b", re.I)
@@ -353,6 +357,17 @@ class ActionFinder:
                 return dates[0].date
         return None
 
+    def _reply_due(self, i: int) -> dt.date | None:
+        """A deadline the person asked gives in their reply: "Sure. You'll have it by Thursday."."""
+        response = self._response(i)
+        if not response or REFUSE.match(response[0].text):
+            return None
+        for s in response[:3]:
+            dates = find_dates(s.text, self.today)
+            if dates and (BY_DATE.search(s.text) or DUE_HINT.search(s.text) or word_count(s.text) <= 5):
+                return dates[0].date
+        return None
+
     def _response(self, i: int) -> list[Sentence]:
         """The first sentences of the next turn after sentence i."""
         s = self.sentences[i]
@@ -416,6 +431,8 @@ class ActionFinder:
                     continue
                 if c.due is None and c.kind in ("request", "named", "assign", "self"):
                     c.due = self._following_due(i)
+                if c.due is None and c.kind in ("request", "named"):
+                    c.due = self._reply_due(i)
                 if not self._fold(c, items):
                     items.append(c)
         # "Share it" with nobody named says nothing a reader could act on.

@@ -164,7 +164,8 @@ PATTERNS: list[tuple[re.Pattern, Resolver]] = [
     (re.compile(rf"\b(?:by|on|before|until|till)\s+the\s+(?P<day>{ORDINAL_RE})\b(?!\s+(?:one|version|time|step))",
                 re.I), lambda t, m: _day_of_month(t, _ordinal(m["day"]))),
     (re.compile(r"(?<!\blast\s)(?<!\bsince\s)(?<!\bevery\s)\b(?:(?P<mod>next|this|coming)\s+)?"
-                r"(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b(?!s\b|'s\s+(?:meeting|call)|\s+(?:mornings|afternoons|evenings|nights)\b)",
+                r"(?P<day>monday|tuesday|wednesday|thursday|friday|saturday|sunday)\b(?!s\b|'s\s+(?!(?:fine|ok|okay|good|great|perfect|better|best|works|latest)\b)\w|"
+                r"\s+(?:mornings|afternoons|evenings|nights)\b)",
                 re.I), lambda t, m: _weekday(t, m["day"].lower(), (m["mod"] or "").lower().replace("coming", "this"))),
 ]
 

@@ -42,6 +42,15 @@ def meeting(*turns: tuple[str | None, str], kind: str = "general", board: list[T
     ("on Monday", "2027-03-15"),            # a weekday names the next one, never today
     ("by end of day", "2027-03-08"),
     ("in a couple of days", "2027-03-10"),
+    ("two weeks from now", "2027-03-22"),
+    ("a week from today", "2027-03-15"),     # not "today"
+    ("by end of month", "2027-03-31"),
+    ("by EOW", "2027-03-12"),
+    ("on Thursday next week", "2027-03-18"),
+    ("Friday of next week", "2027-03-19"),
+    ("Tuesday the 23rd", "2027-03-23"),     # the date said wins over the weekday
+    ("in a fortnight", "2027-03-22"),
+    ("by mid-April", "2027-04-15"),
 ])
 def test_relative_deadlines_resolve_against_the_meeting_date(said: str, due: str) -> None:
     found = first_date(f"I'll send it {said}.", MONDAY)
@@ -70,6 +79,11 @@ def test_words_that_are_not_deadlines(said: str) -> None:
     ("1,250", 1_250),
     ("two and a half percent", 2.5),
     ("seventy-five", 75),
+    ("a quarter of a million", 250_000),
+    ("a million and a half", 1_500_000),
+    ("half a percent", 0.5),
+    ("nought point seven five", 0.75),
+    ("$85,000, and", 85_000),
 ])
 def test_number_words(said: str, value: float) -> None:
     assert parse_number(said) == pytest.approx(value)
@@ -313,3 +327,196 @@ def test_counts_need_to_count_the_whole() -> None:
     f = meeting(("Omar", "We have 3,000 customers, and two of our customers are in Canada."),
                 ("Omar", "About 120 people work here, 60 of them engineers."), kind="investment_screening")
     assert {m.name: m.value for m in f.metrics} == {"customers": 3000, "headcount": 120}
+
+
+# --- rules for how people talk, on phrasings of their own -------------------------------------------------------
+
+def test_a_figure_from_the_past_in_the_next_clause_leaves_the_current_one() -> None:
+    f = meeting(("Omar", "ARR is 3.1 million dollars; two years ago it was around nine hundred thousand."),
+                ("Omar", "Back in January churn was about four percent, now churn is 2.5 percent."),
+                kind="investment_screening")
+    assert {m.name: m.value for m in f.metrics} == {"arr": 3_100_000, "churn_rate": 2.5}
+
+
+def test_money_said_with_the_runway_it_buys_is_the_burn() -> None:
+    f = meeting(("Omar", "We spend roughly sixty thousand a month, which leaves us a year and a half of runway."),
+                kind="investment_screening")
+    assert {m.name: m.value for m in f.metrics} == {"burn_rate": 60_000, "runway_months": 18}
+
+
+@pytest.mark.parametrize(("said", "want"), [
+    ("If we cut marketing, burn drops to 90k a month.", {}),
+    ("Gross margin sits at 71 percent, gross retention at 88 percent.", {"gross_margin": 71}),
+    ("Those three accounts make up 40 percent of revenue, and we have 65 customers in total.", {"customers": 65}),
+    ("The average customer lifetime is worth about $12,000 to us.", {"ltv": 12_000}),
+    ("We're raising a million and a half on a ten million dollar cap.",
+     {"raise_amount": 1_500_000, "valuation": 10_000_000}),
+    ("Churn is half a percent a month.", {"churn_rate": 0.5}),
+])
+def test_metric_phrasings(said: str, want: dict) -> None:
+    assert {m.name: m.value for m in meeting(("Omar", said), kind="investment_screening").metrics} == want
+
+
+def test_work_put_to_the_room_belongs_to_whoever_takes_it() -> None:
+    f = meeting(("Nora", "Can somebody chase the printer vendor about the broken tray?"),
+                ("Omar", "I'll take it. I should have an answer by Thursday."),
+                ("Nora", "We also need someone to renew the office insurance."),
+                ("Priya", "Let me do that, I'll get it done in two weeks."),
+                participants=["Nora", "Omar", "Priya"])
+    got = [(a.text, a.owner, a.due, a.speaker, a.start) for a in f.action_items]
+    assert got == [("Chase the printer vendor about the broken tray", "Omar", "2027-03-11", "Nora", 0.0),
+                   ("Renew the office insurance", "Priya", "2027-03-22", "Nora", 8.0)]
+
+
+def test_a_request_to_the_room_that_nobody_takes_is_not_assigned() -> None:
+    f = meeting(("Nora", "Does anyone want to pair on the outage review?"), ("Priya", "Not me, sorry."),
+                participants=["Nora", "Omar", "Priya"])
+    assert f.action_items == []
+
+
+@pytest.mark.parametrize(("said", "task", "owner"), [
+    ("I'd like Omar to handle the customer call on Thursday.", "Handle the customer call", "Omar"),
+    ("We need Priya to sign off the budget before Friday.", "Sign off the budget", "Priya"),
+    ("Omar's going to chase legal about the NDA tomorrow.", "Chase legal about the NDA", "Omar"),
+    ("Priya, would you mind reviewing the onboarding deck tomorrow?", "Review the onboarding deck", "Priya"),
+])
+def test_work_handed_to_a_named_person(said: str, task: str, owner: str) -> None:
+    items = meeting(("Nora", said), participants=["Nora", "Omar", "Priya"]).action_items
+    assert [(a.text, a.owner) for a in items] == [(task, owner)]
+    assert items[0].due is not None
+
+
+def test_lets_have_with_a_due_word_keeps_a_clean_task() -> None:
+    f = meeting(("Nora", "Let's have Omar own the supplier contracts, due end of the month."),
+                participants=["Nora", "Omar"])
+    assert [(a.text, a.owner, a.due) for a in f.action_items] == [("Own the supplier contracts", "Omar", "2027-03-31")]
+
+
+@pytest.mark.parametrize("said", [
+    "I'll let you know if that changes.",
+    "I'll try to keep this short.",
+    "I'll have to skip Friday's demo.",
+    "I'll need to think it over.",
+    "I'll already have left by then.",
+])
+def test_promises_that_are_no_work(said: str) -> None:
+    assert meeting(("Ruth", said), participants=["Ruth", "Marta"]).action_items == []
+
+
+def test_try_to_keeps_the_work() -> None:
+    f = meeting(("Ruth", "I'll try to finish the slides by Wednesday."), participants=["Ruth"])
+    assert [(a.text, a.owner, a.due) for a in f.action_items] == [("Finish the slides", "Ruth", "2027-03-10")]
+
+
+def test_a_date_in_a_purpose_clause_is_not_the_due_date_but_one_after_it_is() -> None:
+    f = meeting(("Nora", "Omar, can you send the invoices, so finance can close the books on the 30th?"),
+                ("Omar", "Sure."),
+                ("Nora", "Priya, can you fix the header so it stops overlapping, Thursday's fine."),
+                ("Priya", "Will do."), participants=["Nora", "Omar", "Priya"])
+    assert [(a.owner, a.due) for a in f.action_items] == [("Omar", None), ("Priya", "2027-03-11")]
+
+
+def test_a_task_ends_where_a_new_clause_runs_on_after_a_comma() -> None:
+    f = meeting(("Nora", "Omar, can you book the venue by Friday, it's getting busy in spring."), ("Omar", "Yes."),
+                participants=["Nora", "Omar"])
+    assert [(a.text, a.owner, a.due) for a in f.action_items] == [("Book the venue", "Omar", "2027-03-12")]
+
+
+def test_handing_over_the_floor_by_name_tells_who_speaks_next() -> None:
+    segments = [Segment(0, 3, "Great, Omar, you're up.", None),
+                Segment(4, 8, "The invoices are done. I'll send the summary to finance tomorrow.", None)]
+    info = MeetingInfo(title="t", date=MONDAY, participants=["Nora", "Omar"])
+    f = extract_findings(segments, info, [])
+    assert [(a.owner, a.due) for a in f.action_items] == [("Omar", "2027-03-09")]
+
+
+def test_a_reply_after_a_turn_gives_a_due_date_in_short_sentences() -> None:
+    segments = [Segment(0, 3, "Do you want me to draft the hiring plan too?", None),
+                Segment(3.5, 4.5, "Yes, please.", None), Segment(5, 6, "Keep it short.", None),
+                Segment(6.5, 8, "Thursday is fine.", None)]
+    f = extract_findings(segments, MeetingInfo(title="t", date=MONDAY), [])
+    assert [(a.text, a.due) for a in f.action_items] == [("Draft the hiring plan", "2027-03-11")]
+
+
+# --- questions whose question mark the recogniser lost, and answers ---------------------------------------------
+
+def test_a_reply_that_only_fits_a_question_shows_one_was_asked() -> None:
+    f = meeting(("Ava", "And has anyone looked at the flaky login test yet."), ("Ben", "Not yet, it's on my list."),
+                ("Ava", "One thing I'm unsure about, the vendor charges per seat for guests."),
+                ("Ben", "Good question, no idea."))
+    assert [(q.asked_by, q.answered) for q in f.questions] == [("Ava", True), ("Ava", False)]
+
+
+def test_a_reply_about_an_earlier_question_does_not_make_a_statement_a_question() -> None:
+    f = meeting(("Ava", "What rate limit do we want per tenant?"), ("Ava", "Nobody has told me a number."),
+                ("Ben", "Good question, I don't know."))
+    assert [q.text for q in f.questions] == ["What rate limit do we want per tenant?"]
+
+
+def test_a_question_run_on_into_a_statement_stops_at_the_statement() -> None:
+    f = meeting(("Ava", "Who's running the demo, though, Carla is out all week."), ("Ben", "I can do it."))
+    assert [(q.text, q.answered) for q in f.questions] == [("Who's running the demo, though?", True)]
+
+
+def test_indirect_and_elliptic_questions() -> None:
+    f = meeting(("Ava", "I was wondering whether the export handles time zones."), ("Ben", "It does, since March."),
+                ("Ava", "Okay, and the pricing page."), ("Ben", "Still in design."))
+    assert [(q.asked_by, q.answered) for q in f.questions] == [("Ava", True), ("Ava", True)]
+    assert "time zones" in f.questions[0].text and "pricing page" in f.questions[1].text.lower()
+
+
+@pytest.mark.parametrize("reply", ["Let me look that up after the call.", "Unclear at this point.",
+                                   "That's still to be decided.", "I'll confirm with the vendor and circle back."])
+def test_replies_that_defer_leave_the_question_open(reply: str) -> None:
+    f = meeting(("Ava", "How many seats does the new contract include?"), ("Ben", reply))
+    assert [q.answered for q in f.questions] == [False]
+
+
+def test_a_short_answer_counts_whatever_is_said_after_it() -> None:
+    f = meeting(("Ava", "What's the biggest risk for the launch?"),
+                ("Ben", "Hiring, mostly. Nobody knows how long it takes to find senior people."))
+    assert [q.answered for q in f.questions] == [True]
+
+
+# --- tickets ----------------------------------------------------------------------------------------------------
+
+TICKETS = [Ticket("OPS-7", "CSV export for invoices", "TODO"), Ticket("OPS-8", "Password reset emails", "DONE"),
+           Ticket("OPS-9", "Dark mode", "TODO"), Ticket("OPS-10", "Release checklist", "IN_PROGRESS")]
+
+
+@pytest.mark.parametrize(("said", "moves"), [
+    ("We shipped the invoice export yesterday.", {("OPS-7", "DONE")}),
+    ("The reset emails stopped working after Tuesday's deploy.", {("OPS-8", "IN_PROGRESS")}),
+    ("Turns out the reset emails still fail for some domains.", {("OPS-8", "IN_PROGRESS")}),
+    ("If the reset emails break again we roll back.", set()),
+    ("Dark mode is ready for review.", {("OPS-9", "IN_PROGRESS")}),
+    ("I talked to design about dark mode.", set()),
+    ("The release checklist is in progress.", set()),      # where it already is
+])
+def test_ticket_moves_by_meaning(said: str, moves: set) -> None:
+    f = meeting(("Zoe", said), board=TICKETS, participants=["Zoe"])
+    assert {(u.key, u.to) for u in f.ticket_updates} == moves
+
+
+def test_a_question_that_lost_its_mark_moves_no_ticket() -> None:
+    f = meeting(("Zoe", "And has anyone started on dark mode yet."), ("Max", "Not yet."), board=TICKETS)
+    assert f.ticket_updates == []
+    assert len(f.questions) == 1
+
+
+# --- decisions and sentences ------------------------------------------------------------------------------------
+
+def test_a_decision_that_points_back_takes_the_topic_asked_about() -> None:
+    f = meeting(("Ben", "And what about the legacy importer? That thing has been flaky for months."),
+                ("Ava", "That one stays in the backlog."))
+    assert len(f.decisions) == 1 and "legacy importer" in f.decisions[0].text
+    assert "flaky" not in f.decisions[0].text
+
+
+def test_someone_else_speaking_in_between_ends_a_speakers_sentence() -> None:
+    segments = [Segment(0.0, 2.0, "Can you check the error logs", "Ava"), Segment(2.3, 2.8, "Sure", "Ben"),
+                Segment(3.2, 5.0, "and the dashboard looks fine by the way", "Ava")]
+    sentences = build_sentences(segments)
+    assert [(s.speaker, s.text) for s in sentences] == [
+        ("Ava", "Can you check the error logs"), ("Ben", "Sure"), ("Ava", "and the dashboard looks fine by the way")]
+    assert [s.turn for s in sentences] == [0, 1, 2]

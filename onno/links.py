@@ -1,0 +1,23 @@
+"""Signed links back into Onno: a meeting page, at the moment of the transcript a finding came from."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+
+def meeting_signature(secret: str, workspace_id: int, meeting_id: int) -> str:
+    """Unguessable per meeting, so a link shared in one team's thread opens nothing of another's."""
+    msg = f"meeting:{workspace_id}:{meeting_id}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:32]
+
+
+def meeting_url(settings, workspace_id: int, meeting_id: int, *, at: float | None = None) -> str:
+    """The meeting's page; with `at`, scrolled to the transcript line at that second."""
+    sig = meeting_signature(settings.resolved_secret_key, workspace_id, meeting_id)
+    url = f"{settings.public_url.rstrip('/')}/meetings/{workspace_id}/{meeting_id}?sig={sig}"
+    return url if at is None else f"{url}#t{int(at)}"
+
+
+def check_meeting_signature(secret: str, workspace_id: int, meeting_id: int, sig: str) -> bool:
+    return hmac.compare_digest(meeting_signature(secret, workspace_id, meeting_id), sig or "")

@@ -1,0 +1,43 @@
+"""`onno web`: the meeting page that links point to opens only with its signature."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+from aiohttp.test_utils import TestClient, TestServer
+
+from onno.links import meeting_url
+from onno.service import App
+from onno.settings import Settings
+from onno.web import make_web_app
+from pipeline.types import MeetingInfo
+from tests import media
+
+
+def fetch(app: App, path: str) -> tuple[int, str]:
+    async def go():
+        async with TestClient(TestServer(make_web_app(app))) as client:
+            response = await client.get(path)
+            return response.status, await response.text()
+
+    return asyncio.run(go())
+
+
+def test_meeting_page_links_to_transcript_moments_and_needs_its_signature(tmp_path, database_url):
+    app = App(Settings(data_dir=tmp_path / "data", database_url=database_url, public_url="https://onno.test"))
+    vtt = media.CORPUS / "dev-01-platform-standup.vtt"
+    done = app.process(vtt, MeetingInfo(title="Platform <standup>", type="standup", date=dt.date(2026, 11, 16),
+                                        participants=[]))
+    item = done.result["action_items"][0]
+    url = meeting_url(app.settings, 1, done.meeting_id, at=item["start"])
+    assert url.startswith(f"https://onno.test/meetings/1/{done.meeting_id}?sig=") and url.endswith(
+        f"#t{int(item['start'])}")
+    path = url.removeprefix("https://onno.test").split("#")[0]
+    status, html = fetch(app, path)
+    assert status == 200
+    assert "Platform &lt;standup&gt;" in html and f'id="t{int(item["start"])}"' in html
+    assert fetch(app, path[:-4] + "0000")[0] == 404  # a forged or truncated signature opens nothing
+    assert fetch(app, path.replace("/meetings/1/", "/meetings/2/"))[0] == 404
+    assert fetch(app, "/healthz") == (200, '{"ok": true}')
+    app.engine.dispose()
