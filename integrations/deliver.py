@@ -1,24 +1,55 @@
-"""Delivery targets by name: parse `kind:argument` targets and send a payload to one."""
+"""Delivery targets by kind: each adapter checks its `kind:argument` targets at intake and sends one delivery.
+
+A target is `kind:argument`, e.g. `webhook:https://example.com/hook`. To add an adapter, write a module with
+`check(arg) -> str | None` (why the argument is unusable, or None) and `send(arg, ctx) -> int | None`
+(raise TransientError / PermanentError when it does not go through), and list it in ADAPTERS.
+"""
 
 from __future__ import annotations
 
+import importlib
 import json
+from dataclasses import dataclass
+from typing import Any
 
-from integrations import webhook
 from integrations.errors import PermanentError
 from pipeline.errors import InputError
 
-KINDS = ("webhook",)
+# kind -> module implementing check() and send()
+ADAPTERS = {"webhook": "integrations.webhook_adapter"}
+EXAMPLES = "webhook:https://example.com/hooks/onno"
+
+
+@dataclass
+class DeliveryContext:
+    """Everything an adapter may need for one delivery; `app` gives settings and database sessions."""
+
+    app: Any
+    key: str  # stable per (job, target): receivers and adapters deduplicate on it
+    job_id: str
+    workspace_id: int
+    meeting_id: int
+    result: dict  # the meeting result, as `onno process --format json` prints it
+
+    @property
+    def settings(self):
+        return self.app.settings
+
+    def payload(self) -> dict:
+        return {"job_id": self.job_id, "delivery": self.key, "meeting_id": self.meeting_id, "result": self.result}
+
+
+def adapter(kind: str):
+    return importlib.import_module(ADAPTERS[kind])
 
 
 def normalise_target(target: str) -> str:
-    """Check a `--deliver` target at intake, so a typo fails before any work is done."""
+    """Check a delivery target at intake, so a typo fails before any work is done."""
     kind, _, arg = target.strip().partition(":")
-    if kind not in KINDS or not arg:
-        raise InputError(f"Unknown delivery target {target!r}.",
-                         "Use webhook:URL, e.g. --deliver webhook:https://example.com/hooks/onno.")
-    if problem := webhook.check_url(arg):
-        raise InputError(f"Bad webhook target: {problem}", "Give a full URL, e.g. https://example.com/hook.")
+    if kind not in ADAPTERS or not arg:
+        raise InputError(f"Unknown delivery target {target!r}.", f"Use one of: {EXAMPLES}.")
+    if problem := adapter(kind).check(arg):
+        raise InputError(f"Bad {kind} target: {problem}", f"For example: {EXAMPLES}.")
     return f"{kind}:{arg}"
 
 
@@ -27,9 +58,9 @@ def payload_bytes(payload: dict) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
 
 
-def send(target: str, payload: dict, *, key: str, settings) -> int:
-    """Deliver `payload` to `target`; raise TransientError or PermanentError when it does not go through."""
+def send(target: str, ctx: DeliveryContext) -> int | None:
+    """Deliver to `target`; raise TransientError or PermanentError when it does not go through."""
     kind, _, arg = target.partition(":")
-    if kind == "webhook":
-        return webhook.post(arg, payload_bytes(payload), key=key, secret=settings.webhook_secret)
-    raise PermanentError(f"unknown delivery target {target!r}")
+    if kind not in ADAPTERS:
+        raise PermanentError(f"unknown delivery target {target!r}")
+    return adapter(kind).send(arg, ctx)

@@ -221,11 +221,20 @@ class JobRunner:
             d = jobs_repo.get_delivery(s, delivery_id)
             job = jobs_repo.get_job(s, d.job_id)
             meeting = repo.get_meeting(s, repo.workspace_by_id(s, job.workspace_id), job.meeting_id)
-            payload = {"job_id": job.id, "delivery": d.key, "meeting_id": meeting.id,
-                       "result": repo.meeting_result_dict(meeting)}
-            target, key, attempts = d.target, d.key, d.attempts
+            target, attempts = d.target, d.attempts
+            if meeting is None:
+                jobs_repo.finish_delivery(s, delivery_id, "failed", last_error="the meeting was deleted")
+                return
+            ctx = outbound.DeliveryContext(app=self.app, key=d.key, job_id=job.id, workspace_id=job.workspace_id,
+                                           meeting_id=meeting.id, result=repo.meeting_result_dict(meeting))
         try:
-            status = outbound.send(target, payload, key=key, settings=self.settings)
+            try:
+                status = outbound.send(target, ctx)
+            except (TransientError, PermanentError):
+                raise
+            except Exception as exc:  # a bug in an adapter: retried like a network error, then given up
+                log.exception("delivery %s to %s failed", delivery_id, target)
+                raise TransientError(f"{type(exc).__name__}: {exc}") from exc
         except TransientError as exc:
             self._retry_delivery(delivery_id, attempts, exc)
             return

@@ -40,7 +40,7 @@ def alembic_config(engine: Engine) -> Config:
 def upgrade(target: Engine | str) -> None:
     """Apply every migration up to the newest."""
     engine = make_engine(target) if isinstance(target, str) else target
-    command.upgrade(alembic_config(engine), "head")
+    command.upgrade(alembic_config(engine), "heads")  # features add migrations on their own branches
 
 
 @contextmanager

@@ -1,5 +1,6 @@
 """The findings engine: local, deterministic rules that turn transcript segments into meeting findings."""
 
 from pipeline.findings.engine import extract_findings
+from pipeline.findings.live import FindingsDelta, LiveFindings
 
-__all__ = ["extract_findings"]
+__all__ = ["FindingsDelta", "LiveFindings", "extract_findings"]
