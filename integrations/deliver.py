@@ -16,8 +16,8 @@ from integrations.errors import PermanentError
 from pipeline.errors import InputError
 
 # kind -> module implementing check() and send()
-ADAPTERS = {"webhook": "integrations.webhook_adapter"}
-EXAMPLES = "webhook:https://example.com/hooks/onno"
+ADAPTERS = {"webhook": "integrations.webhook_adapter", "email": "integrations.email.adapter", "slack": "integrations.slack.adapter"}
+EXAMPLES = "webhook:https://example.com/hooks/onno, email:participants, email:someone@example.com"
 
 
 @dataclass

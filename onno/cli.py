@@ -237,5 +237,13 @@ from onno.cli_jobs import jobs, submit, web, worker  # noqa: E402  (they use the
 for command in (submit, jobs, worker, web):
     main.add_command(command)
 
+from onno.cli_billing import plan  # noqa: E402
+
+main.add_command(plan)
+
+from onno.cli_people import people  # noqa: E402
+
+main.add_command(people)
+
 if __name__ == "__main__":
     main(prog_name=os.path.basename(sys.argv[0]))

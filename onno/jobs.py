@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
+from billing.accounts import reserve, settle
 from integrations import deliver as outbound
 from integrations.errors import PermanentError, TransientError
 from pipeline.errors import InputError
@@ -113,18 +114,24 @@ class JobRunner:
     # -- intake -------------------------------------------------------------------------------------------
 
     def submit(self, source: Path, info: MeetingInfo, *, board: list[Ticket] | None = None,
-               targets: list[str] = (), workspace: str = "local") -> str:
-        """Store the recording, record the job, then hand it to the dispatcher; return the job id."""
+               targets: list[str] = (), workspace: str | int = "local", job_id: str | None = None) -> str:
+        """Store the recording, record the job, then hand it to the dispatcher; return the job id.
+
+        `workspace` is a CLI workspace name or a workspace row id (a Slack team's); `job_id` lets the caller
+        know the id before an in-process run starts (the Slack bot shows progress under it).
+        """
         from onno.service import check_source
 
         source = check_source(source)
         targets = [outbound.normalise_target(t) for t in targets]
+        minutes = self.app.check_plan(source, workspace, kinds={t.partition(":")[0] for t in targets})
         recording_id = self.app.store_recording(source, workspace)
         with self.app.session() as s:
-            ws = repo.get_or_create_workspace(s, workspace)
+            ws = repo.resolve_workspace(s, workspace)
             job = jobs_repo.create_job(s, ws, recording_id=recording_id, source_name=Path(source).name,
-                                       options=job_options(info, board, targets))
+                                       options=job_options(info, board, targets), job_id=job_id)
             job_id = job.id
+            reserve(s, ws, job_id=job_id, minutes=minutes)
         self.send("transcribe", job_id)
         return job_id
 
@@ -190,7 +197,7 @@ class JobRunner:
             info = meeting_info(job.options)
             given = job.options.get("board")
             with self.app.session() as s:
-                ws = repo.get_or_create_workspace(s, self._workspace_name(s, job))
+                ws = repo.workspace_by_id(s, job.workspace_id)
                 board = [Ticket(**t) for t in given] if given is not None else repo.board(s, ws)
             result = analyse(Transcript.from_dict(job.transcript), info, board, **self.app.analyse_options())
             with self.app.session() as s:
@@ -206,6 +213,7 @@ class JobRunner:
                 if recording is not None:
                     repo.mark_recording(s, recording, "processed")
                 row.meeting_id = meeting.id
+                settle(s, job_id, minutes=result.duration / 60, meeting_id=meeting.id)
                 deliveries = jobs_repo.create_deliveries(s, row, row.options.get("deliver", []))
                 delivery_ids = [d.id for d in deliveries]
         for delivery_id in delivery_ids:
@@ -287,7 +295,8 @@ class JobRunner:
         except InputError as exc:
             reason = f"{exc.problem} {exc.hint}".strip()
             with self.app.session() as s:
-                jobs_repo.release_job(s, job_id, self.owner, status="failed", error=reason, finished_at=utcnow())
+                if jobs_repo.release_job(s, job_id, self.owner, status="failed", error=reason, finished_at=utcnow()):
+                    settle(s, job_id, minutes=0)  # bad input is not charged
         except Exception as exc:
             log.exception("job %s step %s failed", job_id, step)
             self._after_crash(job_id, step, job.attempts, exc)
@@ -299,8 +308,9 @@ class JobRunner:
         try:
             with self.app.session() as s:
                 if give_up:
-                    jobs_repo.release_job(s, job_id, self.owner, status="failed", finished_at=utcnow(),
-                                          error=f"failed {attempts} times during {step}: {reason}")
+                    if jobs_repo.release_job(s, job_id, self.owner, status="failed", finished_at=utcnow(),
+                                             error=f"failed {attempts} times during {step}: {reason}"):
+                        settle(s, job_id, minutes=0)  # our failure is not charged either
                     return
                 jobs_repo.release_job(s, job_id, self.owner, status="queued", error=reason, enqueued_at=utcnow())
         except Exception:

@@ -21,3 +21,18 @@ def meeting_url(settings, workspace_id: int, meeting_id: int, *, at: float | Non
 
 def check_meeting_signature(secret: str, workspace_id: int, meeting_id: int, sig: str) -> bool:
     return hmac.compare_digest(meeting_signature(secret, workspace_id, meeting_id), sig or "")
+
+
+def billing_signature(secret: str, workspace_id: int) -> str:
+    return hmac.new(secret.encode(), f"billing:{workspace_id}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def billing_url(settings, workspace_id: int, action: str = "upgrade", plan: str | None = None) -> str:
+    """A link that opens Stripe Checkout (upgrade) or the Customer Portal (manage) for one workspace."""
+    sig = billing_signature(settings.resolved_secret_key, workspace_id)
+    url = f"{settings.public_url.rstrip('/')}/billing/{workspace_id}/{action}?sig={sig}"
+    return f"{url}&plan={plan}" if plan else url
+
+
+def check_billing_signature(secret: str, workspace_id: int, sig: str) -> bool:
+    return hmac.compare_digest(billing_signature(secret, workspace_id), sig or "")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from billing.accounts import reserve
 from onno.settings import Settings
 from pipeline.errors import InputError
 from pipeline.run import input_kind, run_pipeline
@@ -79,7 +80,20 @@ class App:
     def session(self):
         return db.session_scope(self.engine)
 
-    def store_recording(self, source: Path, workspace: str) -> int:
+    def check_plan(self, source: Path, workspace: str | int, *, kinds: set[str] = frozenset(),
+                   live: bool = False) -> float:
+        """The input's minutes (estimated from headers); raise PlanLimit when the plan does not cover it."""
+        from billing.gate import check_intake
+        from pipeline.run import estimate_duration
+
+        seconds = estimate_duration(Path(source))
+        minutes = seconds / 60 if seconds is not None else 1.0  # unknown: a token minute until it is settled
+        with self.session() as s:
+            check_intake(s, self.settings, repo.resolve_workspace(s, workspace), minutes=minutes, kinds=kinds,
+                         live=live)
+        return minutes
+
+    def store_recording(self, source: Path, workspace: str | int) -> int:
         """Keep the user's input in the blob store and record it before any processing starts."""
         kind = input_kind(source)
         if kind == "tracks":
@@ -89,7 +103,7 @@ class App:
             key = self.blobs.put_file(source)
             size = source.stat().st_size
         with self.session() as s:
-            ws = repo.get_or_create_workspace(s, workspace)
+            ws = repo.resolve_workspace(s, workspace)
             rec = repo.add_recording(s, ws, kind=kind, filename=source.name, blob_key=key, size=size)
             s.flush()
             return rec.id
@@ -98,6 +112,7 @@ class App:
                 workspace: str = LOCAL_WORKSPACE, progress: Progress | None = None) -> Processed:
         """Process one meeting input and store the result; InputError leaves storage as it was."""
         source = check_source(source)
+        self.check_plan(source, workspace)
         recording_id = self.store_recording(source, workspace)
         try:
             if board is None:
@@ -117,6 +132,8 @@ class App:
                 meeting = repo.save_meeting(s, ws, result, recording=recording)
                 repo.mark_recording(s, recording, "processed")
                 s.flush()
+                usage = reserve(s, ws, job_id=None, minutes=result.duration / 60)
+                usage.state, usage.meeting_id = "final", meeting.id
                 return Processed(meeting_id=meeting.id, result=repo.meeting_result_dict(meeting))
         except InputError:
             self.forget_recording(recording_id, workspace)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import platformdirs
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from pipeline.findings.llm import LLMConfig
@@ -38,6 +39,14 @@ class Settings(BaseSettings):
     # Web: `onno web` serves the Slack app, webhooks from Stripe, and meeting pages that links point to.
     public_url: str = "http://127.0.0.1:8080"  # how users' browsers reach `onno web`; links are built on it
     secret_key: str = ""  # signs links and encrypts stored tokens; empty: a random key kept in data_dir
+    # Billing: off (everything allowed, as on a laptop) until a Stripe key is set; then plans gate intake.
+    stripe_api_key: str = Field("", validation_alias=AliasChoices("STRIPE_API_KEY", "ONNO_STRIPE_API_KEY"))
+    stripe_webhook_secret: str = Field("", validation_alias=AliasChoices("STRIPE_WEBHOOK_SECRET",
+                                                                         "ONNO_STRIPE_WEBHOOK_SECRET"))
+    stripe_api_url: str = Field("", validation_alias=AliasChoices("STRIPE_API_URL", "ONNO_STRIPE_API_URL"))
+    stripe_price_pro: str = Field("", validation_alias=AliasChoices("STRIPE_PRICE_PRO", "ONNO_STRIPE_PRICE_PRO"))
+    stripe_price_team: str = Field("", validation_alias=AliasChoices("STRIPE_PRICE_TEAM", "ONNO_STRIPE_PRICE_TEAM"))
+    billing_grace_days: float = 7.0  # a failed payment keeps the paid plan this long before the downgrade
     # Jobs: no broker runs every job in-process; a broker URL (redis://...) sends them to `onno worker`s.
     broker_url: str = ""
     job_lease_seconds: float = 30.0  # a worker that stops renewing for this long is presumed dead
@@ -50,6 +59,30 @@ class Settings(BaseSettings):
     delivery_backoff: float = 5.0  # seconds before the first retry; doubles each time
     delivery_backoff_max: float = 600.0
     inline_retry_wait: float = 15.0  # in-process runs wait at most this long in all for delivery retries
+    # E-mailed summaries (`--deliver email:participants`): smtp://user:pass@host:587 (STARTTLS when offered),
+    # smtps://host:465 (implicit TLS), smtp://host:25 (a local relay, plain).
+    smtp_url: str = ""
+    mail_from: str = ""  # e.g. "Onno <onno@example.com>"; empty: the SMTP user name, if it is an address
+    smtp_timeout: float = 30.0
+    # Slack (issue 5): SLACK_* as Slack's own docs name them. Client id + secret: installs into many workspaces
+    # (OAuth, tokens kept encrypted); else one workspace with SLACK_BOT_TOKEN. SLACK_APP_TOKEN: Socket Mode.
+    slack_signing_secret: str = Field("", validation_alias=AliasChoices("slack_signing_secret",
+                                                                        "onno_slack_signing_secret"))
+    slack_bot_token: str = Field("", validation_alias=AliasChoices("slack_bot_token", "onno_slack_bot_token"))
+    slack_client_id: str = Field("", validation_alias=AliasChoices("slack_client_id", "onno_slack_client_id"))
+    slack_client_secret: str = Field("", validation_alias=AliasChoices("slack_client_secret",
+                                                                       "onno_slack_client_secret"))
+    slack_app_token: str = Field("", validation_alias=AliasChoices("slack_app_token", "onno_slack_app_token"))
+    slack_api_url: str = Field("https://slack.com/api/", validation_alias=AliasChoices("slack_api_url",
+                                                                                       "onno_slack_api_url"))
+    slack_max_file_mb: float = 500.0  # larger recordings get a reply instead of a download
+    slack_progress_interval: float = 3.0  # seconds between looks at jobs in flight for their progress message
+    # Notion (`onno notion connect`, `--deliver notion`): API base URL (tests, proxies), requests per second per
+    # integration token in this process, and the longest Retry-After slept in-process (longer: outbox retry).
+    notion_api_url: str = Field("https://api.notion.com", validation_alias=AliasChoices("notion_api_url",
+                                                                                        "onno_notion_api_url"))
+    notion_rate: float = 3.0
+    notion_max_wait: float = 10.0
 
     @property
     def resolved_database_url(self) -> str:

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 import threading
 
+from billing.accounts import settle
 from storage import jobs as jobs_repo
 from storage.models import utcnow
 
@@ -23,6 +24,7 @@ def sweep_once(app) -> dict[str, int]:
                 # A job that kills its worker every time must not take the whole fleet down with it.
                 if jobs_repo.fail_expired(s, job.id, f"gave up after {job.attempts} attempts during {job.step}: "
                                           "the worker stopped each time (crashed or was killed)"):
+                    settle(s, job.id, minutes=0)
                     counts["failed"] += 1
             elif jobs_repo.requeue_expired(s, job.id):
                 sends.append((job.step, job.id))

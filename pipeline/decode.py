@@ -62,3 +62,15 @@ def decode_audio(path: Path) -> np.ndarray:
         raise InputError(f"{path.name} is damaged or truncated: {got:.0f} s of {expected:.0f} s could be decoded.",
                          FIX_HINT)
     return samples.astype(np.float32) / 32768.0
+
+
+def probe_duration(path: Path) -> float | None:
+    """Seconds of audio the container's header claims, without decoding; None when it does not say."""
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            streams = [s for s in container.streams if s.type == "audio"]
+            if streams and streams[0].duration and streams[0].time_base:
+                return float(streams[0].duration * streams[0].time_base)
+            return container.duration / av.time_base if container.duration else None
+    except (av.error.FFmpegError, EOFError, OSError):
+        return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from pipeline.decode import SAMPLE_RATE, decode_audio
+from pipeline.decode import SAMPLE_RATE, decode_audio, probe_duration
 from pipeline.errors import InputError
 from pipeline.findings import extract_findings
 from pipeline.findings.llm import LLMConfig, llm_findings
@@ -54,6 +54,19 @@ def transcribe_tracks(folder: Path, transcriber: Transcriber, *, language: str, 
         done += len(audio)
     segments.sort(key=lambda s: (s.start, s.end))
     return segments, max(len(a) for _, a in tracks) / SAMPLE_RATE
+
+
+def estimate_duration(source: Path) -> float | None:
+    """The input's length in seconds from headers alone (for metering at intake); None when unknown."""
+    kind = input_kind(source)
+    if kind == "transcript":
+        try:
+            return max(s.end for s in read_transcript(source))
+        except InputError:
+            return None
+    files = track_files(source) if kind == "tracks" else [source]
+    durations = [d for d in (probe_duration(f) for f in files) if d is not None]
+    return max(durations) if durations else None
 
 
 @dataclass

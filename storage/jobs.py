@@ -27,8 +27,8 @@ def delivery_key(job_id: str, target: str) -> str:
 
 
 def create_job(s: Session, workspace: Workspace, *, recording_id: int | None, source_name: str,
-               options: dict) -> Job:
-    job = Job(id=new_job_id(), workspace_id=workspace.id, recording_id=recording_id, source_name=source_name,
+               options: dict, job_id: str | None = None) -> Job:
+    job = Job(id=job_id or new_job_id(), workspace_id=workspace.id, recording_id=recording_id, source_name=source_name,
               options=options, status="queued", step="transcribe", progress=0.0, attempts=0,
               enqueued_at=utcnow())
     s.add(job)

@@ -31,6 +31,16 @@ def workspace_by_id(s: Session, workspace_id: int) -> Workspace:
     return s.get(Workspace, workspace_id)
 
 
+def resolve_workspace(s: Session, workspace: str | int) -> Workspace:
+    """A CLI workspace by name (made on first use), or any workspace by its row id."""
+    if isinstance(workspace, int):
+        ws = workspace_by_id(s, workspace)
+        if ws is None:
+            raise LookupError(f"no workspace {workspace}")
+        return ws
+    return get_or_create_workspace(s, workspace)
+
+
 def add_recording(s: Session, workspace: Workspace, *, kind: str, filename: str, blob_key: str,
                   size: int) -> Recording:
     rec = Recording(workspace_id=workspace.id, kind=kind, filename=filename, blob_key=blob_key, size=size)

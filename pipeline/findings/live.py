@@ -104,17 +104,18 @@ class LiveFindings:
 
     def findings(self) -> Findings:
         """All findings so far, as the batch engine would give them for the segments added."""
-        findings = self._assemble(summary=True)
-        return findings
+        return self._assemble(summary=True)
 
     # --- incremental state --------------------------------------------------------------------------------------
 
     def _learn_people(self, segment: Segment, lo: int) -> None:
         """Keep the participant list: those we were told, those who spoke, else names people are addressed by."""
-        changed = False
         if segment.speaker and segment.speaker not in self._speakers:
             self._speakers.append(segment.speaker)
-            changed = True
+            self.people = People([*self.info.participants, *self._speakers])
+        if self.info.participants or self._speakers:
+            return
+        # Nobody told us the names and nobody is labelled: learn them from how people are addressed.
         for names in self._name_hits[lo:]:
             self._names.subtract(names)
         del self._name_hits[lo:]
@@ -122,12 +123,9 @@ class LiveFindings:
             names = discover_names([s.text])
             self._name_hits.append(names)
             self._names.update(names)
-        if not self.info.participants and not self._speakers:
-            learned = sorted(n for n, c in self._names.items() if c > 0)
-            if learned != sorted(self.people.by_first.values()):
-                self.people = People(learned)
-        elif changed:
-            self.people = People([*self.info.participants, *self._speakers])
+        learned = sorted(n for n, c in self._names.items() if c > 0)
+        if learned != sorted(self.people.by_first.values()):
+            self.people = People(learned)
 
     def _read_from(self, lo: int) -> None:
         """Run the detectors again over the sentences around and after `lo`."""

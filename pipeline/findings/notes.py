@@ -10,7 +10,9 @@ from pipeline.types import Note
 
 # "let's" that runs the meeting or hands out work rather than deciding anything.
 LETS_NOT_DECISION = re.compile(
-    r"^(?:not\b|get\s+(?:started|going|into)|(?:just\s+)?start\b|begin\b|go\s+(?:through|over|around|on)\b|"
+    # "let's not get ahead of ourselves" is talk; "let's not ship on Fridays" decides.
+    r"^(?:not\s*(?:[.!?,;]|$)|not\s+(?:get|go|worry|panic|waste|forget|overthink|rush|dwell|jump|be|talk|bother|lose|spend|make\s+this|"
+    r"hold|keep\s+(?:everyone|you|us)|drag|open\s+that)\b|get\s+(?:started|going|into)|(?:just\s+)?start\b|begin\b|go\s+(?:through|over|around|on)\b|"
     r"move\s+on|see\b|wrap|recap|take\s+a\s+(?:look|break|step)|talk|discuss|dive|jump|kick|continue|call\s+it|"
     r"catch\s+up|hear|look\s+at|(?:have|make)\s+(?!a\s|the\s|it\s|this\s|that\s)[A-Z]\w+|revisit|come\s+back|table\s+(?:it|this|that)|"
     r"keep\s+(?:it|this)\s+to\b|split|divide|share\s+(?:it|this|that|the\s+work)|"
@@ -23,7 +25,10 @@ DECIDED = re.compile(
     r"\b(?:(?:we(?:'ve|\s+have)?|i(?:'ve|\s+have)?)\s+(?:decided|agreed)|(?:that's|it's|that\s+is)\s+(?:decided|"
     r"settled|agreed)|we\s+agreed|so\s+agreed|decision\s+(?:is|was)\s+(?:made|to)|we(?:'re|\s+are)\s+going\s+"
     r"(?:to\s+go\s+)?with|we(?:'ll|\s+will)\s+go\s+with|we\s+go\s+with|the\s+plan\s+is\s+to|from\s+now\s+on,?\s+"
-    r"we|going\s+forward,?\s+we|final\s+answer|we(?:'re|\s+are)\s+not\s+going\s+to|we\s+won't\s+be)\b", re.I)
+    r"we|going\s+forward,?\s+we|final\s+answer|we(?:'re|\s+are)\s+not\s+going\s+to|we\s+won't\s+be|"
+    r"we(?:'re|\s+are)\s+(?:all\s+)?agreed|(?:^|[,:]\s*)agreed\s*[,:]|we(?:'ll|\s+will)\s+(?:stick|stay)\s+with|"
+    r"we(?:'ll|\s+will|'re|\s+are)\s+(?:going\s+ahead|moving\s+forward)\s+with|"
+    r"(?:^|[.:]\s*)(?:okay,?\s+|so,?\s+)?(?:the\s+)?(?:final\s+)?(?:decision|call|verdict)(?:\s+is)?\s*:)(?:\b|(?<=[:,]))", re.I)
 # Scheduling moves: "it goes into the sprint", "that one stays in the backlog", "pushed to January".
 SCHEDULED = re.compile(
     r"\b(?:goes|go|going|stays?|moves?|moving|pushed|push|bumped?|deferred?|postponed?)\s+(?:back\s+)?(?:into|in|to|"
@@ -34,6 +39,17 @@ PAST = re.compile(r"\b(?:last\s+(?:week|month|year|time|quarter|sprint)|ago|yest
                   r"in\s+the\s+past|they\s+(?:said|told|decided))\b", re.I)
 PROPOSAL = re.compile(r"\b(?:i'd\s+suggest|i\s+suggest|maybe\s+we|we\s+could|should\s+we|what\s+if|how\s+about|"
                       r"i\s+think\s+you\s+should|you\s+could)\b", re.I)
+# Agreeing to what was just proposed: "Yes, let's do that.", "Agreed.", "Deal.", "Sounds good, let's try it."
+ACCEPTS = re.compile(r"^(?:(?:yes|yeah|yep|ok(?:ay)?|sure|fine|great|perfect|you're\s+right|fair\s+enough)[,.!]?\s*)*"
+                     r"(?:(?:let's\s+(?:do|go\s+with|try)\s+(?:that|it|this)|(?:that's|it's)\s+(?:decided|settled|agreed)|"
+                     r"agreed|deal|(?:let's\s+)?go\s+for\s+it|i'm\s+in|works\s+for\s+me|sounds\s+good|good\s+idea|"
+                     r"makes\s+sense)(?:,?\s+then)?[,.!]?\s*)+$", re.I)
+VAGUE_WHEN = re.compile(r"\b(?:at\s+some\s+point|someday|some\s+day|one\s+day|eventually|sometime)\b", re.I)
+# A proposal put to the others, and what it proposes.
+PROPOSED = re.compile(r"^(?:should\s+we|shall\s+we|what\s+if\s+we|how\s+about\s+(?:we\s+)?|why\s+don't\s+we|"
+                      r"do\s+we\s+want\s+to|i\s+(?:think|suggest|propose)\s+(?:that\s+)?we\s+"
+                      r"(?:should\s+)?|maybe\s+we\s+(?:should|could)|we\s+should|i'd\s+suggest\s+(?:that\s+)?(?:we\s+)?)"
+                      r"(?P<what>[^?.!]+)[?.!]?$", re.I)
 POINTS_BACK = re.compile(r"^(?:that|this|it)(?:\s+one)?\b", re.I)
 # A topic put on the table before a decision about it: "Next, the refund flow for partial orders."
 TOPIC = re.compile(r"^(?:(?:next|now|then|finally|lastly|last|and|okay|so|right)\b[,:]?\s*)*(?:is\s+|on\s+|about\s+)?"
@@ -56,6 +72,7 @@ BLOCKED = re.compile(
     r"\b(?:i'm|we're|i\s+am|we\s+are)\s+(?:a\s+bit\s+|kind\s+of\s+|sort\s+of\s+|a\s+little\s+)?locked\s+(?:on|there|by)\b",
     re.I)
 UNBLOCKED = re.compile(r"\b(?:was|were|got|no\s+longer|not|isn't|aren't|un)\s*(?:blocked|stuck)\b|\bunblock|"
+                       r"\b(?:nothing|no\s+one|nobody|nothing's)\s+(?:is\s+|'s\s+)?(?:really\s+)?block|\bno\s+blockers?\b|"
                        r"\bif\b|\bwhat\s+if\b|\bwould\s+be\s+stuck\b|\bcould\s+get\s+stuck\b", re.I)
 CAUSE = re.compile(r"\b(?:hasn't|haven't|still|not\s+(?:yet|deployed|ready|done)|need|needs|without|until|only\s+"
                    r"fails?|from\s+the)\b", re.I)
@@ -102,7 +119,17 @@ def find_decisions(sentences: list[Sentence]) -> list[Note]:
     notes: list[Note] = []
     last: Sentence | None = None
     for i, s in enumerate(sentences):
-        if not _decision_cue(s) or last is not None and s.index <= last.index:
+        if last is not None and s.index <= last.index:
+            continue
+        if not _decision_cue(s):
+            # "Should we switch to weekly releases?" "Yes, let's do that.": the proposal is what was decided.
+            proposal = _proposal_before(sentences, i) if ACCEPTS.match(s.text.strip()) else None
+            if proposal:
+                notes.append(Note(text=tidy(proposal), start=s.start, speaker=s.speaker))
+                last = s
+                while last.index + 1 < len(sentences) and sentences[last.index + 1].turn == s.turn and \
+                        ACCEPTS.match(sentences[last.index + 1].text.strip()):
+                    last = sentences[last.index + 1]
             continue
         text = _first_person(strip_filler(s.text), s.speaker)
         if last is not None and _same_breath(last, s):
@@ -119,8 +146,27 @@ def find_decisions(sentences: list[Sentence]) -> list[Note]:
             topic = _topic_before(sentences, i)
             if topic:
                 text = f"{topic}: {text}"
+            elif ANAPHORIC.search(text) and word_count(text) <= 8:
+                text = _proposal_before(sentences, i) or text
         notes.append(Note(text=tidy(text), start=s.start, speaker=s.speaker))
     return notes
+
+
+def _proposal_before(sentences: list[Sentence], i: int) -> str | None:
+    """What the other speaker just proposed, when sentence i opens a new turn: "should we switch to weekly releases?"."""
+    s = sentences[i]
+    first = i
+    while first > 0 and sentences[first - 1].turn == s.turn and first > i - 2:
+        first -= 1
+    if first == 0 or sentences[first - 1].turn == s.turn:
+        return None
+    prev = sentences[first - 1]
+    if s.speaker is not None and prev.speaker == s.speaker:
+        return None
+    m = PROPOSED.match(strip_filler(prev.text))
+    if not m or word_count(m.group("what")) < 2 or VAGUE_WHEN.search(m.group("what")):
+        return None
+    return m.group("what").strip(" ,")
 
 
 def _topic_before(sentences: list[Sentence], i: int) -> str | None:

@@ -520,3 +520,30 @@ def test_someone_else_speaking_in_between_ends_a_speakers_sentence() -> None:
     assert [(s.speaker, s.text) for s in sentences] == [
         ("Ava", "Can you check the error logs"), ("Ben", "Sure"), ("Ava", "and the dashboard looks fine by the way")]
     assert [s.turn for s in sentences] == [0, 1, 2]
+
+
+@pytest.mark.parametrize(("said", "decided"), [
+    ("So we're agreed, the launch moves to the 14th.", True),
+    ("Final call: no new features until the audit is done.", True),
+    ("Let's not ship on Fridays anymore.", True),
+    ("We'll stick with the current vendor for now.", True),
+    ("Let's not get ahead of ourselves.", False),
+    ("Please, let's not.", False),
+    ("We could go with either vendor, I guess.", False),
+])
+def test_decision_phrasings(said: str, decided: bool) -> None:
+    assert bool(meeting(("Ava", said)).decisions) is decided
+
+
+def test_agreeing_to_a_proposal_decides_what_was_proposed() -> None:
+    f = meeting(("Ava", "Should we switch the retro to every other week?"), ("Ben", "Yes, let's do that."),
+                ("Ava", "We should tidy the wiki at some point."), ("Ben", "Agreed."),
+                ("Ava", "I think we should freeze the schema on Friday."), ("Ben", "Yeah."))
+    assert [(d.text, d.speaker, d.start) for d in f.decisions] == [
+        ("Switch the retro to every other week", "Ben", 4.0)]
+
+
+@pytest.mark.parametrize("said", ["Nothing is blocking me right now.", "No blockers on my side.",
+                                  "I was stuck on the VPN yesterday, but it's fine now."])
+def test_saying_there_is_no_blocker_is_no_blocker(said: str) -> None:
+    assert meeting(("Ben", said)).blockers == []

@@ -24,7 +24,8 @@ from pipeline.types import (
 )
 from storage import db
 from storage import repository as repo
-from storage.models import Base, Finding, Meeting, TranscriptSegment
+from storage.models import Finding, Meeting, TranscriptSegment
+from storage.schema import metadata
 
 
 @pytest.fixture
@@ -52,7 +53,7 @@ def a_result(title="Weekly sync", updates=()) -> MeetingResult:
 
 def test_migrations_create_exactly_the_models_schema(engine):
     with engine.connect() as conn:
-        assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
+        assert compare_metadata(MigrationContext.configure(conn), metadata) == []
 
 
 def test_upgrade_twice_is_harmless(engine):

@@ -1,0 +1,70 @@
+"""Billing over HTTP on `onno web`: Stripe's webhook, and the upgrade and manage links we hand out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+import stripe
+from aiohttp import web
+
+from billing import stripe_api
+from billing.accounts import get_account
+from billing.webhooks import apply_event
+from onno.links import check_billing_signature
+from pipeline.errors import InputError
+from storage import repository as repo
+
+log = logging.getLogger(__name__)
+TOLERANCE_S = 300  # Stripe's own default: a signature older than five minutes is a replay
+
+
+def add_routes(web_app: web.Application, app) -> None:
+    async def webhook(request: web.Request) -> web.Response:
+        payload = await request.read()
+        try:
+            event = stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature"),
+                                                   app.settings.stripe_webhook_secret, tolerance=TOLERANCE_S)
+        except (ValueError, stripe.SignatureVerificationError) as exc:
+            return web.json_response({"error": f"rejected: {exc}"}, status=400)
+        try:
+            outcome = await asyncio.to_thread(apply_event, app, event.to_dict())
+        except stripe.StripeError as exc:  # Stripe's API is away: answer 5xx so Stripe sends the event again
+            log.warning("stripe event %s not applied: %s", event.id, exc)
+            return web.json_response({"error": "try again"}, status=503)
+        return web.json_response({"received": True, "outcome": outcome})
+
+    def workspace_link(request: web.Request, action: str) -> str:
+        ws_id = int(request.match_info["ws"])
+        if not check_billing_signature(app.settings.resolved_secret_key, ws_id, request.query.get("sig", "")):
+            raise web.HTTPNotFound(text="This billing link is incomplete or not ours.")
+        with app.session() as s:
+            ws = repo.workspace_by_id(s, ws_id)
+            if ws is None:
+                raise web.HTTPNotFound(text="No such workspace.")
+            acct = get_account(s, ws, create=True)
+            customer = acct.stripe_customer_id
+        if action == "manage":
+            if not customer:
+                raise web.HTTPBadRequest(text="This workspace has no subscription to manage yet; upgrade first.")
+            return stripe_api.portal_session(app.settings, workspace_id=ws_id, customer=customer)
+        return stripe_api.checkout_session(app.settings, workspace_id=ws_id, plan=request.query.get("plan", "pro"),
+                                           customer=customer)
+
+    async def go(request: web.Request) -> web.Response:
+        try:
+            url = await asyncio.to_thread(workspace_link, request, request.match_info["action"])
+        except InputError as exc:
+            raise web.HTTPBadRequest(text=f"{exc.problem} {exc.hint}") from exc
+        except stripe.StripeError as exc:
+            log.warning("stripe: %s", exc)
+            raise web.HTTPServiceUnavailable(text="Stripe could not be reached; try the link again shortly.") from exc
+        raise web.HTTPSeeOther(url)
+
+    async def done(_request: web.Request) -> web.Response:
+        return web.Response(text="Thanks! Your plan changes as soon as Stripe confirms it; see it with /onno plan.")
+
+    web_app.router.add_post("/stripe/webhook", webhook)
+    web_app.router.add_get(r"/billing/{ws:\d+}/{action:upgrade|manage}", go)
+    web_app.router.add_get("/billing/done", done)
+    web_app.router.add_get("/billing/cancelled", done)

@@ -1,0 +1,1 @@
+"""Inbound chat bots: thin edges that parse, acknowledge and hand work to the application."""

@@ -1,0 +1,196 @@
+"""`/onno` and its subcommands; every answer is private to whoever asked, and scoped to their workspace."""
+
+from __future__ import annotations
+
+import logging
+
+from bots.slack.search import search
+from integrations import deliver as outbound
+from onno.links import meeting_url
+from onno.render import clock
+from pipeline.types import MEETING_TYPES
+from storage import jobs as jobs_repo
+from storage import repository as repo
+from storage import slack as slack_repo
+
+log = logging.getLogger(__name__)
+
+USAGE = """*Onno* turns a meeting recording shared in this channel into action items, questions and decisions, in its thread.
+• `/onno process`: process the latest recording shared in this channel
+• `/onno status`: jobs in this channel
+• `/onno meetings`: recent meetings, with links
+• `/onno tickets`: the board, and what meetings moved
+• `/onno ask QUESTION`: search past meetings, e.g. `/onno ask when do we launch the pricing page`
+• `/onno settings`: meeting type for this channel (`/onno settings type standup`), integrations on or off
+• `/onno plan`: your plan
+• `/onno help`: this message"""
+
+PLAN = ("Billing isn't set up yet: every workspace is on the free plan, with no limit on minutes for now. "
+        "Paid plans (more minutes, live voice, integrations) come with billing.")
+
+
+def status_line(job, row, settings, ws_id: int) -> str:
+    name = f"*{row.name}*"
+    if job is None:
+        return f"• {name}: {row.status}" + (f" ({row.error})" if row.error and row.status != "finished" else "")
+    if job.status == "done" and job.meeting_id:
+        return f"• {name}: done, <{meeting_url(settings, ws_id, job.meeting_id)}|meeting {job.meeting_id}>"
+    if job.status == "failed":
+        return f"• {name}: failed: {job.error}"
+    if job.status == "running" and job.step == "transcribe":
+        return f"• {name}: transcribing… {int(job.progress * 100)}%"
+    if job.status == "running":
+        return f"• {name}: finding action items…"
+    return f"• {name}: queued"
+
+
+def channel_status(app, team_id: str, channel_id: str) -> str:
+    with app.session() as s:
+        ws = slack_repo.team_workspace(s, team_id)
+        rows = slack_repo.files_in_channel(s, ws, channel_id, limit=10)
+        if not rows:
+            return "No recordings from this channel yet. Share one (audio or video) and I'll take it from there."
+        lines = [status_line(jobs_repo.get_job(s, r.job_id, ws) if r.job_id else None, r, app.settings, ws.id)
+                 for r in rows]
+    return "*Recordings in this channel*, newest first:\n" + "\n".join(lines)
+
+
+def tickets(app, team_id: str) -> str:
+    with app.session() as s:
+        ws = slack_repo.team_workspace(s, team_id)
+        rows = repo.list_tickets(s, ws)
+        if not rows:
+            return "No board yet. Import one with `onno board import board.json`; meetings then move its cards."
+        out = ["*Board*"]
+        for status in ("TODO", "IN_PROGRESS", "DONE"):
+            group = [t for t in rows if t.status == status]
+            out.append(f"*{status}* ({len(group)})")
+            for t in group:
+                moved = [h for h in t.history if h.source == "meeting"]
+                tail = f" _(moved {moved[-1].from_status} → {moved[-1].to_status} in meeting {moved[-1].meeting_id})_" \
+                    if moved else ""
+                out.append(f"• `{t.key}` {t.title}{tail}")
+    return "\n".join(out)
+
+
+def meetings(app, team_id: str) -> str:
+    with app.session() as s:
+        ws = slack_repo.team_workspace(s, team_id)
+        rows = repo.list_meetings(s, ws, limit=10)
+        if not rows:
+            return "No meetings yet. Share a recording in a channel I'm in."
+        lines = []
+        for m in rows:
+            n_items = sum(1 for f in m.findings if f.kind == "action_item")
+            lines.append(f"• <{meeting_url(app.settings, ws.id, m.id)}|{m.title}>: {m.date}, {m.type}, "
+                         f"{clock(m.duration)}, {n_items} action items")
+    return "*Recent meetings*\n" + "\n".join(lines)
+
+
+def ask(app, team_id: str, question: str) -> str:
+    if not question.strip():
+        return "Ask me something, e.g. `/onno ask who owns the pricing page`."
+    with app.session() as s:
+        ws = slack_repo.team_workspace(s, team_id)
+        hits = search(s, ws, question)
+        if not hits:
+            return f"Nothing in this workspace's meetings matches “{question}”."
+        lines = []
+        for h in hits:
+            m = h["meeting"]
+            link = meeting_url(app.settings, ws.id, m.id, at=h["start"])
+            who = h["speaker"] or "someone"
+            kind = "" if h["kind"] == "said" else f" _({h['kind'].replace('_', ' ')})_"
+            lines.append(f"• *{m.title}* ({m.date}), {who} at <{link}|{clock(h['start'])}>{kind}: “{h['text']}”")
+    return f"*{question}*\n" + "\n".join(lines)
+
+
+def settings_cmd(app, team_id: str, channel_id: str, args: str) -> str:
+    words = args.split()
+    with app.session() as s:
+        ws = slack_repo.team_workspace(s, team_id)
+        row = slack_repo.channel_settings(s, ws, channel_id)
+        opts = dict(row.options or {})
+        if words and words[0] == "type":
+            if len(words) != 2 or words[1] not in MEETING_TYPES:
+                return f"Usage: `/onno settings type TYPE`, where TYPE is one of: {', '.join(MEETING_TYPES)}."
+            row.meeting_type = words[1]
+        elif words and words[0] in ("email", "notion"):
+            kind = words[0]
+            if len(words) < 2:
+                return f"Usage: `/onno settings {kind} on|off`" + (" or `/onno settings notion TARGET`"
+                                                                    if kind == "notion" else "")
+            value = words[1]
+            if value not in ("on", "off") and kind == "notion":
+                opts["notion_target"], value = " ".join(words[1:]), "on"
+            elif value not in ("on", "off"):
+                return f"Usage: `/onno settings {kind} on|off`"
+            opts[kind] = value == "on"
+            row.options = opts
+        elif words:
+            return ("Usage: `/onno settings` (show), `/onno settings type TYPE`, `/onno settings email on|off`, "
+                    "`/onno settings notion on|off|TARGET`.")
+        lines = [f"*Settings for <#{channel_id}>*",
+                 f"• meeting type: `{row.meeting_type}` (change: `/onno settings type standup`; one of "
+                 f"{', '.join(MEETING_TYPES)})",
+                 f"• e-mail summaries: {integration_state('email', opts, app)}",
+                 f"• Notion: {integration_state('notion', opts, app)}",
+                 f"• board: {len(repo.list_tickets(s, ws))} tickets (the workspace's board; "
+                 "`onno board import` replaces it)"]
+    return "\n".join(lines)
+
+
+def integration_state(kind: str, opts: dict, app) -> str:
+    if kind not in outbound.ADAPTERS:
+        return "not available yet"
+    state = "on" if opts.get(kind) else "off"
+    if kind == "notion" and opts.get("notion_target"):
+        state += f" (`{opts['notion_target']}`)"
+    return state
+
+
+async def handle(bot, ack, command: dict, respond) -> None:
+    """Acknowledge within Slack's 3 s at once; answer through the response URL when it needs the database."""
+    text = (command.get("text") or "").strip()
+    sub, _, rest = text.partition(" ")
+    sub = sub.lower()
+    team_id, channel_id = command.get("team_id"), command.get("channel_id")
+    if sub in ("", "help"):
+        await ack(text=USAGE)
+        return
+    if sub == "plan":
+        await ack(text=PLAN)
+        return
+    handlers = {"status": lambda: bot.db(channel_status, bot.app, team_id, channel_id),
+                "tickets": lambda: bot.db(tickets, bot.app, team_id),
+                "meetings": lambda: bot.db(meetings, bot.app, team_id),
+                "ask": lambda: bot.db(ask, bot.app, team_id, rest),
+                "settings": lambda: bot.db(settings_cmd, bot.app, team_id, channel_id, rest),
+                "process": lambda: process_latest(bot, command)}
+    if sub not in handlers:
+        await ack(text=f"I don't know `{sub}`.\n\n{USAGE}")
+        return
+    await ack()
+    try:
+        answer = await handlers[sub]()
+    except Exception:
+        log.exception("/onno %s failed", sub)
+        answer = "Something went wrong on my side; try again in a minute."
+    await respond(text=answer, response_type="ephemeral", replace_original=False)
+
+
+async def process_latest(bot, command: dict) -> str:
+    """The newest recording shared in this channel, taken like a fresh upload."""
+    from bots.slack.files import intake, is_recording
+
+    team_id, channel_id = command["team_id"], command["channel_id"]
+    token = await bot.token(team_id)
+    if not token:
+        return "I'm not installed in this workspace any more; install me again."
+    listed = await bot.client(token).files_list(channel=channel_id, count=50)
+    files = [f for f in listed.get("files", []) if is_recording(f)]
+    if not files:
+        return "I see no recording in this channel. Share an audio or video file here and I'll process it."
+    latest = max(files, key=lambda f: f.get("created") or 0)
+    return await intake(bot, team_id=team_id, file_id=latest["id"], channel_id=channel_id,
+                        user_id=command.get("user_id"), explicit=True)

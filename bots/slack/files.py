@@ -1,0 +1,213 @@
+"""A recording shared in Slack: claim it once, download it with the bot token, store it and start its job."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+import tempfile
+from pathlib import Path, PurePosixPath
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+
+from integrations.slack.adapter import target as slack_target
+from pipeline.errors import InputError
+from pipeline.types import MeetingInfo
+from storage import jobs as jobs_repo
+from storage import slack as slack_repo
+
+log = logging.getLogger(__name__)
+
+MEDIA = {"mp3", "m4a", "mp4", "wav", "ogg", "oga", "opus", "webm", "mov", "mkv", "flac", "aac", "m4v", "avi", "wma",
+         "amr", "3gp", "mpg", "mpeg", "caf", "weba"}
+TRANSCRIPTS = {"vtt", "srt"}
+STALE_CLAIM = 600.0  # a claim this old whose process died mid-download may be taken again by `/onno process`
+
+
+class Rejected(Exception):
+    """A file we will not process, with the reply that says why and what to do."""
+
+
+def extension(f: dict) -> str:
+    return PurePosixPath(f.get("name") or "").suffix.lower().lstrip(".")
+
+
+def is_recording(f: dict) -> bool:
+    mimetype = (f.get("mimetype") or "").lower()
+    kinds = {(f.get("filetype") or "").lower(), extension(f)}
+    return mimetype.startswith(("audio/", "video/")) or bool(kinds & (MEDIA | TRANSCRIPTS))
+
+
+def thread_of(f: dict, channel_id: str) -> str | None:
+    """The message the file was shared in (or its thread), in this channel."""
+    shares = f.get("shares") or {}
+    for kind in ("public", "private"):
+        for share in (shares.get(kind) or {}).get(channel_id) or []:
+            return share.get("thread_ts") or share.get("ts")
+    return None
+
+
+def title_of(f: dict) -> str:
+    title = f.get("title") or f.get("name") or "Slack recording"
+    stem = PurePosixPath(title).stem if PurePosixPath(title).suffix.lower().lstrip(".") in MEDIA | TRANSCRIPTS \
+        else title
+    return stem.replace("_", " ").strip() or "Slack recording"
+
+
+def looks_like_html(head: bytes) -> bool:
+    start = head.lstrip()[:64].lower()
+    return start.startswith((b"<!doctype html", b"<html", b"<head", b"<!--"))
+
+
+def login_page(name: str) -> str:
+    return (f"I couldn't download *{name}*: Slack sent a sign-in page instead of the file. Reinstall the app "
+            "so it has the `files:read` permission, and make sure it is a member of this channel.")
+
+
+async def download(url: str, token: str, dest: Path, *, name: str, limit: int) -> int:
+    """Stream the file to `dest`; Rejected for a sign-in page, an error or more than `limit` bytes."""
+    timeout = aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=120)
+    async with aiohttp.ClientSession(timeout=timeout) as session, \
+            session.get(url, headers={"Authorization": f"Bearer {token}"}) as resp:
+        if resp.status != 200:
+            raise Rejected(f"I couldn't download *{name}*: Slack answered HTTP {resp.status}. Try sharing it again.")
+        if "text/html" in resp.headers.get("Content-Type", ""):
+            raise Rejected(login_page(name))
+        size, first = 0, True
+        with dest.open("wb") as out:
+            async for chunk in resp.content.iter_chunked(1 << 16):
+                if first and looks_like_html(chunk):
+                    raise Rejected(login_page(name))
+                first = False
+                size += len(chunk)
+                if size > limit:
+                    raise Rejected(too_big(name, size, limit))
+                out.write(chunk)
+    return size
+
+
+def too_big(name: str, size: int | None, limit: int) -> str:
+    got = f" ({size / 1e6:.0f} MB)" if size else ""
+    return (f"*{name}* is too large{got}: I take recordings up to {limit / 1e6:.0f} MB. Trim it, or export "
+            "the audio only (an .m4a or .ogg is a tenth the size of a video), and share that.")
+
+
+async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, user_id: str | None,
+                 event_id: str | None = None, explicit: bool = False, file: dict | None = None) -> str:
+    """Take one shared file; return a line for whoever asked (`/onno process`). Never raises for the user's input."""
+    if event_id is not None and not await bot.db(_first_sight, bot.app, event_id, team_id):
+        return "duplicate event"
+    token = await bot.token(team_id)
+    if not token:
+        return "no token for this team"
+    client = bot.client(token)
+    if file is None or "url_private_download" not in file:
+        try:
+            file = (await client.files_info(file=file_id))["file"]
+        except SlackApiError as exc:
+            log.warning("files.info %s failed: %s", file_id, exc.response.get("error"))
+            return f"I can't see that file ({exc.response.get('error')})."
+    name = file.get("name") or file_id
+    channel_id = channel_id or next(iter((file.get("channels") or []) + (file.get("groups") or [])), None)
+    if channel_id is None:
+        return "not shared in a channel"
+    thread_ts = thread_of(file, channel_id)
+    if not is_recording(file):
+        if explicit or channel_id.startswith("D"):
+            reply = (f"*{name}* isn't a recording I can process ({file.get('pretty_type') or file.get('filetype')}"
+                     "). Share an audio or video file of the meeting, or its .vtt/.srt transcript.")
+            await client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=reply)
+            return reply
+        return "not a recording"
+    ws_id = await bot.db(bot.workspace_id, team_id)
+    row_id = await bot.db(_claim, bot.app, ws_id, file_id, channel_id, user_id, name, thread_ts, explicit)
+    if row_id is None:
+        return await bot.db(_already, bot.app, ws_id, file_id)
+    status = await client.chat_postMessage(channel=channel_id, thread_ts=thread_ts,
+                                           text=f"📥 Got *{name}*. Downloading…")
+    await bot.db(_update_row, bot.app, row_id, status_ts=status["ts"], status_text=None)
+    limit = int(bot.settings.slack_max_file_mb * 1e6)
+    try:
+        if file.get("size") and int(file["size"]) > limit:
+            raise Rejected(too_big(name, int(file["size"]), limit))
+        url = file.get("url_private_download") or file.get("url_private")
+        if not url:
+            raise Rejected(f"Slack gave me no download link for *{name}*; share it again as a file upload.")
+        with tempfile.TemporaryDirectory(prefix="onno-slack-") as tmp:
+            path = Path(tmp) / PurePosixPath(name).name
+            await download(url, token, path, name=name, limit=limit)
+            job_id = jobs_repo.new_job_id()
+            info = await bot.db(_meeting_info, bot.app, ws_id, channel_id, file)
+            await bot.db(_update_row, bot.app, row_id, job_id=job_id, status="submitted")
+            loop = asyncio.get_running_loop()
+            await loop.run_in_executor(bot.jobs_pool, functools.partial(
+                bot.app.runner.submit, path, info, targets=[slack_target(channel_id, thread_ts or status["ts"],
+                                                                          file_id)],
+                workspace=ws_id, job_id=job_id))
+        return f"Processing *{name}*: follow along in its thread."
+    except (Rejected, InputError) as exc:
+        reply = str(exc) if isinstance(exc, Rejected) else f"I can't process *{name}*: {exc.problem} {exc.hint}"
+        await bot.db(_update_row, bot.app, row_id, status="rejected", error=reply, status_text=reply)
+        await client.chat_update(channel=channel_id, ts=status["ts"], text=f"⚠️ {reply}")
+        return reply
+    except Exception as exc:
+        log.exception("slack file %s: intake failed", file_id)
+        reply = f"Something went wrong on my side with *{name}*; `/onno process` tries again."
+        await bot.db(_update_row, bot.app, row_id, status="failed", error=repr(exc)[:500], status_text=reply)
+        await client.chat_update(channel=channel_id, ts=status["ts"], text=f"⚠️ {reply}")
+        return reply
+
+
+# -- blocking parts, run off the event loop ------------------------------------------------------------------------
+
+
+def _first_sight(app, event_id: str, team_id: str) -> bool:
+    with app.session() as s:
+        return slack_repo.first_sight(s, event_id, team_id)
+
+
+def _claim(app, ws_id: int, file_id: str, channel_id: str, user_id: str | None, name: str,
+           thread_ts: str | None, explicit: bool) -> int | None:
+    from storage import repository as repo
+
+    with app.session() as s:
+        ws = repo.workspace_by_id(s, ws_id)
+        row = slack_repo.claim_file(s, ws, file_id=file_id, channel_id=channel_id, user_id=user_id, name=name,
+                                    stale_after=STALE_CLAIM if explicit else None)
+        if row is None:
+            return None
+        row.thread_ts = thread_ts
+        s.flush()
+        return row.id
+
+
+def _already(app, ws_id: int, file_id: str) -> str:
+    from storage import repository as repo
+
+    with app.session() as s:
+        row = slack_repo.get_file(s, repo.workspace_by_id(s, ws_id), file_id)
+        if row is None:
+            return "already taken"
+        job = jobs_repo.get_job(s, row.job_id) if row.job_id else None
+        state = job.status if job else row.status
+        return f"*{row.name}* is already {state}" + (f" (job `{row.job_id}`)" if row.job_id else "") + "."
+
+
+def _update_row(app, row_id: int, **values) -> None:
+    with app.session() as s:
+        row = s.get(slack_repo.SlackFile, row_id)
+        for k, v in values.items():
+            setattr(row, k, v)
+
+
+def _meeting_info(app, ws_id: int, channel_id: str, file: dict) -> MeetingInfo:
+    from storage import repository as repo
+
+    with app.session() as s:
+        settings = slack_repo.channel_settings(s, repo.workspace_by_id(s, ws_id), channel_id)
+        meeting_type = settings.meeting_type
+    created = file.get("created")
+    date = dt.datetime.fromtimestamp(int(created), dt.UTC).date() if created else dt.date.today()
+    return MeetingInfo(title=title_of(file), type=meeting_type, date=date, participants=[])

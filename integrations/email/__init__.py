@@ -1,0 +1,1 @@
+"""E-mailed meeting summaries: SMTP sending, templates, recipients on file, one-click unsubscribe."""

@@ -1,0 +1,60 @@
+"""One-click unsubscribe (RFC 8058) for summary e-mails: GET asks for confirmation, POST opts the reader out."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from integrations.email.compose import environment
+from integrations.email.unsubscribe import read_token
+from storage import mail as people
+from storage import repository as repo
+
+
+def page(state: str, *, email: str = "", team: str = "", status: int = 200) -> web.Response:
+    heading = {"confirm": "Unsubscribe", "done": "You are unsubscribed"}.get(state, "Link not valid")
+    html = environment(True).get_template("unsubscribe.html").render(state=state, heading=heading, email=email,
+                                                                     team=team)
+    return web.Response(text=html, content_type="text/html", status=status,
+                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+def add_routes(web_app: web.Application, app) -> None:
+    def reader(request: web.Request) -> tuple[int, str] | None:
+        return read_token(app.settings.resolved_secret_key, request.match_info["token"])
+
+    def team_name(ws_id: int) -> str | None:
+        with app.session() as s:
+            ws = repo.workspace_by_id(s, ws_id)
+            return None if ws is None else ("" if ws.platform == "cli" else ws.name)
+
+    async def confirm(request: web.Request) -> web.Response:
+        # Only a page: link scanners and previews follow GETs, and must not unsubscribe anyone.
+        found = reader(request)
+        team = await asyncio.to_thread(team_name, found[0]) if found else None
+        if team is None:
+            return page("invalid", status=404)
+        return page("confirm", email=found[1], team=team)
+
+    async def unsubscribe(request: web.Request) -> web.Response:
+        # The mail client's one-click POST (body "List-Unsubscribe=One-Click") or our own form's button.
+        found = reader(request)
+        if found is None:
+            return page("invalid", status=404)
+        ws_id, email = found
+
+        def opt_out() -> str | None:
+            team = team_name(ws_id)
+            if team is not None:
+                with app.session() as s:
+                    people.opt_out(s, ws_id, email)
+            return team
+
+        team = await asyncio.to_thread(opt_out)
+        if team is None:
+            return page("invalid", status=404)
+        return page("done", email=email, team=team)
+
+    web_app.router.add_get("/unsubscribe/{token}", confirm)
+    web_app.router.add_post("/unsubscribe/{token}", unsubscribe)

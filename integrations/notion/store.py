@@ -1,0 +1,81 @@
+"""Notion connections and cards in the database; integration tokens encrypted at rest."""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from integrations.notion.models import NotionCard, NotionConnection
+from storage.models import Delivery, utcnow
+
+
+class TokenUnreadable(Exception):
+    """The stored token cannot be decrypted: the secret key changed since it was stored."""
+
+
+def _fernet(secret_key: str) -> Fernet:
+    digest = hashlib.sha256(b"onno/notion-token/v1:" + secret_key.encode()).digest()
+    return Fernet(base64.urlsafe_b64encode(digest))
+
+
+def encrypt_token(secret_key: str, token: str) -> str:
+    return _fernet(secret_key).encrypt(token.encode()).decode()
+
+
+def decrypt_token(secret_key: str, stored: str) -> str:
+    try:
+        return _fernet(secret_key).decrypt(stored.encode()).decode()
+    except InvalidToken as exc:
+        raise TokenUnreadable("the stored Notion token cannot be decrypted (ONNO_SECRET_KEY changed?)") from exc
+
+
+# -- connections ------------------------------------------------------------------------------------------
+
+def get_connection(s: Session, workspace_id: int, name: str = "default") -> NotionConnection | None:
+    return s.scalar(select(NotionConnection).where(NotionConnection.workspace_id == workspace_id,
+                                                   NotionConnection.name == name))
+
+
+def list_connections(s: Session, workspace_id: int) -> list[NotionConnection]:
+    return list(s.scalars(select(NotionConnection).where(NotionConnection.workspace_id == workspace_id)
+                          .order_by(NotionConnection.name)))
+
+
+def mark_broken(s: Session, connection_id: int, reason: str) -> bool:
+    """Flag the connection broken; True only for the call that flipped it, so the team is told once."""
+    res = s.execute(update(NotionConnection).where(NotionConnection.id == connection_id,
+                                                   NotionConnection.status == "ok")
+                    .values(status="broken", broken_reason=reason, broken_at=utcnow())
+                    .execution_options(synchronize_session=False))
+    return res.rowcount == 1
+
+
+# -- cards ------------------------------------------------------------------------------------------------
+
+def cards(s: Session, connection_id: int) -> list[NotionCard]:
+    return list(s.scalars(select(NotionCard).where(NotionCard.connection_id == connection_id)))
+
+
+def card_by_onno_id(s: Session, connection_id: int, onno_id: str) -> NotionCard | None:
+    return s.scalar(select(NotionCard).where(NotionCard.connection_id == connection_id,
+                                             NotionCard.onno_id == onno_id))
+
+
+def card_by_ticket(s: Session, connection_id: int, ticket_id: int) -> NotionCard | None:
+    return s.scalar(select(NotionCard).where(NotionCard.connection_id == connection_id,
+                                             NotionCard.ticket_id == ticket_id, NotionCard.page_id.is_not(None))
+                    .order_by(NotionCard.id).limit(1))
+
+
+# -- the delivery we are sending --------------------------------------------------------------------------
+
+def renew_delivery_lease(s: Session, key: str, seconds: float) -> None:
+    """Keep a long Notion delivery ours, so no second worker starts the same cards while we create them."""
+    s.execute(update(Delivery).where(Delivery.key == key, Delivery.status == "sending")
+              .values(lease_expires_at=utcnow() + dt.timedelta(seconds=seconds))
+              .execution_options(synchronize_session=False))

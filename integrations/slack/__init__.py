@@ -1,0 +1,1 @@
+"""Slack, outbound: the `slack:` delivery target, Block Kit rendering, tokens and the Web API client."""
