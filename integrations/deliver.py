@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,8 +17,9 @@ from integrations.errors import PermanentError
 from pipeline.errors import InputError
 
 # kind -> module implementing check() and send()
-ADAPTERS = {"webhook": "integrations.webhook_adapter", "email": "integrations.email.adapter", "slack": "integrations.slack.adapter"}
-EXAMPLES = "webhook:https://example.com/hooks/onno, email:participants, email:someone@example.com"
+ADAPTERS = {"webhook": "integrations.webhook_adapter", "email": "integrations.email.adapter", "slack": "integrations.slack.adapter",
+            "notion": "integrations.notion.adapter"}
+EXAMPLES = "webhook:https://example.com/hooks/onno, email:participants, email:someone@example.com, notion"
 
 
 @dataclass
@@ -46,6 +48,8 @@ def adapter(kind: str):
 def normalise_target(target: str) -> str:
     """Check a delivery target at intake, so a typo fails before any work is done."""
     kind, _, arg = target.strip().partition(":")
+    if kind in ADAPTERS and not arg:  # e.g. `notion` for `notion:default`
+        arg = getattr(adapter(kind), "DEFAULT_ARG", "")
     if kind not in ADAPTERS or not arg:
         raise InputError(f"Unknown delivery target {target!r}.", f"Use one of: {EXAMPLES}.")
     if problem := adapter(kind).check(arg):
@@ -56,6 +60,20 @@ def normalise_target(target: str) -> str:
 def payload_bytes(payload: dict) -> bytes:
     """The exact bytes sent and signed: the same payload always gives the same body."""
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str).encode()
+
+
+def prepare(targets: list[str], app, workspace_id: int) -> None:
+    """Before a meeting is matched against the board: adapters with a `prepare` refresh what they mirror
+    (Notion pulls its board). Best effort: a failure here is logged and left for the delivery to report."""
+    for target in targets:
+        kind, _, arg = target.partition(":")
+        hook = getattr(adapter(kind), "prepare", None) if kind in ADAPTERS else None
+        if hook is None:
+            continue
+        try:
+            hook(arg, app=app, workspace_id=workspace_id)
+        except Exception as exc:
+            logging.getLogger(__name__).warning("preparing %s failed: %s", target, exc)
 
 
 def send(target: str, ctx: DeliveryContext) -> int | None:

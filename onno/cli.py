@@ -245,5 +245,13 @@ from onno.cli_people import people  # noqa: E402
 
 main.add_command(people)
 
+from bots.slack.cli import slack  # noqa: E402
+
+main.add_command(slack)
+
+from onno.cli_notion import notion  # noqa: E402
+
+main.add_command(notion)
+
 if __name__ == "__main__":
     main(prog_name=os.path.basename(sys.argv[0]))

@@ -196,6 +196,8 @@ class JobRunner:
                 return
             info = meeting_info(job.options)
             given = job.options.get("board")
+            if given is None:  # match against the board as the team sees it now (Notion: pulled first)
+                outbound.prepare(job.options.get("deliver", []), self.app, job.workspace_id)
             with self.app.session() as s:
                 ws = repo.workspace_by_id(s, job.workspace_id)
                 board = [Ticket(**t) for t in given] if given is not None else repo.board(s, ws)

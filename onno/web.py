@@ -7,7 +7,7 @@ import importlib
 from aiohttp import web
 
 # Modules that each define `add_routes(web_app, app)`; a feature adds itself here.
-ROUTE_MODULES = ["onno.web_meetings", "integrations.email.web", "billing.web"]
+ROUTE_MODULES = ["onno.web_meetings", "integrations.email.web", "billing.web", "bots.slack.web"]
 
 APP_KEY = web.AppKey("onno_app", object)
 

@@ -100,9 +100,19 @@ class SlackChannelSettings(Base):
 
 def team_workspace(s: Session, team_id: str, name: str | None = None) -> Workspace:
     """The one workspace row of a Slack team: every Slack query is scoped to it."""
-    from storage import repository as repo
-
-    return repo.get_or_create_workspace(s, name or team_id, platform="slack", external_id=team_id)
+    q = select(Workspace).where(Workspace.platform == "slack", Workspace.external_id == team_id)
+    ws = s.scalar(q)
+    if ws is not None:
+        return ws
+    # Two first requests of a new team at once: one inserts, the other reads its row. The savepoint holds only
+    # the INSERT (no read before it), so SQLite waits for the other writer instead of failing "locked".
+    try:
+        with s.begin_nested():
+            ws = Workspace(name=name or team_id, platform="slack", external_id=team_id)
+            s.add(ws)
+        return ws
+    except IntegrityError:
+        return s.scalar(q)
 
 
 # -- installations ----------------------------------------------------------------------------------------------
@@ -252,14 +262,17 @@ def open_action_items(s: Session, workspace: Workspace, *, limit: int = 500) -> 
     return [(f, m) for f, m in s.execute(q)]
 
 
-def channel_settings(s: Session, workspace: Workspace, channel_id: str) -> SlackChannelSettings:
+def channel_settings(s: Session, workspace: Workspace, channel_id: str, *,
+                     create: bool = False) -> SlackChannelSettings:
+    """The channel's settings; the defaults (not stored) when it has none, unless `create`."""
     row = s.scalar(select(SlackChannelSettings).where(SlackChannelSettings.workspace_id == workspace.id,
                                                       SlackChannelSettings.channel_id == channel_id))
     if row is None:
         row = SlackChannelSettings(workspace_id=workspace.id, channel_id=channel_id, meeting_type="general",
                                    options={})
-        s.add(row)
-        s.flush()
+        if create:
+            s.add(row)
+            s.flush()
     return row
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -51,7 +52,9 @@ class SlackBot:
         # which the listeners need for their quick database look-ups.
         self.jobs_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slack-submit")
         self.tasks: set[asyncio.Task] = set()
-        client = AsyncWebClient(base_url=self.settings.slack_api_url)
+        # Bolt takes the single-workspace token from its client; with OAuth each request gets its team's token.
+        client = AsyncWebClient(base_url=self.settings.slack_api_url,
+                                token=None if self.mode == "oauth" else self.settings.slack_bot_token)
         kwargs: dict = {"client": client, "process_before_response": False,
                         "request_verification_enabled": not socket,
                         "signing_secret": self.settings.slack_signing_secret or None}
@@ -62,8 +65,6 @@ class SlackBot:
                 client_id=self.settings.slack_client_id, client_secret=self.settings.slack_client_secret,
                 scopes=BOT_SCOPES, installation_store=self.installation_store, state_store=DbStateStore(app),
                 redirect_uri=f"{self.settings.public_url.rstrip('/')}/slack/oauth_redirect")
-        else:
-            kwargs["token"] = self.settings.slack_bot_token
         self.bolt = AsyncApp(**kwargs)
         if self.installation_store is not None:
             self.bolt.enable_token_revocation_listeners()
@@ -83,6 +84,11 @@ class SlackBot:
     async def db(self, fn, *args, **kwargs):
         """A blocking database call, off the event loop."""
         return await asyncio.to_thread(fn, *args, **kwargs)
+
+    async def in_jobs_pool(self, fn, *args, **kwargs):
+        """Work that may run a whole job (no broker: submit and deliver run here and now)."""
+        return await asyncio.get_running_loop().run_in_executor(self.jobs_pool, functools.partial(fn, *args,
+                                                                                                 **kwargs))
 
     async def token(self, team_id: str) -> str | None:
         return await asyncio.to_thread(bot_token, self.app, team_id)

@@ -109,7 +109,7 @@ def settings_cmd(app, team_id: str, channel_id: str, args: str) -> str:
     words = args.split()
     with app.session() as s:
         ws = slack_repo.team_workspace(s, team_id)
-        row = slack_repo.channel_settings(s, ws, channel_id)
+        row = slack_repo.channel_settings(s, ws, channel_id, create=bool(words))
         opts = dict(row.options or {})
         if words and words[0] == "type":
             if len(words) != 2 or words[1] not in MEETING_TYPES:
@@ -156,10 +156,10 @@ async def handle(bot, ack, command: dict, respond) -> None:
     sub = sub.lower()
     team_id, channel_id = command.get("team_id"), command.get("channel_id")
     if sub in ("", "help"):
-        await ack(text=USAGE)
+        await ack(text=USAGE, response_type="ephemeral")
         return
     if sub == "plan":
-        await ack(text=PLAN)
+        await ack(text=PLAN, response_type="ephemeral")
         return
     handlers = {"status": lambda: bot.db(channel_status, bot.app, team_id, channel_id),
                 "tickets": lambda: bot.db(tickets, bot.app, team_id),
@@ -168,7 +168,7 @@ async def handle(bot, ack, command: dict, respond) -> None:
                 "settings": lambda: bot.db(settings_cmd, bot.app, team_id, channel_id, rest),
                 "process": lambda: process_latest(bot, command)}
     if sub not in handlers:
-        await ack(text=f"I don't know `{sub}`.\n\n{USAGE}")
+        await ack(text=f"I don't know `{sub}`.\n\n{USAGE}", response_type="ephemeral")
         return
     await ack()
     try:

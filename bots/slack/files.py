@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
-import functools
 import logging
 import tempfile
 from pathlib import Path, PurePosixPath
@@ -141,11 +139,8 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
             job_id = jobs_repo.new_job_id()
             info = await bot.db(_meeting_info, bot.app, ws_id, channel_id, file)
             await bot.db(_update_row, bot.app, row_id, job_id=job_id, status="submitted")
-            loop = asyncio.get_running_loop()
-            await loop.run_in_executor(bot.jobs_pool, functools.partial(
-                bot.app.runner.submit, path, info, targets=[slack_target(channel_id, thread_ts or status["ts"],
-                                                                          file_id)],
-                workspace=ws_id, job_id=job_id))
+            await bot.in_jobs_pool(bot.app.runner.submit, path, info, workspace=ws_id, job_id=job_id,
+                                   targets=[slack_target(channel_id, thread_ts or status["ts"], file_id)])
         return f"Processing *{name}*: follow along in its thread."
     except (Rejected, InputError) as exc:
         reply = str(exc) if isinstance(exc, Rejected) else f"I can't process *{name}*: {exc.problem} {exc.hint}"

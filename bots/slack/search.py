@@ -9,12 +9,12 @@ from sqlalchemy.orm import Session
 
 from storage.models import Finding, Meeting, TranscriptSegment, Workspace
 
-STOP = set("""a about after again all also am an and any are as at be because been before being but by can could did
+STOP = frozenset("""a about after again all also am an and any are as at be because been before being but by can could did
 do does doing done for from had has have having he her here hers him his how i if in into is it its just me more most
 my no nor not now of off on once only or other our out over own said same say says she should so some such than that
 the their them then there these they this those through to too under until up very was we were what when where which
 while who whom why will with would you your yours anyone anybody someone talk talked mention mentioned meeting meetings
-tell us last week""".split())
+tell us last week""".split())  # noqa: SIM905
 
 KIND_WEIGHT = {"decision": 1.0, "action_item": 0.8, "blocker": 0.8, "question": 0.5, "ticket_update": 0.6,
                "metric": 0.5}

@@ -6,9 +6,8 @@ import logging
 import re
 
 from integrations.deliver import DeliveryContext
-from integrations.errors import PermanentError
-from integrations.notion.api import BrokenConnection
-from integrations.notion.service import connection_api, record_broken
+from integrations.errors import DeliveryError
+from integrations.notion.service import connection_api
 
 log = logging.getLogger(__name__)
 
@@ -26,28 +25,24 @@ def send(arg: str, ctx: DeliveryContext) -> int:
     """Pull the board first (so moves made in Notion are not undone), then create and move cards."""
     from integrations.notion.board import Board
 
-    app = ctx.app
-    with connection_api(app, ctx.workspace_id, arg or DEFAULT_ARG) as (connection_id, api):
-        try:
-            board = Board(app, api, connection_id, delivery_key=ctx.key)
-            board.refresh_schema()
-            synced = board.pull()
-            report = board.deliver(meeting_id=ctx.meeting_id, result=ctx.result,
-                                   lease=ctx.settings.job_lease_seconds)
-        except BrokenConnection as exc:
-            raise record_broken(app, connection_id, exc) from exc
-    log.info("notion:%s meeting %s: %d cards created, %d already there, %d recovered, %d moved, pull %s; "
-             "%d requests", arg, ctx.meeting_id, len(report.created), report.existing, len(report.recovered),
+    name = arg or DEFAULT_ARG
+    with connection_api(ctx.app, ctx.workspace_id, name) as (connection_id, api):
+        board = Board(ctx.app, api, connection_id, delivery_key=ctx.key)
+        board.refresh_schema()
+        synced = board.pull()
+        report = board.deliver(meeting_id=ctx.meeting_id, result=ctx.result, lease=ctx.settings.job_lease_seconds)
+    log.info("notion:%s meeting %s: %d cards created, %d already there, %d recovered, %d moved (pull: %s); "
+             "%d requests", name, ctx.meeting_id, len(report.created), report.existing, len(report.recovered),
              len(report.moved), synced.summary(), api.requests)
     if report.unmapped:
-        log.warning("notion:%s: tickets with no card on the board, not moved: %s", arg, ", ".join(report.unmapped))
+        log.warning("notion:%s: tickets with no card on the board, not moved: %s", name, ", ".join(report.unmapped))
     return 200
 
 
 def prepare(arg: str, *, app, workspace_id: int) -> None:
     """Before a meeting's findings are taken: pull the board, so ticket matching sees it as the team does.
 
-    Best effort and quick: a broken or rate-limited board is left to the delivery to report.
+    Quick and best effort (Retry-After is slept at most 2 s here): what fails is the delivery's to report.
     """
     from integrations.notion.board import Board
 
@@ -56,5 +51,5 @@ def prepare(arg: str, *, app, workspace_id: int) -> None:
             board = Board(app, api, connection_id)
             board.refresh_schema()
             board.pull()
-    except PermanentError as exc:
+    except DeliveryError as exc:
         log.info("notion:%s: no pull before matching: %s", arg, exc.reason)

@@ -90,7 +90,8 @@ def result_blocks(result: dict, *, link: str | None, item_ids: list[int], meetin
         line = action_item_line(item, mention, link)
         state = marks.get(fid) if fid is not None else None
         if state:
-            blocks.append(section(("~" + line + "~ ✅ done" if state == "done" else "~" + line + "~ _not an action_")))
+            label = "✅ done" if state == "done" else "_not an action item_"
+            blocks.append(section(f"~{line}~ {label}"))
             continue
         blocks.append(section(f"☐ {line}"))
         if fid is not None:

@@ -56,10 +56,7 @@ def owns(owner: str | None, names: list[str]) -> bool:
     o = _norm(owner)
     if not o:
         return False
-    for n in map(_norm, names):
-        if n and (o == n or o == n.split(" ")[0] or o.split(" ")[0] == n):
-            return True
-    return False
+    return any(n and (o == n or o == n.split(" ")[0] or o.split(" ")[0] == n) for n in map(_norm, names))
 
 
 class MemberCache:

@@ -38,7 +38,7 @@ class Mailbox:
     """What a mail server sees. `answers[address]` scripts RCPT replies (popped one by one, then 250);
     `refuse[address]` is a reply given to that address every time."""
 
-    def __init__(self, *, port: int | None = None, **smtp_kwargs):
+    def __init__(self, *, port: int | None = None, auth: bool = False, **smtp_kwargs):
         self.received: list[Received] = []
         self.rcpt_log: list[tuple[str, str]] = []  # (address, the reply we gave)
         self.answers: dict[str, list[str]] = {}
@@ -47,6 +47,8 @@ class Mailbox:
         self.lock = threading.Lock()
         self.port = port or free_port()
         self.smtp_kwargs = smtp_kwargs
+        if auth:  # user "onno", password "s3cret"
+            self.smtp_kwargs.update(authenticator=self.authenticate, auth_required=True)
         self.controller: Controller | None = None
 
     # aiosmtpd handler hooks

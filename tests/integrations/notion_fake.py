@@ -1,0 +1,680 @@
+"""A local HTTP server playing Notion's API (version 2025-09-03) for tests and the benchmark.
+
+It keeps workspaces' boards in memory and checks every request as the real API does: the Notion-Version
+header, the bearer token, databases created under pages, pages created under a data source, property values
+of the type the schema says (status options that exist, people who exist), filter syntax per property type,
+page sizes. What it refuses it answers with Notion's error body (400 validation_error, 401, 404 ...) and
+also records in `violations`, so a test can assert that nothing we sent was malformed. Faults on demand:
+429/529 with Retry-After, 5xx, a revoked token, a deleted database, a create that is carried out but never
+answered (the connection drops), or one that blocks until released (for killing the client mid-request).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+VERSION = "2025-09-03"
+UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
+SCHEMA_TYPES = {"title", "rich_text", "number", "select", "multi_select", "status", "date", "people", "files",
+                "checkbox", "url", "email", "phone_number", "formula", "relation", "rollup", "created_time",
+                "created_by", "last_edited_time", "last_edited_by", "unique_id"}
+TEXT_CONDITIONS = {"equals", "does_not_equal", "contains", "does_not_contain", "starts_with", "ends_with",
+                   "is_empty", "is_not_empty"}
+FILTER_CONDITIONS = {
+    "title": TEXT_CONDITIONS, "rich_text": TEXT_CONDITIONS, "url": TEXT_CONDITIONS,
+    "select": {"equals", "does_not_equal", "is_empty", "is_not_empty"},
+    "status": {"equals", "does_not_equal", "is_empty", "is_not_empty"},
+    "people": {"contains", "does_not_contain", "is_empty", "is_not_empty"},
+    "date": {"equals", "before", "after", "on_or_before", "on_or_after", "is_empty", "is_not_empty"},
+    "unique_id": {"equals", "does_not_equal", "greater_than", "less_than", "greater_than_or_equal_to",
+                  "less_than_or_equal_to"},
+}
+BLOCK_TYPES = {"paragraph", "quote", "bulleted_list_item", "numbered_list_item", "heading_1", "heading_2",
+               "heading_3", "callout", "to_do"}
+DEFAULT_STATUS = [("Not started", "To-do", "default"), ("In progress", "In progress", "blue"),
+                  ("Done", "Complete", "green")]
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+
+
+def now_iso() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def norm(object_id: str) -> str:
+    """Notion takes ids with or without dashes."""
+    if not UUID.match(object_id or ""):
+        raise ApiError(400, "validation_error", f"path failed validation: {object_id!r} should be a valid uuid")
+    h = object_id.replace("-", "")
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def text_items(content: str) -> list[dict]:
+    return [{"type": "text", "text": {"content": content, "link": None},
+             "annotations": {"bold": False, "italic": False, "strikethrough": False, "underline": False,
+                             "code": False, "color": "default"}, "plain_text": content, "href": None}]
+
+
+@dataclass
+class Fault:
+    method: str
+    path: re.Pattern
+    status: int
+    code: str
+    retry_after: str | None
+    times: int
+
+
+@dataclass
+class FakeNotion:
+    """The state of one fake Notion: users, pages that can hold boards, databases, data sources, cards."""
+
+    tokens: set[str] = field(default_factory=set)
+    users: list[dict] = field(default_factory=list)
+    parent_pages: set[str] = field(default_factory=set)
+    databases: dict[str, dict] = field(default_factory=dict)
+    data_sources: dict[str, dict] = field(default_factory=dict)
+    pages: dict[str, dict] = field(default_factory=dict)
+    requests: list[dict] = field(default_factory=list)
+    violations: list[str] = field(default_factory=list)
+    faults: list[Fault] = field(default_factory=list)
+    reject_status_creation: bool = False  # as API versions that cannot create status properties
+    drop_after_create: int = 0  # creates carried out whose answer is never sent (the connection drops)
+    block_after_create: int = 0  # creates carried out whose answer waits for `release` (kill the client then)
+    created_event: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self):
+        self.lock = threading.RLock()
+        self.bot = {"object": "user", "id": new_id(), "type": "bot", "name": "Onno",
+                    "bot": {"owner": {"type": "workspace", "workspace": True}, "workspace_name": "Acme"}}
+        self._unique = 0
+
+    # -- setting up -----------------------------------------------------------------------------------------
+
+    def add_token(self, token: str = "ntn_test_secret") -> str:
+        self.tokens.add(token)
+        return token
+
+    def add_user(self, name: str, email: str | None = None) -> str:
+        user = {"object": "user", "id": new_id(), "type": "person", "name": name, "avatar_url": None,
+                "person": {"email": email or f"{name.split()[0].lower()}@example.com"}}
+        self.users.append(user)
+        return user["id"]
+
+    def add_parent_page(self) -> str:
+        page_id = new_id()
+        self.parent_pages.add(page_id)
+        return page_id
+
+    def add_board(self, properties: dict | None = None, title: str = "Team board") -> tuple[str, str]:
+        """A database with one data source, as a team made it in Notion; (database id, data source id)."""
+        properties = properties or {"Name": {"title": {}}, "Status": {"status": {}}, "Assignee": {"people": {}},
+                                    "Due": {"date": {}}}
+        db = self._create_database(self.add_parent_page(), title, properties, check=False)
+        return db["id"], db["data_sources"][0]["id"]
+
+    def add_card(self, data_source_id: str, title: str, status: str | None = None, **values) -> str:
+        """A card a person made in Notion; `values`: property name -> request-shaped value."""
+        ds = self.data_sources[data_source_id]
+        title_prop = next(n for n, p in ds["properties"].items() if p["type"] == "title")
+        props = {title_prop: {"title": [{"text": {"content": title}}]}}
+        if status is not None:
+            status_prop = next(n for n, p in ds["properties"].items() if p["type"] in ("status", "select"))
+            props[status_prop] = {ds["properties"][status_prop]["type"]: {"name": status}}
+        props.update(values)
+        with self.lock:
+            return self._create_page({"parent": {"type": "data_source_id", "data_source_id": data_source_id},
+                                      "properties": props})["id"]
+
+    def move(self, page_id: str, option: str) -> None:
+        """A person drags the card to another column in Notion."""
+        page = self.pages[page_id]
+        ds = self.data_sources[page["parent"]["data_source_id"]]
+        name = next(n for n, p in ds["properties"].items() if p["type"] in ("status", "select"))
+        with self.lock:
+            self._set_properties(page, ds, {name: {ds["properties"][name]["type"]: {"name": option}}})
+
+    def rename(self, page_id: str, title: str) -> None:
+        page = self.pages[page_id]
+        ds = self.data_sources[page["parent"]["data_source_id"]]
+        name = next(n for n, p in ds["properties"].items() if p["type"] == "title")
+        with self.lock:
+            self._set_properties(page, ds, {name: {"title": [{"text": {"content": title}}]}})
+
+    def delete_database(self, database_id: str) -> None:
+        with self.lock:
+            db = self.databases.pop(database_id)
+            for source in db["data_sources"]:
+                self.data_sources.pop(source["id"], None)
+
+    def fail(self, method: str, path: str, status: int, *, retry_after: float | str | None = None,
+             code: str | None = None, times: int = 1) -> None:
+        """The next `times` requests matching METHOD and the path pattern get `status`."""
+        code = code or {429: "rate_limited", 529: "service_unavailable", 500: "internal_server_error",
+                        503: "service_unavailable", 409: "conflict_error"}.get(status, "internal_server_error")
+        self.faults.append(Fault(method, re.compile(path), status, code,
+                                 None if retry_after is None else str(retry_after), times))
+
+    # -- reading back ---------------------------------------------------------------------------------------
+
+    def cards(self, data_source_id: str) -> list[dict]:
+        return [p for p in self.pages.values() if p["parent"]["data_source_id"] == data_source_id
+                and not p["in_trash"]]
+
+    def value(self, page: dict, name: str):
+        """A property's value, simplified: text as str, status/select name, people ids, date start, url."""
+        prop = page["properties"][name]
+        kind, value = prop["type"], prop[prop["type"]]
+        if kind in ("title", "rich_text"):
+            return "".join(t["plain_text"] for t in value)
+        if kind in ("status", "select"):
+            return value["name"] if value else None
+        if kind == "people":
+            return [u["id"] for u in value]
+        if kind == "date":
+            return value["start"] if value else None
+        return value
+
+    def calls(self, method: str | None = None, path: str = "") -> list[dict]:
+        return [r for r in self.requests if (method is None or r["method"] == method) and re.search(path, r["path"])]
+
+    # -- the API --------------------------------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, query: dict, headers, body: dict | None) -> tuple[int, dict, dict]:
+        """(status, body, extra headers) for one request."""
+        if headers.get("Notion-Version") != VERSION:
+            raise ApiError(400, "missing_version" if not headers.get("Notion-Version") else "validation_error",
+                           f"Notion-Version must be {VERSION}, got {headers.get('Notion-Version')!r}")
+        auth = headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+            raise ApiError(401, "unauthorized", "API token is invalid.")
+        for fault in self.faults:
+            if fault.times > 0 and fault.method == method and fault.path.search(path):
+                fault.times -= 1
+                extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
+                return fault.status, error_body(fault.status, fault.code, "Fault injected by the test."), extra
+        route = path.removeprefix("/v1")
+        with self.lock:
+            if method == "GET" and route == "/users/me":
+                return 200, self.bot, {}
+            if method == "GET" and route == "/users":
+                return 200, self._list(self.users + [self.bot], query, kind="user"), {}
+            if method == "POST" and route == "/databases":
+                return 200, self._create_database_request(body), {}
+            if m := re.fullmatch(r"/databases/([^/]+)", route):
+                if method == "GET":
+                    return 200, self._database(norm(m[1])), {}
+            if m := re.fullmatch(r"/data_sources/([^/]+)", route):
+                ds = self._data_source(norm(m[1]))
+                if method == "GET":
+                    return 200, ds, {}
+                if method == "PATCH":
+                    return 200, self._update_data_source(ds, body), {}
+            if method == "POST" and (m := re.fullmatch(r"/data_sources/([^/]+)/query", route)):
+                return 200, self._query(self._data_source(norm(m[1])), body or {}, query), {}
+            if method == "POST" and route == "/pages":
+                return 200, self._create_page(body), {}
+            if m := re.fullmatch(r"/pages/([^/]+)", route):
+                page = self._page(norm(m[1]))
+                if method == "GET":
+                    return 200, page, {}
+                if method == "PATCH":
+                    return 200, self._update_page(page, body), {}
+            if re.fullmatch(r"/databases/([^/]+)/query", route):
+                raise ApiError(400, "invalid_request_url", "Invalid request URL: with 2025-09-03 query "
+                               "/v1/data_sources/{id}/query")
+        raise ApiError(400, "invalid_request_url", f"Invalid request URL: {method} {path}")
+
+    # databases and data sources
+
+    def _database(self, database_id: str) -> dict:
+        if database_id not in self.databases:
+            raise ApiError(404, "object_not_found", f"Could not find database with ID: {database_id}. Make sure "
+                           "the relevant pages and databases are shared with your integration.")
+        return self.databases[database_id]
+
+    def _data_source(self, data_source_id: str) -> dict:
+        if data_source_id not in self.data_sources:
+            raise ApiError(404, "object_not_found", f"Could not find data_source with ID: {data_source_id}.")
+        return self.data_sources[data_source_id]
+
+    def _create_database_request(self, body: dict | None) -> dict:
+        body = require_object(body, "body")
+        parent = require_object(body.get("parent"), "body.parent")
+        if parent.get("type") != "page_id" or "page_id" not in parent:
+            raise ApiError(400, "validation_error", "body.parent.type should be `page_id` (a database is created "
+                           "under a page)")
+        page_id = norm(parent["page_id"])
+        if page_id not in self.parent_pages:
+            raise ApiError(404, "object_not_found", f"Could not find page with ID: {page_id}.")
+        if "properties" in body:
+            raise ApiError(400, "validation_error", "body.properties is not a field of create database in "
+                           "2025-09-03: use body.initial_data_source.properties")
+        title = "".join(rich_text_request(body.get("title", []), "body.title"))
+        initial = require_object(body.get("initial_data_source"), "body.initial_data_source")
+        return self._create_database(page_id, title, require_object(initial.get("properties"),
+                                                                    "body.initial_data_source.properties"))
+
+    def _create_database(self, page_id: str, title: str, properties: dict, *, check: bool = True) -> dict:
+        schema = {}
+        titles = 0
+        for name, config in properties.items():
+            config = require_object(config, f"properties.{name}")
+            kinds = [k for k in config if k in SCHEMA_TYPES]
+            if len(kinds) != 1 or set(config) - {kinds[0], "type", "description", "name"}:
+                raise ApiError(400, "validation_error", f"properties.{name} should have exactly one property type")
+            kind = kinds[0]
+            titles += kind == "title"
+            if kind == "status" and check and self.reject_status_creation:
+                raise ApiError(400, "validation_error", "Creating new status database properties is currently "
+                               "not supported.")
+            schema[name] = self._schema_property(name, kind, config[kind] or {})
+        if titles != 1:
+            raise ApiError(400, "validation_error", "A data source must have exactly one title property.")
+        db_id, ds_id, ts = new_id(), new_id(), now_iso()
+        self.data_sources[ds_id] = {
+            "object": "data_source", "id": ds_id, "created_time": ts, "last_edited_time": ts,
+            "created_by": {"object": "user", "id": self.bot["id"]}, "title": text_items(title),
+            "description": [], "properties": schema, "parent": {"type": "database_id", "database_id": db_id},
+            "database_parent": {"type": "page_id", "page_id": page_id}, "archived": False, "in_trash": False,
+            "is_inline": False, "icon": None, "cover": None, "url": f"https://www.notion.so/{ds_id.replace('-', '')}"}
+        self.databases[db_id] = {
+            "object": "database", "id": db_id, "title": text_items(title), "description": [],
+            "parent": {"type": "page_id", "page_id": page_id}, "is_inline": False, "in_trash": False,
+            "is_locked": False, "created_time": ts, "last_edited_time": ts,
+            "data_sources": [{"id": ds_id, "name": title}], "icon": None, "cover": None,
+            "url": f"https://www.notion.so/{db_id.replace('-', '')}", "public_url": None}
+        return self.databases[db_id]
+
+    def _schema_property(self, name: str, kind: str, config: dict) -> dict:
+        prop = {"id": uuid.uuid4().hex[:4], "name": name, "type": kind, "description": None, kind: {}}
+        if kind == "title":
+            prop["id"] = "title"
+        if kind in ("select", "multi_select"):
+            prop[kind] = {"options": [{"id": new_id(), "name": o["name"], "color": o.get("color", "default"),
+                                       "description": None} for o in config.get("options", [])]}
+            if any("," in o["name"] for o in prop[kind]["options"]):
+                raise ApiError(400, "validation_error", "Select option names cannot contain commas.")
+        if kind == "status":
+            options, groups = [], {}
+            for option, group, color in DEFAULT_STATUS:
+                oid = new_id()
+                options.append({"id": oid, "name": option, "color": color, "description": None})
+                groups.setdefault(group, []).append(oid)
+            prop["status"] = {"options": options, "groups": [
+                {"id": new_id(), "name": g, "color": "gray", "option_ids": ids} for g, ids in groups.items()]}
+        if kind == "unique_id":
+            prop["unique_id"] = {"prefix": config.get("prefix")}
+        return prop
+
+    def _update_data_source(self, ds: dict, body: dict | None) -> dict:
+        body = require_object(body, "body")
+        for name, config in require_object(body.get("properties", {}), "body.properties").items():
+            if config is None:
+                ds["properties"].pop(name, None)
+                continue
+            kinds = [k for k in config if k in SCHEMA_TYPES]
+            if len(kinds) != 1:
+                raise ApiError(400, "validation_error", f"body.properties.{name} should have one property type")
+            if kinds[0] == "status":
+                raise ApiError(400, "validation_error", "It is not possible to create a status property here.")
+            ds["properties"][name] = self._schema_property(name, kinds[0], config[kinds[0]] or {})
+        ds["last_edited_time"] = now_iso()
+        return ds
+
+    # pages
+
+    def _page(self, page_id: str) -> dict:
+        page = self.pages.get(page_id)
+        if page is None or page["parent"]["data_source_id"] not in self.data_sources:
+            raise ApiError(404, "object_not_found", f"Could not find page with ID: {page_id}.")
+        return page
+
+    def _create_page(self, body: dict | None) -> dict:
+        body = require_object(body, "body")
+        parent = require_object(body.get("parent"), "body.parent")
+        if parent.get("type") == "database_id" or "database_id" in parent:
+            raise ApiError(400, "validation_error", "body.parent: with 2025-09-03 create pages in a data source: "
+                           "{\"type\": \"data_source_id\", \"data_source_id\": ...}")
+        if parent.get("type") != "data_source_id" or "data_source_id" not in parent:
+            raise ApiError(400, "validation_error", "body.parent.data_source_id should be defined")
+        ds = self._data_source(norm(parent["data_source_id"]))
+        unknown = set(body) - {"parent", "properties", "children", "icon", "cover", "content", "markdown",
+                               "template", "position"}
+        if unknown:
+            raise ApiError(400, "validation_error", f"body has unknown fields: {sorted(unknown)}")
+        for i, block in enumerate(body.get("children") or []):
+            check_block(block, f"body.children[{i}]")
+        ts, page_id = now_iso(), new_id()
+        page = {"object": "page", "id": page_id, "created_time": ts, "last_edited_time": ts,
+                "created_by": {"object": "user", "id": self.bot["id"]},
+                "last_edited_by": {"object": "user", "id": self.bot["id"]}, "cover": None, "icon": None,
+                "parent": {"type": "data_source_id", "data_source_id": ds["id"],
+                           "database_id": ds["parent"]["database_id"]},
+                "archived": False, "in_trash": False, "is_locked": False, "properties": {},
+                "url": f"https://www.notion.so/{page_id.replace('-', '')}", "public_url": None,
+                "children": body.get("children") or []}
+        for name, prop in ds["properties"].items():
+            page["properties"][name] = empty_value(prop)
+            if prop["type"] == "unique_id":
+                self._unique += 1
+                page["properties"][name]["unique_id"] = {"prefix": prop["unique_id"]["prefix"],
+                                                          "number": self._unique}
+        title = next(n for n, p in ds["properties"].items() if p["type"] == "title")
+        if title not in (body.get("properties") or {}):
+            raise ApiError(400, "validation_error", f"body.properties.{title} (the title) should be defined")
+        self._set_properties(page, ds, require_object(body.get("properties"), "body.properties"))
+        self.pages[page_id] = page
+        return page
+
+    def _update_page(self, page: dict, body: dict | None) -> dict:
+        body = require_object(body, "body")
+        unknown = set(body) - {"properties", "in_trash", "archived", "icon", "cover", "is_locked"}
+        if unknown:
+            raise ApiError(400, "validation_error", f"body has unknown fields: {sorted(unknown)}")
+        ds = self.data_sources[page["parent"]["data_source_id"]]
+        self._set_properties(page, ds, require_object(body.get("properties", {}), "body.properties"))
+        if "in_trash" in body:
+            page["in_trash"] = bool(body["in_trash"])
+        return page
+
+    def _set_properties(self, page: dict, ds: dict, values: dict) -> None:
+        """Check each value against the schema's type, then store it as the API returns it."""
+        out = {}
+        for name, value in values.items():
+            schema = ds["properties"].get(name) or next(
+                (p for p in ds["properties"].values() if p["id"] == name), None)
+            if schema is None:
+                raise ApiError(400, "validation_error", f"{name} is not a property that exists.")
+            value = require_object(value, f"body.properties.{name}")
+            kind = schema["type"]
+            given = [k for k in value if k != "type"]
+            if given != [kind]:
+                raise ApiError(400, "validation_error", f"body.properties.{name}.{kind} should be defined, instead "
+                               f"was {given}: {name} is expected to be {kind}.")
+            out[schema["name"]] = self._property_value(schema, value[kind], f"body.properties.{name}.{kind}")
+        for name, value in out.items():
+            page["properties"][name] = value
+        page["last_edited_time"] = now_iso()
+
+    def _property_value(self, schema: dict, value, where: str) -> dict:
+        kind = schema["type"]
+        result = {"id": schema["id"], "type": kind}
+        if kind in ("title", "rich_text"):
+            result[kind] = text_items("".join(rich_text_request(value, where)))
+        elif kind in ("status", "select"):
+            if value is None:
+                if kind == "status":
+                    raise ApiError(400, "validation_error", f"{where} should be an object, instead was null")
+                result[kind] = None
+                return result
+            value = require_object(value, where)
+            name = value.get("name")
+            options = schema[kind]["options"]
+            option = next((o for o in options if o["name"] == name or o["id"] == value.get("id")), None)
+            if option is None and kind == "status":
+                raise ApiError(400, "validation_error", f"Invalid status option. Status option {name!r} does not "
+                               "exist.")
+            if option is None:
+                if not isinstance(name, str) or not name or "," in name:
+                    raise ApiError(400, "validation_error", f"{where}.name should be a string without commas")
+                option = {"id": new_id(), "name": name, "color": "default", "description": None}
+                options.append(option)  # writing a new select option creates it, as Notion does
+            result[kind] = {"id": option["id"], "name": option["name"], "color": option["color"]}
+        elif kind == "people":
+            if not isinstance(value, list):
+                raise ApiError(400, "validation_error", f"{where} should be an array")
+            known = {u["id"]: u for u in self.users + [self.bot]}
+            for user in value:
+                if not isinstance(user, dict) or user.get("id") not in known:
+                    raise ApiError(400, "validation_error", f"{where}: user {user!r} does not exist")
+                if user.get("object", "user") != "user":
+                    raise ApiError(400, "validation_error", f"{where}.object should be `user`")
+            result[kind] = [{"object": "user", "id": u["id"]} for u in value]
+        elif kind == "date":
+            if value is not None:
+                value = require_object(value, where)
+                try:
+                    dt.date.fromisoformat(value["start"][:10])
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise ApiError(400, "validation_error", f"{where}.start should be an ISO 8601 date") from exc
+                value = {"start": value["start"], "end": value.get("end"), "time_zone": value.get("time_zone")}
+            result[kind] = value
+        elif kind == "url":
+            if value is not None and (not isinstance(value, str) or len(value) > 2000):
+                raise ApiError(400, "validation_error", f"{where} should be a string (at most 2000) or null")
+            result[kind] = value
+        elif kind in ("created_time", "last_edited_time", "created_by", "last_edited_by", "unique_id", "formula",
+                      "rollup"):
+            raise ApiError(400, "validation_error", f"{where}: {kind} properties cannot be written")
+        else:
+            result[kind] = value
+        return result
+
+    # queries
+
+    def _query(self, ds: dict, body: dict, query: dict) -> dict:
+        unknown = set(body) - {"filter", "sorts", "start_cursor", "page_size", "archived", "in_trash",
+                               "result_type"}
+        if unknown:
+            raise ApiError(400, "validation_error", f"body has unknown fields: {sorted(unknown)}")
+        pages = [p for p in self.pages.values() if p["parent"]["data_source_id"] == ds["id"] and not p["in_trash"]]
+        if body.get("filter") is not None:
+            predicate = self._filter(ds, body["filter"], "body.filter", depth=0)
+            pages = [p for p in pages if predicate(p)]
+        pages.sort(key=lambda p: p["created_time"], reverse=True)
+        return self._list(pages, body, kind="page_or_data_source")
+
+    def _list(self, items: list[dict], params: dict, *, kind: str) -> dict:
+        size = params.get("page_size", 100)
+        try:
+            size = int(size)
+        except (TypeError, ValueError):
+            size = -1
+        if not 1 <= size <= 100:
+            raise ApiError(400, "validation_error", "page_size should be a number between 1 and 100")
+        start = int(params.get("start_cursor") or 0)
+        chunk = items[start:start + size]
+        more = start + size < len(items)
+        return {"object": "list", "results": chunk, "next_cursor": str(start + size) if more else None,
+                "has_more": more, "type": kind, kind: {}}
+
+    def _filter(self, ds: dict, flt: dict, where: str, depth: int):
+        flt = require_object(flt, where)
+        for op in ("and", "or"):
+            if op in flt:
+                if len(flt) != 1 or not isinstance(flt[op], list):
+                    raise ApiError(400, "validation_error", f"{where}.{op} should be an array, alone")
+                if depth >= 2:
+                    raise ApiError(400, "validation_error", f"{where}: compound filters nest at most two deep")
+                parts = [self._filter(ds, f, f"{where}.{op}[{i}]", depth + 1) for i, f in enumerate(flt[op])]
+                return (lambda p: all(f(p) for f in parts)) if op == "and" else (lambda p: any(f(p) for f in parts))
+        if "timestamp" in flt:
+            stamp = flt["timestamp"]
+            if stamp not in ("created_time", "last_edited_time") or set(flt) != {"timestamp", stamp}:
+                raise ApiError(400, "validation_error", f"{where}: timestamp filter on created_time or "
+                               "last_edited_time, with a condition under that key")
+            cond, arg = one_condition(flt[stamp], FILTER_CONDITIONS["date"], f"{where}.{stamp}")
+            return lambda p: compare_dates(p[stamp], cond, arg)
+        name = flt.get("property")
+        schema = ds["properties"].get(name) if isinstance(name, str) else None
+        if schema is None:
+            raise ApiError(400, "validation_error", f"Could not find property with name or id: {name}")
+        kind = schema["type"]
+        keys = set(flt) - {"property", "type"}
+        if keys != {kind}:
+            raise ApiError(400, "validation_error", f"{where}.{kind} should be defined for {name} ({kind}), "
+                           f"instead was {sorted(keys)}")
+        if kind not in FILTER_CONDITIONS:
+            raise ApiError(400, "validation_error", f"{where}: cannot filter on a {kind} property here")
+        cond, arg = one_condition(flt[kind], FILTER_CONDITIONS[kind], f"{where}.{kind}")
+        return lambda p: match(self.value(p, schema["name"]) if kind != "unique_id"
+                               else p["properties"][schema["name"]]["unique_id"]["number"], cond, arg)
+
+
+def require_object(value, where: str) -> dict:
+    if not isinstance(value, dict):
+        raise ApiError(400, "validation_error", f"{where} should be an object, instead was {type(value).__name__}")
+    return value
+
+
+def rich_text_request(items, where: str) -> list[str]:
+    """The contents of a rich text array as a request must give it: [{"text": {"content": ...}}]."""
+    if not isinstance(items, list) or len(items) > 100:
+        raise ApiError(400, "validation_error", f"{where} should be an array of at most 100 rich text items")
+    out = []
+    for i, item in enumerate(items):
+        item = require_object(item, f"{where}[{i}]")
+        if item.get("type", "text") != "text" or not isinstance(item.get("text"), dict):
+            raise ApiError(400, "validation_error", f"{where}[{i}].text should be defined")
+        content = item["text"].get("content")
+        if not isinstance(content, str) or len(content) > 2000:
+            raise ApiError(400, "validation_error", f"{where}[{i}].text.content should be a string of at most "
+                           "2000 characters")
+        link = item["text"].get("link")
+        if link is not None and not (isinstance(link, dict) and isinstance(link.get("url"), str)):
+            raise ApiError(400, "validation_error", f"{where}[{i}].text.link should be {{\"url\": ...}} or null")
+        out.append(content)
+    return out
+
+
+def check_block(block, where: str) -> None:
+    block = require_object(block, where)
+    kind = block.get("type")
+    if kind not in BLOCK_TYPES or not isinstance(block.get(kind), dict):
+        raise ApiError(400, "validation_error", f"{where}.type should be a block type with its object")
+    rich_text_request(block[kind].get("rich_text"), f"{where}.{kind}.rich_text")
+
+
+def empty_value(schema: dict) -> dict:
+    kind = schema["type"]
+    empty = {"title": [], "rich_text": [], "people": [], "multi_select": [], "files": [], "checkbox": False,
+             "relation": []}.get(kind)
+    return {"id": schema["id"], "type": kind, kind: empty}
+
+
+def one_condition(value, allowed: set[str], where: str):
+    value = require_object(value, where)
+    if len(value) != 1 or next(iter(value)) not in allowed:
+        raise ApiError(400, "validation_error", f"{where} should have exactly one of {sorted(allowed)}")
+    cond, arg = next(iter(value.items()))
+    if cond in ("is_empty", "is_not_empty") and arg is not True:
+        raise ApiError(400, "validation_error", f"{where}.{cond} should be true")
+    return cond, arg
+
+
+def match(value, cond: str, arg) -> bool:
+    if isinstance(value, list):  # people
+        return {"contains": arg in value, "does_not_contain": arg not in value, "is_empty": not value,
+                "is_not_empty": bool(value)}[cond]
+    text = value or ""
+    return {"equals": value == arg, "does_not_equal": value != arg, "contains": str(arg) in str(text),
+            "does_not_contain": str(arg) not in str(text), "starts_with": str(text).startswith(str(arg)),
+            "ends_with": str(text).endswith(str(arg)), "is_empty": not value, "is_not_empty": bool(value),
+            "greater_than": value is not None and value > arg, "less_than": value is not None and value < arg,
+            "greater_than_or_equal_to": value is not None and value >= arg,
+            "less_than_or_equal_to": value is not None and value <= arg}[cond]
+
+
+def compare_dates(stamp: str, cond: str, arg) -> bool:
+    value = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    other = dt.datetime.fromisoformat(str(arg).replace("Z", "+00:00"))
+    if other.tzinfo is None:
+        other = other.replace(tzinfo=dt.UTC)
+    return {"equals": value == other, "before": value < other, "after": value > other,
+            "on_or_before": value <= other, "on_or_after": value >= other}[cond]
+
+
+def error_body(status: int, code: str, message: str) -> dict:
+    return {"object": "error", "status": status, "code": code, "message": message, "request_id": new_id()}
+
+
+class NotionServer:
+    """The fake on a local port; `url` is what NOTION_API_URL should be."""
+
+    def __init__(self, state: FakeNotion | None = None):
+        self.state = state or FakeNotion()
+        fake = self.state
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self, method: str):
+                path, _, qs = self.path.partition("?")
+                query = dict(p.split("=", 1) for p in qs.split("&") if "=" in p)
+                raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                started = time.monotonic()
+                record = {"t": started, "method": method, "path": path, "status": None}
+                try:
+                    body = None
+                    if raw:
+                        if "application/json" not in (self.headers.get("Content-Type") or ""):
+                            raise ApiError(400, "invalid_request", "Content-Type must be application/json")
+                        try:
+                            body = json.loads(raw)
+                        except ValueError as exc:
+                            raise ApiError(400, "invalid_json", "Error parsing JSON body.") from exc
+                    record["body"] = body
+                    status, answer, extra = fake.handle(method, path, query, self.headers, body)
+                except ApiError as exc:
+                    status, answer, extra = exc.status, error_body(exc.status, exc.code, exc.message), {}
+                    if exc.status == 400:
+                        fake.violations.append(f"{method} {path}: {exc.message}")
+                record["status"] = status
+                fake.requests.append(record)
+                if method == "POST" and path == "/v1/pages" and status == 200:
+                    fake.created_event.set()
+                    if fake.drop_after_create > 0:
+                        fake.drop_after_create -= 1
+                        self.close_connection = True
+                        return  # done in Notion, never answered: the client sees the connection drop
+                    if fake.block_after_create > 0:
+                        fake.block_after_create -= 1
+                        fake.release.wait(60)
+                data = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._serve("GET")
+
+            def do_POST(self):
+                self._serve("POST")
+
+            def do_PATCH(self):
+                self._serve("PATCH")
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.state.release.set()
+        self.server.shutdown()
+        self.server.server_close()
