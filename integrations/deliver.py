@@ -18,7 +18,7 @@ from pipeline.errors import InputError
 
 # kind -> module implementing check() and send()
 ADAPTERS = {"webhook": "integrations.webhook_adapter", "email": "integrations.email.adapter", "slack": "integrations.slack.adapter",
-            "notion": "integrations.notion.adapter"}
+            "notion": "integrations.notion.adapter", "discord": "integrations.discord.adapter"}
 EXAMPLES = "webhook:https://example.com/hooks/onno, email:participants, email:someone@example.com, notion"
 
 

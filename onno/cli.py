@@ -253,5 +253,13 @@ from onno.cli_notion import notion  # noqa: E402
 
 main.add_command(notion)
 
+from onno.cli_live import live_sim  # noqa: E402
+
+main.add_command(live_sim)
+
+from bots.discord.cli import discord_cmd  # noqa: E402
+
+main.add_command(discord_cmd)
+
 if __name__ == "__main__":
     main(prog_name=os.path.basename(sys.argv[0]))

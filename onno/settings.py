@@ -83,6 +83,14 @@ class Settings(BaseSettings):
                                                                                         "onno_notion_api_url"))
     notion_rate: float = 3.0
     notion_max_wait: float = 10.0
+    # Discord (issue 6): DISCORD_TOKEN (the bot's token; also used by workers posting `discord:` results),
+    # DISCORD_API_URL (an API base for tests or proxies), how long an emptied voice channel waits before the meeting
+    # ends, and the pace of live transcript edits (Discord allows about 5 edits per message per 5 s).
+    discord_token: str = Field("", validation_alias=AliasChoices("discord_token", "onno_discord_token"))
+    discord_api_url: str = Field("https://discord.com/api/v10", validation_alias=AliasChoices("discord_api_url",
+                                                                                            "onno_discord_api_url"))
+    discord_empty_grace: float = 20.0
+    discord_edit_interval: float = 1.5
 
     @property
     def resolved_database_url(self) -> str:

@@ -8,7 +8,8 @@ from storage.models import Base
 
 # Modules that define tables; a feature with its own models.py adds it here (the schema test checks them all
 # against the migrations).
-MODEL_MODULES = ["storage.models", "storage.mail", "billing.models", "storage.slack", "integrations.notion.models"]
+MODEL_MODULES = ["storage.models", "storage.mail", "billing.models", "storage.slack", "integrations.notion.models",
+                 "storage.discord"]
 
 for _name in MODEL_MODULES:
     importlib.import_module(_name)

@@ -25,8 +25,13 @@ USAGE = """*Onno* turns a meeting recording shared in this channel into action i
 • `/onno plan`: your plan
 • `/onno help`: this message"""
 
-PLAN = ("Billing isn't set up yet: every workspace is on the free plan, with no limit on minutes for now. "
-        "Paid plans (more minutes, live voice, integrations) come with billing.")
+def plan_text(app, team_id: str) -> str:
+    """`/onno plan`: the plan, minutes used and left, and the links to upgrade or manage it."""
+    from billing.report import plan_lines, plan_summary
+
+    with app.session() as s:
+        ws_id = slack_repo.team_workspace(s, team_id).id
+    return "\n".join(plan_lines(plan_summary(app, ws_id)))
 
 
 def status_line(job, row, settings, ws_id: int) -> str:
@@ -158,25 +163,27 @@ async def handle(bot, ack, command: dict, respond) -> None:
     if sub in ("", "help"):
         await ack(text=USAGE, response_type="ephemeral")
         return
-    if sub == "plan":
-        await ack(text=PLAN, response_type="ephemeral")
-        return
     handlers = {"status": lambda: bot.db(channel_status, bot.app, team_id, channel_id),
                 "tickets": lambda: bot.db(tickets, bot.app, team_id),
                 "meetings": lambda: bot.db(meetings, bot.app, team_id),
                 "ask": lambda: bot.db(ask, bot.app, team_id, rest),
                 "settings": lambda: bot.db(settings_cmd, bot.app, team_id, channel_id, rest),
-                "process": lambda: process_latest(bot, command)}
+                "process": lambda: process_latest(bot, command),
+                "plan": lambda: bot.db(plan_text, bot.app, team_id)}
     if sub not in handlers:
         await ack(text=f"I don't know `{sub}`.\n\n{USAGE}", response_type="ephemeral")
         return
     await ack()
-    try:
-        answer = await handlers[sub]()
-    except Exception:
-        log.exception("/onno %s failed", sub)
-        answer = "Something went wrong on my side; try again in a minute."
-    await respond(text=answer, response_type="ephemeral", replace_original=False)
+
+    async def answer() -> None:
+        try:
+            text = await handlers[sub]()
+        except Exception:
+            log.exception("/onno %s failed", sub)
+            text = "Something went wrong on my side; try again in a minute."
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+
+    bot.spawn(answer())
 
 
 async def process_latest(bot, command: dict) -> str:

@@ -26,8 +26,9 @@ def register(bot) -> None:
 
     @bolt.event("file_shared")
     async def file_shared(body, event, context):
-        await intake(bot, team_id=team_of(body, context), file_id=event["file_id"],
-                     channel_id=event.get("channel_id"), user_id=event.get("user_id"), event_id=body.get("event_id"))
+        bot.spawn(intake(bot, team_id=team_of(body, context), file_id=event["file_id"],
+                         channel_id=event.get("channel_id"), user_id=event.get("user_id"),
+                         event_id=body.get("event_id")))
 
     @bolt.event("message")
     async def message(body, event, context):
@@ -36,14 +37,14 @@ def register(bot) -> None:
         team = team_of(body, context)
         for n, f in enumerate(event["files"]):
             # Slack sends file_shared for the same upload: the file's claim, not the event id, stops a second job.
-            await intake(bot, team_id=team, file_id=f["id"], channel_id=event.get("channel"),
-                         user_id=event.get("user"), event_id=f"{body.get('event_id')}:{n}")
+            bot.spawn(intake(bot, team_id=team, file_id=f["id"], channel_id=event.get("channel"),
+                             user_id=event.get("user"), event_id=f"{body.get('event_id')}:{n}"))
 
     @bolt.event("app_home_opened")
     async def app_home_opened(body, event, context, client):
         if event.get("tab", "home") != "home":
             return
-        await publish_home(bot, client, team_of(body, context), event["user"])
+        bot.spawn(publish_home(bot, client, team_of(body, context), event["user"]))
 
     @bolt.command("/onno")
     async def onno_command(ack, command, respond):
@@ -52,22 +53,22 @@ def register(bot) -> None:
     @bolt.action("onno_item_done")
     async def item_done(ack, body, action, client, respond, context):
         await ack()
-        await mark_item(bot, body, action, client, respond, "done", team_of(body, context))
+        bot.spawn(mark_item(bot, body, action, client, respond, "done", team_of(body, context)))
 
     @bolt.action("onno_item_not_action")
     async def item_not_action(ack, body, action, client, respond, context):
         await ack()
-        await mark_item(bot, body, action, client, respond, "not_action", team_of(body, context))
+        bot.spawn(mark_item(bot, body, action, client, respond, "not_action", team_of(body, context)))
 
     @bolt.action("onno_email_me")
     async def email_me(ack, body, action, client, respond, context):
         await ack()
-        await send_on(bot, body, action, client, respond, "email", team_of(body, context))
+        bot.spawn(send_on(bot, body, action, client, respond, "email", team_of(body, context)))
 
     @bolt.action("onno_send_notion")
     async def send_notion(ack, body, action, client, respond, context):
         await ack()
-        await send_on(bot, body, action, client, respond, "notion", team_of(body, context))
+        bot.spawn(send_on(bot, body, action, client, respond, "notion", team_of(body, context)))
 
     @bolt.action("onno_open_meeting")
     async def open_meeting(ack):

@@ -83,7 +83,10 @@ def context(result: dict, *, link: Callable[[float | None], str], reader: str | 
 
     open_questions = [line(q, note=f"asked by {q['asked_by']}" if q.get("asked_by") else "")
                       for q in result.get("questions", []) if not q.get("answered")]
-    worth_asking = [line(f, note=f.get("reason") or "") for f in result.get("follow_ups", [])]
+    listed = {q.text.casefold() for q in open_questions}
+    # A follow-up that only restates an unanswered question listed above would say the same thing twice.
+    worth_asking = [line(f, note=f.get("reason") or "") for f in result.get("follow_ups", [])
+                    if f.get("text", "").removeprefix("Follow up: ").casefold() not in listed]
     worth_asking += [line(q, note=q.get("reason") or "", badge=PRIORITY_LABELS.get(q.get("priority") or "", ""))
                      for q in result.get("suggested_questions", [])]
     moves = [line(u, text=f"{u['key']}: {status(u.get('from'))} → {status(u.get('to'))}",

@@ -130,11 +130,16 @@ def build_mapping(data_source: dict, *, overrides: dict | None = None) -> Mappin
             f"The board's {status!r} property has no option for {', '.join(missing)}: map them with "
             f"--status STATE=OPTION (its options: {', '.join(_option_names(props[status]))}).")
 
-    people = pick("assignee", ASSIGNEE_NAMES, ("people",))
-    text = _named(props, named["assignee_text"], ("rich_text",), "assignee_text") if named.get("assignee_text") \
-        else _find(props, OWNER_TEXT_NAMES, ("rich_text",))
-    if people is None and named.get("assignee") and text is None:
-        text = _named(props, named["assignee"], ("rich_text",), "assignee")
+    people = text = None
+    if named.get("assignee"):  # a people property, or a text one to write the owner's name in
+        chosen = _named(props, named["assignee"], ("people", "rich_text"), "assignee")
+        people, text = (chosen, None) if props[chosen]["type"] == "people" else (None, chosen)
+    else:
+        people = _find(props, ASSIGNEE_NAMES, ("people",))
+    if named.get("assignee_text"):
+        text = _named(props, named["assignee_text"], ("rich_text",), "assignee_text")
+    elif text is None:
+        text = _find(props, OWNER_TEXT_NAMES, ("rich_text",))
     due = pick("due", DUE_NAMES, ("date",))
     link = pick("link", LINK_NAMES, ("url",))
     meeting = pick("meeting", MEETING_NAMES, ("rich_text", "select"))

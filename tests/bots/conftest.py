@@ -19,6 +19,7 @@ from onno.service import App
 from onno.settings import Settings
 from onno.web import make_web_app
 from tests.bots.slack_fake import FakeSlack, member
+from tests.jobs.conftest import redis_server  # noqa: F401  (a private Redis for the worker test)
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 T1, T2 = "T0000AAAA", "T0000BBBB"

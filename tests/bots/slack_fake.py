@@ -30,7 +30,7 @@ class FakeSlack:
         self.calls: list[dict] = []
         self.responses: list[dict] = []  # what came to response_url
         self.messages: dict[tuple[str, str], dict] = {}  # (channel, ts) -> message
-        self.script: dict[str, list[tuple[int, dict, dict]]] = {}  # method -> queued (status, headers, body)
+        self.script: dict[str, list[tuple]] = {}  # method -> queued (status, headers, body, when)
         self.problems: list[str] = []  # malformed calls seen (also raised as HTTP 400 to the caller)
         self.lock = threading.Lock()
         self._ts = itertools.count(1)
@@ -74,8 +74,10 @@ class FakeSlack:
                                "content_type": content_type or mimetype}
         return info
 
-    def fail_next(self, method: str, status: int, body: dict, headers: dict | None = None) -> None:
-        self.script.setdefault(method, []).append((status, headers or {}, body))
+    def fail_next(self, method: str, status: int, body: dict, headers: dict | None = None, *,
+                  when=None) -> None:
+        """Answer the next call of `method` (for which `when(args)` holds, if given) like this instead."""
+        self.script.setdefault(method, []).append((status, headers or {}, body, when))
 
     def close(self) -> None:
         self.server.shutdown()
@@ -112,10 +114,12 @@ class FakeSlack:
         call = {"method": method, "verb": verb, "token": token, "args": args, "auth": auth, "at": time.monotonic()}
         with self.lock:
             self.calls.append(call)
-            scripted = self.script.get(method)
-            answer = scripted.pop(0) if scripted else None
+            scripted = self.script.get(method) or []
+            answer = next((a for a in scripted if a[3] is None or a[3](args)), None)
+            if answer is not None:
+                scripted.remove(answer)
         if answer is not None:
-            status, headers, data = answer
+            status, headers, data, _ = answer
             return self._send(h, status, data, headers)
         try:
             data = self._api(method, token, args, auth)

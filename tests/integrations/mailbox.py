@@ -71,7 +71,7 @@ class Mailbox:
         ok = isinstance(auth_data, LoginPassword) and (auth_data.login, auth_data.password) == (b"onno", b"s3cret")
         if ok:
             self.logins.append((auth_data.login.decode(), mechanism))
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
     def start(self) -> Mailbox:
         self.controller = Controller(self, hostname="127.0.0.1", port=self.port, **self.smtp_kwargs)

@@ -157,6 +157,13 @@ class FakeNotion:
         with self.lock:
             self._set_properties(page, ds, {name: {"title": [{"text": {"content": title}}]}})
 
+    def remove_property(self, data_source_id: str, name: str) -> None:
+        """A person deletes a column of the board."""
+        with self.lock:
+            self.data_sources[data_source_id]["properties"].pop(name)
+            for page in self.pages.values():
+                page["properties"].pop(name, None)
+
     def delete_database(self, database_id: str) -> None:
         with self.lock:
             db = self.databases.pop(database_id)
@@ -335,6 +342,9 @@ class FakeNotion:
             if kinds[0] == "status":
                 raise ApiError(400, "validation_error", "It is not possible to create a status property here.")
             ds["properties"][name] = self._schema_property(name, kinds[0], config[kinds[0]] or {})
+            for page in self.pages.values():  # existing pages show the new property, empty
+                if page["parent"]["data_source_id"] == ds["id"]:
+                    page["properties"].setdefault(name, empty_value(ds["properties"][name]))
         ds["last_edited_time"] = now_iso()
         return ds
 

@@ -186,6 +186,7 @@ def test_participants_on_file_get_a_multipart_summary_linking_every_line_to_its_
     for section in ("DECISIONS (1)", "BLOCKERS (1)", "UNANSWERED QUESTIONS (1)", "WORTH ASKING NEXT"):
         assert section in text
     assert "Who signs off on the <i>final</i> price list?" in text and "asked by Daniel" in text
+    assert "Follow up: Who signs off" not in text  # not said twice: it is listed as unanswered
     assert "[important] What could make us miss the plan" in text  # a suggested question, with its priority
     for title in ("Decisions", "Blockers", "Unanswered questions", "Worth asking next"):
         assert title in page.chunks

@@ -1,0 +1,119 @@
+"""The answers of `/onno` that only read or write our own rows: plain functions of the app and a server's id."""
+
+from __future__ import annotations
+
+from billing.accounts import usage
+from billing.gate import billing_enabled, check_intake
+from billing.plans import includes
+from bots.slack.search import search
+from onno.links import billing_url, meeting_url
+from onno.render import clock
+from storage import discord as discord_repo
+from storage import repository as repo
+
+USAGE = """**Onno** takes notes of your meetings.
+- `/onno join [type]`: I join your voice channel, post a live transcript in a thread, and the notes at the end
+- `/onno leave`: end the meeting (so does everyone leaving)
+- `/onno process`: attach a recording (audio, video, or a .vtt/.srt transcript) and get its notes here
+- `/onno tickets`: the board, and what meetings moved
+- `/onno ask QUESTION`: search past meetings
+- `/onno plan`: your plan and minutes
+- `/onno optout` / `/onno optin`: keep your voice out of recordings in this server, or allow it again"""
+
+RECORDING_NICK = "Onno (recording)"
+
+
+def announcement(voice_mention: str, *, nick_ok: bool) -> str:
+    """What everyone in the text channel reads before anything is recorded."""
+    nick = "" if nick_ok else " (I couldn't change my nickname to show it: give me **Change Nickname**.)"
+    return (f"🔴 **Recording {voice_mention}** for meeting notes, started with `/onno join`.{nick}\n"
+            "I record each speaker, post a live transcript in the thread below, and the full notes when the meeting "
+            "ends.\n**Don't want to be recorded?** Type `/onno optout`: your voice is then neither recorded nor "
+            "transcribed, in this meeting or later ones (`/onno optin` undoes it). `/onno leave` ends the meeting.")
+
+
+def joiner_notice(mention: str, *, opted_out: bool) -> str:
+    if opted_out:
+        return (f"{mention} heads-up: this voice channel is being recorded for meeting notes. You opted out, so "
+                "your voice is not recorded or transcribed.")
+    return (f"{mention} heads-up: this voice channel is being recorded and transcribed by Onno for meeting "
+            "notes. Type `/onno optout` to keep your voice out of it.")
+
+
+def workspace_id(app, guild_id: int, name: str | None = None) -> int:
+    with app.session() as s:
+        return discord_repo.guild_workspace(s, guild_id, name).id
+
+
+def check_live(app, ws_id: int) -> None:
+    """Raise PlanLimit (its message is the reply) when the server's plan lacks live voice or minutes."""
+    with app.session() as s:
+        check_intake(s, app.settings, repo.workspace_by_id(s, ws_id), minutes=1.0, live=True)
+
+
+def plan(app, ws_id: int) -> str:
+    if not billing_enabled(app.settings):
+        return ("Billing isn't set up on this Onno: no limits on minutes, live voice included. Paid plans (more "
+                "minutes, live voice, integrations) apply once it is.")
+    with app.session() as s:
+        ws = repo.workspace_by_id(s, ws_id)
+        u = usage(s, ws)
+        lines = [f"**{u.plan.title} plan**: {u.used:.0f} of {u.plan.monthly_minutes} minutes used, "
+                 f"{u.left:.0f} left until {u.period_end:%d %b %Y}.", includes(u.plan) + "."]
+        if u.notice:
+            lines.append(f"⚠️ {u.notice}")
+        if u.plan.name == "free":
+            lines.append(f"Upgrade: <{billing_url(app.settings, ws.id, plan='pro')}>")
+        else:
+            lines.append(f"Manage billing: <{billing_url(app.settings, ws.id, action='manage')}>")
+    return "\n".join(lines)
+
+
+def tickets(app, ws_id: int) -> str:
+    with app.session() as s:
+        ws = repo.workspace_by_id(s, ws_id)
+        rows = repo.list_tickets(s, ws)
+        if not rows:
+            return "No board yet. Import one with `onno board import board.json`; meetings then move its cards."
+        out = ["**Board**"]
+        for status in ("TODO", "IN_PROGRESS", "DONE"):
+            group = [t for t in rows if t.status == status]
+            out.append(f"**{status}** ({len(group)})")
+            for t in group:
+                moved = [h for h in t.history if h.source == "meeting"]
+                tail = (f" *(moved {moved[-1].from_status} → {moved[-1].to_status} in meeting "
+                        f"{moved[-1].meeting_id})*" if moved else "")
+                out.append(f"- `{t.key}` {t.title}{tail}")
+    return clip("\n".join(out))
+
+
+def ask(app, ws_id: int, question: str) -> str:
+    if not question.strip():
+        return "Ask me something, e.g. `/onno ask who owns the pricing page`."
+    with app.session() as s:
+        ws = repo.workspace_by_id(s, ws_id)
+        hits = search(s, ws, question)
+        if not hits:
+            return f"Nothing in this server's meetings matches “{question}”."
+        lines = []
+        for h in hits:
+            m = h["meeting"]
+            link = meeting_url(app.settings, ws.id, m.id, at=h["start"])
+            kind = "" if h["kind"] == "said" else f" *({h['kind'].replace('_', ' ')})*"
+            lines.append(f"- **{m.title}** ({m.date}), {h['speaker'] or 'someone'} at [{clock(h['start'])}](<{link}>)"
+                         f"{kind}: “{h['text']}”")
+    return clip(f"**{question}**\n" + "\n".join(lines))
+
+
+def set_opt_out(app, ws_id: int, user_id: int, out: bool) -> bool:
+    with app.session() as s:
+        return discord_repo.set_opt_out(s, repo.workspace_by_id(s, ws_id), user_id, out)
+
+
+def opted_out(app, ws_id: int) -> set[int]:
+    with app.session() as s:
+        return {int(u) for u in discord_repo.opted_out(s, repo.workspace_by_id(s, ws_id))}
+
+
+def clip(text: str, limit: int = 2000) -> str:
+    return text if len(text) <= limit else text[:limit - 2].rsplit("\n", 1)[0] + "\n…"
