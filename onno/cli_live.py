@@ -48,7 +48,7 @@ def unique_names(folders: list[Path]) -> list[str]:
               help='Existing tickets as JSON [{"key","title","status"}], for every meeting.')
 @click.option("--format", "fmt", type=click.Choice(("jsonl",)), default="jsonl", show_default=True)
 @click.option("--beam-size", type=click.IntRange(min=1), default=None,
-              help="Beam width for live recognition (default 1: greedy).")
+              help="Beam width for live recognition (default 5).")
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Transcription threads over the shared model.")
 @click.option("--threads", "cpu_threads", type=click.IntRange(min=0), default=None,
@@ -100,6 +100,11 @@ def live_sim(folders: tuple[Path, ...], speed: float, meeting_type: str, date: d
         findings = sum(v for k, v in counts.items() if k != "transcript")
         click.echo(f"{m.name}: {stats.utterances[m.name]} utterances, {counts.get('transcript', 0)} transcript "
                    f"lines, {findings} finding events", err=True)
+    if pool.timings:
+        waited, took = (sorted(x) for x in zip(*pool.timings, strict=True))
+        p95 = round(0.95 * (len(took) - 1))
+        click.echo(f"per utterance: recognition median {took[len(took) // 2]:.2f} s, p95 {took[p95]:.2f} s; waited "
+                   f"in the queue median {waited[len(waited) // 2]:.2f} s, p95 {waited[p95]:.2f} s", err=True)
     click.echo(f"{stats.seconds:.1f} s wall at speed {speed:g}; recognition busy {stats.busy_seconds:.1f} s "
                f"({stats.busy_seconds / max(stats.seconds, 1e-9):.0%}); feeding lag at worst "
                f"{stats.max_lag:.2f} s", err=True)

@@ -97,14 +97,13 @@ class Transcriber:
 
     def transcribe(self, audio: np.ndarray, *, speaker: str | None = None, language: str = "en",
                    prompt: str | None = None, progress: Progress | None = None,
-                   word_timing: bool | None = None, beam_size: int | None = None) -> list[Segment]:
+                   word_timing: bool | None = None) -> list[Segment]:
         """Segments with times in seconds from the start of `audio`; silence is skipped by VAD.
 
         With `word_timing` (by default: when the audio is one speaker's track) segments are cut at pauses and
         sentence ends using word times, so they cover only speech: a per-speaker track's recogniser segments
         otherwise run over the silences where others talk, which puts findings and speaker turns at the wrong
         time. It costs some speed (see scripts/bench_speed.py).
-        `beam_size` overrides the configured width for this call (the live engine uses 1: see pipeline/live).
         """
         duration = len(audio) / SAMPLE_RATE
         if duration == 0:
@@ -113,7 +112,7 @@ class Transcriber:
             word_timing = speaker is not None
         with self._lock:
             pieces, _info = self.model.transcribe(
-                audio, language=language, beam_size=beam_size or self.config.beam_size, vad_filter=True,
+                audio, language=language, beam_size=self.config.beam_size, vad_filter=True,
                 # Each segment stands alone: conditioning on earlier text makes tiny models loop on errors.
                 condition_on_previous_text=False, initial_prompt=prompt, word_timestamps=word_timing)
             segments = []

@@ -27,3 +27,10 @@ if ! command -v redis-server >/dev/null 2>&1; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
 fi
 echo "redis-server is installed ($(redis-server --version | cut -d' ' -f3))."
+
+# The Discord bot's voice tests decode real Opus with the libopus discord.py loads.
+if ! ldconfig -p 2>/dev/null | grep -q 'libopus\.so\.0'; then
+  echo "Installing libopus0..."
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libopus0 >/dev/null
+fi
+echo "libopus is installed."

@@ -60,7 +60,9 @@ def missing_permissions(voice: discord.abc.GuildChannel, me: discord.Member, tex
     missing = [f"{label} in {voice.mention}" for label, ok in
                (("View Channel", vp.view_channel), ("Connect", vp.connect), ("Speak", vp.speak)) if not ok]
     threads = isinstance(text_channel, discord.TextChannel)
-    wanted = [("Send Messages", text_perms.send_messages)]
+    in_thread = isinstance(text_channel, discord.Thread)
+    wanted = [("Send Messages in Threads", text_perms.send_messages_in_threads)] if in_thread else \
+        [("Send Messages", text_perms.send_messages)]
     if threads:
         wanted += [("Create Public Threads", text_perms.create_public_threads),
                    ("Send Messages in Threads", text_perms.send_messages_in_threads)]
@@ -468,6 +470,8 @@ class OnnoDiscord(discord.Client):
         if self.user is not None and member.id == self.user.id:
             if after.channel is None:
                 self.spawn(self.end_meeting(member.guild.id, "I was disconnected from the voice channel"))
+            elif after.channel.id != vid:  # moved by someone: that channel is now the meeting's
+                meeting.voice_channel_id = after.channel.id
             return
         if member.bot:
             return

@@ -22,5 +22,9 @@ def discord_cmd(sync: bool) -> None:
     set_api_url(a.settings.discord_api_url)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     bot = OnnoDiscord(a, sync_commands=sync)
+    try:  # load the speech model now, so the first live meeting does not wait for it
+        bot.live_pool().warm_up()
+    except Exception as exc:
+        click.echo(f"The live engine could not start ({exc}); meetings are still recorded and processed.", err=True)
     click.echo("Connecting to Discord; Ctrl-C stops.", err=True)
     bot.run(token, log_handler=None)

@@ -125,6 +125,7 @@ class LiveMeeting:
 
     def opt_in(self, user_id: int) -> None:
         self.excluded.discard(user_id)
+        self.recorder.allow(user_id)
         name = self.names.get(user_id)
         if name is not None and self.live is not None and hasattr(self.live, "allow_speaker"):
             self.live.allow_speaker(name)

@@ -107,8 +107,15 @@ class LivePoster:
                     self.lines[:0] = lines
                 raise
         if findings:
-            for chunk in pack(findings):
-                await self.channel.send(chunk, allowed_mentions=NO_MENTIONS)
+            chunks = pack(findings)
+            while chunks:
+                try:
+                    await self.channel.send(chunks[0], allowed_mentions=NO_MENTIONS)
+                except Exception:
+                    with self.lock:  # what was not posted waits for the next tick
+                        self.findings[:0] = [line for chunk in chunks for line in chunk.split("\n")]
+                    raise
+                chunks.pop(0)
                 self.posted += 1
             self.current, self.current_text = None, ""  # the transcript goes on below the findings
 

@@ -34,12 +34,13 @@ class TrackRecorder:
         self.names: dict[str, str] = load_names(self.folder)
         self.lock = threading.Lock()
         self.closed = False
+        self.excluded: set[str] = set()  # opted out: nothing of theirs is written, even a packet already in flight
 
     def write(self, user_id: int | str, name: str, opus: bytes, t: float) -> bool:
         """Append a packet at `t` seconds on the meeting's clock; True when this is the speaker's first."""
         key = str(user_id)
         with self.lock:
-            if self.closed:
+            if self.closed or key in self.excluded:
                 return False
             first = key not in self.writers
             if first:
@@ -59,12 +60,18 @@ class TrackRecorder:
         """A member opted out mid-meeting: their audio so far is deleted, not kept."""
         key = str(user_id)
         with self.lock:
+            self.excluded.add(key)
             w = self.writers.pop(key, None)
             if w is not None:
                 w.close()
             (self.folder / f"{key}.ogg").unlink(missing_ok=True)
             if self.names.pop(key, None) is not None:
                 self._save_names()
+
+    def allow(self, user_id: int | str) -> None:
+        """Opted back in: their audio is written again from now on."""
+        with self.lock:
+            self.excluded.discard(str(user_id))
 
     def close(self) -> None:
         with self.lock:

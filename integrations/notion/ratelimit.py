@@ -41,8 +41,8 @@ class TokenBucket:
                 self._refill(now)
                 if now < self.paused_until:
                     wait = self.paused_until - now
-                elif self.tokens >= 1.0:
-                    self.tokens -= 1.0
+                elif self.tokens >= 1.0 - 1e-9:  # float dust must not leave us waiting for nothing
+                    self.tokens = max(0.0, self.tokens - 1.0)
                     return waited
                 else:
                     wait = (1.0 - self.tokens) / self.rate

@@ -186,9 +186,9 @@ class LiveSession:
                 self.closed = True
         self._stop.set()
         with self._idle:
-            self._idle.wait_for(lambda: self._outstanding == 0, timeout=timeout)
+            finished = self._idle.wait_for(lambda: self._outstanding == 0, timeout=timeout)
         if self._own_pool:
-            self.pool.close()
+            self.pool.close(wait=finished)
         return self.transcript()
 
     # --- inside -------------------------------------------------------------------------------------------------

@@ -111,6 +111,11 @@ class FakeDiscord:
                              "X-RateLimit-Limit": "5", "X-RateLimit-Remaining": "0",
                              "X-RateLimit-Reset-After": str(retry_after), "X-RateLimit-Bucket": "fakebucket"}))
 
+    def fail_next(self, verb: str, pattern: str, status: int, body: dict) -> None:
+        """The next call matching answers this error (e.g. 403 Missing Permissions, code 50013)."""
+        rx = re.compile(pattern)
+        self.script.append((lambda v, p: v == verb and rx.search(p), status, body, {}))
+
     def calls_to(self, verb: str, pattern: str) -> list[dict]:
         rx = re.compile(pattern)
         with self.lock:

@@ -262,6 +262,38 @@ def test_everyone_leaving_ends_the_meeting(tmp_path, fake):
     assert not fake.problems, fake.problems
 
 
+def test_opting_out_and_in_is_per_member_and_per_server(tmp_path, fake):
+    async def main():
+        h = Harness(tmp_path, fake)
+        bot = await h.start(sync_commands=False)
+        try:
+            assert "opted out" in await h.command("optout", uid=F.DANIEL)
+            # Without Change Nickname the meeting still starts, and the announcement says what is missing.
+            fake.fail_next("PATCH", r"/members/@me$", 403, {"message": "Missing Permissions", "code": 50013})
+            await h.command("join")
+            assert "Change Nickname" in posts_in(fake, F.TEXT_ID)[0]
+            meeting = bot.meetings[F.GUILD_ID]
+            assert F.DANIEL in meeting.excluded  # opted out before: never recorded in this meeting
+            assert "opted in again" in await h.command("optin", uid=F.DANIEL)
+            assert F.DANIEL not in meeting.excluded
+            await h.command("leave")
+            await until(lambda: not bot.tasks, 30, "the hand-off")
+        finally:
+            await h.close()
+
+    asyncio.run(main())
+    app = App(settings(tmp_path, fake))
+    with app.session() as s:
+        ws = discord_repo.guild_workspace(s, F.GUILD_ID)
+        other = discord_repo.guild_workspace(s, 42)
+        assert not discord_repo.is_opted_out(s, ws, F.DANIEL)
+        discord_repo.set_opt_out(s, ws, F.DANIEL, True)
+        assert discord_repo.is_opted_out(s, ws, F.DANIEL) and not discord_repo.is_opted_out(s, other, F.DANIEL)
+        assert discord_repo.set_opt_out(s, ws, F.DANIEL, True) is False  # twice is once
+    app.engine.dispose()
+    assert not fake.problems, fake.problems
+
+
 VTT = """WEBVTT
 
 00:00:01.000 --> 00:00:05.000

@@ -30,6 +30,8 @@ def run_receive(schedule, *, dave, allowed=lambda uid: True):
     """Feed packets to a voice client listening with Onno's sink; return what the sink handed on."""
     got: list[tuple] = []
 
+    base = discord.http.Route.BASE
+
     async def main():
         fake = F.FakeDiscord()
         intents = discord.Intents.none()
@@ -49,6 +51,7 @@ def run_receive(schedule, *, dave, allowed=lambda uid: True):
         finally:
             await client.close()
             fake.close()
+            discord.http.Route.BASE = base
 
     sink = asyncio.run(main())
     return got, sink

@@ -8,6 +8,7 @@ import subprocess
 import sys
 import threading
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import numpy as np
@@ -107,7 +108,7 @@ def test_a_longer_pause_ends_an_utterance_and_a_long_one_is_cut() -> None:
     capped = segment(audio, SegmenterConfig(end_silence=2.0, soft_max=3.0, max_utterance=4.0))
     assert len(capped) >= 3
     assert all(u.end - u.start <= 4.0 + 0.05 for u in capped)
-    assert all(a.end <= b.start + 1e-6 for a, b in zip(capped, capped[1:]))
+    assert all(a.end <= b.start + 1e-6 for a, b in pairwise(capped))
 
 
 def test_silence_alone_gives_nothing() -> None:
@@ -235,7 +236,7 @@ def test_events_carry_speaker_and_times_in_order_per_speaker(standup) -> None:
         mine = [e for e in lines if e["speaker"] == name]
         assert mine, name
         assert [e["start"] for e in mine] == sorted(e["start"] for e in mine)
-        assert all(a["end"] <= b["start"] for a, b in zip(mine, mine[1:]))
+        assert all(a["end"] <= b["start"] for a, b in pairwise(mine))
     times = [e["emitted_at"] for e in rec.events]
     assert times == sorted(times)
 
@@ -322,23 +323,22 @@ def test_discord_audio_and_the_clock_give_lines_before_close(transcriber, tracks
 
 # --- the pool's order -------------------------------------------------------------------------------------------
 
-class GatedTranscriber:
+class Gated:
     """Stands in for the model: holds every call until released, and records the order of calls."""
 
     def __init__(self) -> None:
         self.gate = threading.Event()
-        self.order: list[str] = []
-        self.model = None
+        self.order: list[float] = []
 
-    def transcribe(self, audio, *, speaker=None, **_kw) -> list[Segment]:
+    def __call__(self, audio: np.ndarray, language: str) -> str:
         self.gate.wait(10)
-        self.order.append(speaker)
-        return [Segment(0.0, 1.0, f"words of {speaker}", speaker)]
+        self.order.append(float(audio[0]))
+        return f"words {audio[0]:g}"
 
 
-def test_the_pool_takes_the_oldest_utterance_first_across_meetings() -> None:
-    model = GatedTranscriber()
-    pool = TranscriptionPool(model)  # type: ignore[arg-type]
+def test_the_pool_takes_the_oldest_utterance_first_across_meetings(transcriber) -> None:
+    model = Gated()
+    pool = TranscriptionPool(transcriber, recognize=model)
     got: list[tuple[str, str]] = []
     done = threading.Event()
 
@@ -347,18 +347,19 @@ def test_the_pool_takes_the_oldest_utterance_first_across_meetings() -> None:
         if len(got) == 4:
             done.set()
 
-    def job(name: str, ended: float) -> Job:
-        return Job(Utterance(name, 0, 0.0, 1.0, np.zeros(SR, np.float32), ended_at=ended), "en", deliver)
+    def job(meeting: str, ended: float) -> Job:
+        audio = np.full(SR, ended, dtype=np.float32)  # the recogniser tells them apart by their samples
+        return Job(Utterance(meeting, 0, 0.0, 1.0, audio, ended_at=ended), "en", deliver)
 
-    pool.submit(job("first", 1.0))  # taken at once; the worker waits at the gate
+    pool.submit(job("A", 1.0))  # taken at once; the worker waits at the gate
     time.sleep(0.2)
-    for name, ended in (("late", 9.0), ("old", 2.0), ("middle", 5.0)):
-        pool.submit(job(name, ended))
+    for meeting, ended in (("B", 9.0), ("C", 2.0), ("D", 5.0)):
+        pool.submit(job(meeting, ended))
     model.gate.set()
     assert done.wait(10)
     pool.close()
-    assert model.order == ["first", "old", "middle", "late"]
-    assert got[1] == ("old", "words of old")
+    assert model.order == [1.0, 2.0, 5.0, 9.0]
+    assert got == [("A", "words 1"), ("C", "words 2"), ("D", "words 5"), ("B", "words 9")]
 
 
 # --- the command ------------------------------------------------------------------------------------------------
