@@ -67,11 +67,10 @@ def prepare(targets: list[str], app, workspace_id: int) -> None:
     (Notion pulls its board). Best effort: a failure here is logged and left for the delivery to report."""
     for target in targets:
         kind, _, arg = target.partition(":")
-        hook = getattr(adapter(kind), "prepare", None) if kind in ADAPTERS else None
-        if hook is None:
-            continue
         try:
-            hook(arg, app=app, workspace_id=workspace_id)
+            hook = getattr(adapter(kind), "prepare", None) if kind in ADAPTERS else None
+            if hook is not None:
+                hook(arg, app=app, workspace_id=workspace_id)
         except Exception as exc:
             logging.getLogger(__name__).warning("preparing %s failed: %s", target, exc)
 

@@ -18,7 +18,7 @@ from notion_client import Client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from integrations.errors import PermanentError, TransientError
-from integrations.notion.ratelimit import TokenBucket, bucket_for
+from integrations.notion.ratelimit import Paused, TokenBucket, bucket_for
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +57,10 @@ class NotionAPI:
 
     def __init__(self, token: str, *, base_url: str = DEFAULT_API_URL, rate: float = 3.0, max_wait: float = 10.0,
                  timeout: float = 30.0, tries: int = 4, bucket: TokenBucket | None = None, sleep=time.sleep):
+        # notion-client would log each failed request as a warning: we handle (and log) them ourselves.
         self.client = Client(auth=token, base_url=(base_url or DEFAULT_API_URL).rstrip("/"),
                              notion_version=NOTION_VERSION, retry=False, timeout_ms=int(timeout * 1000),
-                             logger=logging.getLogger("notion_client"))
+                             logger=logging.getLogger("notion_client"), log_level=logging.ERROR)
         self.bucket = bucket or bucket_for(token, rate)
         self.max_wait, self.tries, self.sleep = max_wait, tries, sleep
         self.requests = 0  # sent, retries included
@@ -84,7 +85,11 @@ class NotionAPI:
         anything; after a timeout or a 5xx it may have happened, so the caller must look before trying again.
         """
         for attempt in range(1, self.tries + 1):
-            self.waited += self.bucket.acquire()
+            try:
+                self.waited += self.bucket.acquire(max_pause=self.max_wait)
+            except Paused as exc:  # an earlier answer said to wait long: the outbox waits, not this thread
+                raise TransientError(f"Notion is rate limiting; retry after {exc.remaining:.0f} s",
+                                     status=429, retry_after=exc.remaining) from exc
             self.requests += 1
             last = attempt == self.tries
             try:

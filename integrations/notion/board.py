@@ -108,7 +108,7 @@ class Board:
                     if ticket is None and view.state is None:
                         continue  # a card in a column we do not map, never seen before: leave it be
                     if ticket is None:
-                        ticket = self._new_ticket(s, view, tickets)
+                        ticket = self._new_ticket(s, view, tickets, card.finding_id if card is not None else None)
                         report.new_tickets.append(ticket.key)
                         by_id[ticket.id] = ticket
                     elif view.state and ticket.status != view.state:
@@ -145,14 +145,19 @@ class Board:
         same = [t for t in tickets.values() if t.id not in linked and t.title.casefold().strip() == title]
         return same[0] if title and len(same) == 1 else None
 
-    def _new_ticket(self, s, view: CardView, tickets: dict[str, Ticket]) -> Ticket:
+    def _new_ticket(self, s, view: CardView, tickets: dict[str, Ticket], finding_id: int | None = None) -> Ticket:
         key = view.key or view.onno_id or f"N-{view.page_id.replace('-', '')[:8]}"
         if key in tickets:
             key = f"N-{view.page_id.replace('-', '')[:12]}"
         ticket = Ticket(workspace_id=self.workspace_id, key=key, title=view.title or key,
                         status=view.state or "TODO")
-        ticket.history.append(TicketHistory(from_status=None, to_status=ticket.status, source="notion",
-                                            evidence="card added in Notion"))
+        finding = s.get(Finding, finding_id) if finding_id else None
+        if finding is not None:  # our own card, made by an attempt that died before recording it
+            ticket.history.append(TicketHistory(meeting_id=finding.meeting_id, from_status=None,
+                                                to_status=ticket.status, source="meeting", evidence=finding.text))
+        else:
+            ticket.history.append(TicketHistory(from_status=None, to_status=ticket.status, source="notion",
+                                                evidence="card added in Notion"))
         s.add(ticket)
         s.flush()
         tickets[key] = ticket

@@ -12,6 +12,14 @@ import threading
 import time
 
 
+class Paused(Exception):
+    """Notion asked this token to wait longer than the caller will sleep."""
+
+    def __init__(self, remaining: float):
+        super().__init__(f"rate limited for another {remaining:.0f} s")
+        self.remaining = remaining
+
+
 class TokenBucket:
     """`rate` requests per second, at most `burst` back to back; `pause` holds everyone back.
 
@@ -32,8 +40,11 @@ class TokenBucket:
         self.tokens = min(self.burst, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
 
-    def acquire(self) -> float:
-        """Take one token, sleeping until there is one; return how long we waited."""
+    def acquire(self, max_pause: float = float("inf")) -> float:
+        """Take one token, sleeping until there is one; return how long we waited.
+
+        Paused for longer than `max_pause` (a long Retry-After): raise Paused at once instead of sleeping.
+        """
         waited = 0.0
         while True:
             with self.lock:
@@ -41,6 +52,8 @@ class TokenBucket:
                 self._refill(now)
                 if now < self.paused_until:
                     wait = self.paused_until - now
+                    if wait > max_pause:
+                        raise Paused(wait)
                 elif self.tokens >= 1.0 - 1e-9:  # float dust must not leave us waiting for nothing
                     self.tokens = max(0.0, self.tokens - 1.0)
                     return waited

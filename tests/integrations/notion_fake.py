@@ -224,9 +224,8 @@ class FakeNotion:
                 return 200, self._list(self.users + [self.bot], query, kind="user"), {}
             if method == "POST" and route == "/databases":
                 return 200, self._create_database_request(body), {}
-            if m := re.fullmatch(r"/databases/([^/]+)", route):
-                if method == "GET":
-                    return 200, self._database(norm(m[1])), {}
+            if method == "GET" and (m := re.fullmatch(r"/databases/([^/]+)", route)):
+                return 200, self._database(norm(m[1])), {}
             if m := re.fullmatch(r"/data_sources/([^/]+)", route):
                 ds = self._data_source(norm(m[1]))
                 if method == "GET":
@@ -514,7 +513,8 @@ class FakeNotion:
                 if depth >= 2:
                     raise ApiError(400, "validation_error", f"{where}: compound filters nest at most two deep")
                 parts = [self._filter(ds, f, f"{where}.{op}[{i}]", depth + 1) for i, f in enumerate(flt[op])]
-                return (lambda p: all(f(p) for f in parts)) if op == "and" else (lambda p: any(f(p) for f in parts))
+                combine = all if op == "and" else any
+                return lambda p, parts=parts, combine=combine: combine(f(p) for f in parts)
         if "timestamp" in flt:
             stamp = flt["timestamp"]
             if stamp not in ("created_time", "last_edited_time") or set(flt) != {"timestamp", stamp}:

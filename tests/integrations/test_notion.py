@@ -10,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import pytest
@@ -29,7 +30,6 @@ from storage import repository as repo
 from storage.models import Delivery, Ticket, TicketHistory, utcnow
 from tests.integrations.notion_fake import FakeNotion, NotionServer
 
-TOKEN = "ntn_test_secret_123"
 SECRET = "test-secret-key"
 ONNO = Path(sys.executable).with_name("onno")
 STANDUP = """\
@@ -48,7 +48,8 @@ ACTIONS = ["Write the release notes for the payment cards", "Fix the flaky check
 def notion():
     server = NotionServer(FakeNotion())
     fake = server.state
-    fake.add_token(TOKEN)
+    # Each test its own integration token: rate-limit buckets are per token and process-wide, as in a worker.
+    fake.token = fake.add_token(f"ntn_test_{uuid.uuid4().hex}")
     fake.maya = fake.add_user("Maya Cohen")
     fake.daniel = fake.add_user("Daniel Ruiz")  # Lena has no Notion account: her cards say her name in text
     yield server
@@ -109,12 +110,12 @@ def info(title: str = "Checkout standup") -> MeetingInfo:
                        participants=["Maya", "Daniel", "Lena"])
 
 
-def connect(app: App, database_id: str, **kw):
+def connect(app: App, notion: NotionServer, database_id: str, **kw):
     from integrations.notion import service
 
     with app.session() as s:
         ws_id = repo.get_or_create_workspace(s).id
-    return service.connect(app, ws_id, token=TOKEN, database=database_id, **kw)
+    return service.connect(app, ws_id, token=notion.state.token, database=database_id, **kw)
 
 
 def job(app: App, job_id: str) -> dict:
@@ -146,7 +147,7 @@ def action_cards(fake: FakeNotion, ds: str) -> list[dict]:
 def test_create_board_makes_a_ready_board_and_connects_it(cli, notion, tmp_path):
     fake = notion.state
     parent = fake.add_parent_page()
-    out = cli("notion", "create-board", "--parent", parent.replace("-", ""), "--token", TOKEN)
+    out = cli("notion", "create-board", "--parent", parent.replace("-", ""), "--token", notion.state.token)
     assert out.exit_code == 0, out.output
     [db] = fake.databases.values()
     assert db["parent"] == {"type": "page_id", "page_id": parent}
@@ -160,14 +161,16 @@ def test_create_board_makes_a_ready_board_and_connects_it(cli, notion, tmp_path)
     status = json.loads(cli("notion", "status", "--format", "json").stdout)
     assert status[0]["status"] == "ok" and status[0]["database_id"] == db["id"]
     # The token is kept encrypted: the database file never holds it in the clear.
-    assert TOKEN.encode() not in (tmp_path / "onno.db").read_bytes()
+    assert notion.state.token.encode() not in (tmp_path / "onno.db").read_bytes()
     assert fake.violations == []
+    assert cli("notion", "disconnect").exit_code == 0
+    assert "No Notion connection" in cli("notion", "status").stdout
 
 
 def test_create_board_falls_back_to_a_select_where_status_cannot_be_created(cli, notion):
     fake = notion.state
     fake.reject_status_creation = True
-    out = cli("notion", "create-board", "--parent", fake.add_parent_page(), "--token", TOKEN, "--title", "Actions")
+    out = cli("notion", "create-board", "--parent", fake.add_parent_page(), "--token", notion.state.token, "--title", "Actions")
     assert out.exit_code == 0, out.output
     [ds] = fake.data_sources.values()
     status = ds["properties"]["Status"]
@@ -183,7 +186,7 @@ def test_connect_reads_the_schema_maps_it_and_pulls_the_board(cli, notion, app):
         "Deadline": {"date": {}}, "Ticket": {"unique_id": {"prefix": "WEB"}}})
     fake.add_card(ds, "Dark mode", "Doing")
     fake.add_card(ds, "Old idea", None)  # no stage: a column we do not map, left alone
-    out = cli("notion", "connect", "--token", TOKEN, "--database", f"https://www.notion.so/acme/Board-{db.replace('-', '')}?v=1")
+    out = cli("notion", "connect", "--token", notion.state.token, "--database", f"https://www.notion.so/acme/Board-{db.replace('-', '')}?v=1")
     assert out.exit_code == 0, out.output
     mapping = fake.data_sources[ds]["properties"]
     assert mapping["Onno ID"]["type"] == "rich_text"  # added: retries find cards by it
@@ -204,7 +207,7 @@ def test_connect_takes_the_status_names_and_properties_it_is_given(cli, notion, 
     db, _ = fake.add_board({"Item": {"title": {}}, "Lane": {"select": {"options": [
         {"name": "Icebox"}, {"name": "Building"}, {"name": "Live"}, {"name": "Released"}]}},
         "Who": {"rich_text": {}}})
-    out = cli("notion", "connect", "--token", TOKEN, "--database", db, "--property", "status=Lane",
+    out = cli("notion", "connect", "--token", notion.state.token, "--database", db, "--property", "status=Lane",
               "--property", "assignee=Who", "--status", "TODO=Icebox", "--status", "IN_PROGRESS=Building",
               "--status", "DONE=Live,Released")
     assert out.exit_code == 0, out.output
@@ -212,7 +215,7 @@ def test_connect_takes_the_status_names_and_properties_it_is_given(cli, notion, 
         m = s.scalar(select(NotionConnection)).mapping
     assert m["assignee_text"] == "Who" and m["assignee_people"] is None
     assert m["to_notion"]["DONE"] == "Live" and m["from_notion"]["Released"] == "DONE"
-    bad = cli("notion", "connect", "--token", TOKEN, "--database", db, "--property", "status=Lane",
+    bad = cli("notion", "connect", "--token", notion.state.token, "--database", db, "--property", "status=Lane",
               "--property", "due=Lane")
     assert bad.exit_code == 1 and "needs one of: date" in bad.stderr
     wrong = cli("notion", "connect", "--token", "ntn_wrong", "--database", db)
@@ -238,7 +241,7 @@ def test_delivery_creates_a_card_per_action_item_and_moves_the_tickets_cards(dat
     db, ds = board
     app = App(make_settings(tmp_path, database_url, notion))
     request.addfinalizer(app.engine.dispose)
-    connect(app, db)
+    connect(app, notion, db)
     job_id = app.runner.submit(transcript, info(), targets=["notion"])
     j = job(app, job_id)
     assert j["status"] == "done" and j["deliveries"][0]["target"] == "notion:default"
@@ -254,7 +257,7 @@ def test_delivery_creates_a_card_per_action_item_and_moves_the_tickets_cards(dat
     assert fake.value(notes, "Onno ID") == f"ONNO-{j['meeting_id']}-1"
     intro, quote = notes["children"][0]["paragraph"]["rich_text"], notes["children"][1]["quote"]["rich_text"]
     link = intro[1]["text"]["link"]["url"]
-    assert link.startswith(f"http://127.0.0.1:8080/meetings/") and link.endswith("#t9")  # the moment it was said
+    assert link.startswith("http://127.0.0.1:8080/meetings/") and link.endswith("#t9")  # the moment it was said
     assert "Checkout standup" in intro[0]["text"]["content"] and "0:09" in intro[0]["text"]["content"]
     assert quote[0]["text"]["content"].startswith("Daniel: Great. I will write the release notes")
     lena = cards["Fix the flaky checkout test"]
@@ -279,7 +282,7 @@ def test_delivery_creates_a_card_per_action_item_and_moves_the_tickets_cards(dat
 def test_the_board_is_pulled_before_matching_so_a_card_moved_in_notion_counts(app, notion, board, transcript):
     fake = notion.state
     db, ds = board
-    connect(app, db)
+    connect(app, notion, db)
     # Someone finished "Checkout error tracking" in Notion after the last pull; the meeting then says it is
     # underway. Matching sees DONE -> IN_PROGRESS as a move back, from the board as the team left it.
     fake.move(fake.cards_by_title["Checkout error tracking"], "Done")
@@ -291,7 +294,7 @@ def test_the_board_is_pulled_before_matching_so_a_card_moved_in_notion_counts(ap
 def test_a_retried_delivery_creates_no_duplicates(app, notion, board, transcript):
     fake = notion.state
     db, ds = board
-    connect(app, db)
+    connect(app, notion, db)
     job_id = app.runner.submit(transcript, info(), targets=["notion"])
     assert len(action_cards(fake, ds)) == 3
     creates = len(fake.calls("POST", "^/v1/pages$"))
@@ -308,7 +311,7 @@ def test_a_create_carried_out_but_never_answered_is_found_not_repeated(app, noti
     """The create happens in Notion, the answer is lost (connection dropped): the retry finds the card."""
     fake = notion.state
     db, ds = board
-    connect(app, db)
+    connect(app, notion, db)
     fake.drop_after_create = 1
     job_id = app.runner.submit(transcript, info(), targets=["notion"])
     [d] = job(app, job_id)["deliveries"]
@@ -317,13 +320,14 @@ def test_a_create_carried_out_but_never_answered_is_found_not_repeated(app, noti
     with app.session() as s:  # the pull before the retry found the card by its Onno ID and recorded it
         rows = s.scalars(select(NotionCard).where(NotionCard.onno_id.is_not(None))).all()
         assert len(rows) == 3 and all(r.page_id and r.ticket_id and r.state == "linked" for r in rows)
+    assert history(app, ACTIONS[0]) == [(None, "TODO", "meeting")]
 
 
 def test_without_an_onno_id_property_a_lost_answer_is_found_by_title(app, notion, board, transcript):
     """Someone deleted the Onno ID column: the card whose answer was lost is looked up by its title."""
     fake = notion.state
     db, ds = board
-    connect(app, db)
+    connect(app, notion, db)
     fake.remove_property(ds, "Onno ID")
     fake.drop_after_create = 1
     job_id = app.runner.submit(transcript, info(), targets=["notion"])
@@ -342,7 +346,7 @@ def test_a_process_killed_between_create_and_recording_leaves_no_duplicate(app, 
     """SIGKILL `onno submit` while Notion holds the answer to a create; the delivery then runs again."""
     fake = notion.state
     db, ds = board
-    connect(app, db)
+    connect(app, notion, db)
     fake.block_after_create = 1
     proc = subprocess.Popen([str(ONNO), "submit", str(transcript), "--type", "standup", "--date", "2026-11-16",
                              "--participants", "Maya,Daniel,Lena", "--deliver", "notion"],
@@ -371,7 +375,7 @@ def test_a_process_killed_between_create_and_recording_leaves_no_duplicate(app, 
 def test_sync_pulls_cards_moved_renamed_and_added_in_notion(cli, app, notion, board):
     fake = notion.state
     db, ds = board
-    connect(app, db)
+    connect(app, notion, db)
     fake.move(fake.cards_by_title["Address autocomplete"], "Done")
     fake.rename(fake.cards_by_title["Saved payment cards"], "Saved payment cards (v2)")
     fake.add_card(ds, "Apple Pay", "In progress")
@@ -398,7 +402,7 @@ def test_sync_maps_imported_tickets_to_cards_by_title(app, notion, board):
         repo.import_board(s, repo.get_or_create_workspace(s), [
             BoardTicket("CHK-7", "Saved payment cards", "IN_PROGRESS"), BoardTicket("CHK-9", "Checkout error tracking",
                                                                                      "TODO")])
-    report = connect(app, db)
+    report = connect(app, notion, db)
     assert "1 new tickets" in report.sync_summary
     t = tickets(app)
     assert t["Saved payment cards"].key == "CHK-7" and t["Checkout error tracking"].key == "CHK-9"
@@ -412,7 +416,7 @@ def test_sync_maps_imported_tickets_to_cards_by_title(app, notion, board):
 def test_429_and_529_with_retry_after_are_honoured(app, notion, board, transcript):
     fake = notion.state
     db, ds = board
-    connect(app, db)
+    connect(app, notion, db)
     fake.fail("POST", "^/v1/pages$", 429, retry_after=1)
     fake.fail("PATCH", "^/v1/pages/", 529, retry_after=0)
     job_id = app.runner.submit(transcript, info(), targets=["notion"])
@@ -427,7 +431,7 @@ def test_429_and_529_with_retry_after_are_honoured(app, notion, board, transcrip
 def test_a_long_retry_after_goes_back_to_the_outbox_with_that_delay(app, notion, board, transcript):
     fake = notion.state
     db, ds = board
-    connect(app, db)
+    connect(app, notion, db)
     fake.fail("POST", "/query$", 429, retry_after=120, times=2)
     before = utcnow()
     job_id = app.runner.submit(transcript, info(), targets=["notion"])
@@ -441,7 +445,7 @@ def test_a_long_retry_after_goes_back_to_the_outbox_with_that_delay(app, notion,
 def test_a_revoked_token_marks_the_connection_broken_and_says_so_once(app, cli, notion, board, transcript, caplog):
     fake = notion.state
     db, ds = board
-    connect(app, db)
+    connect(app, notion, db)
     fake.tokens.clear()  # revoked in Notion
     with caplog.at_level(logging.ERROR, logger="integrations.notion.service"):
         first = app.runner.submit(transcript, info(), targets=["notion"])
@@ -454,15 +458,15 @@ def test_a_revoked_token_marks_the_connection_broken_and_says_so_once(app, cli, 
     assert len([r for r in caplog.records if "is broken" in r.getMessage()]) == 1
     out = cli("notion", "status")
     assert out.exit_code == 2 and "BROKEN since" in out.stdout and "revoked" in out.stdout
-    fake.add_token(TOKEN)  # a new token; connecting again clears the flag
-    assert cli("notion", "connect", "--token", TOKEN, "--database", db).exit_code == 0
+    fake.add_token(notion.state.token)  # a new token; connecting again clears the flag
+    assert cli("notion", "connect", "--token", notion.state.token, "--database", db).exit_code == 0
     assert cli("notion", "status").exit_code == 0
 
 
 def test_a_deleted_board_marks_the_connection_broken(app, notion, board, transcript):
     fake = notion.state
     db, ds = board
-    connect(app, db)
+    connect(app, notion, db)
     fake.delete_database(db)
     job_id = app.runner.submit(transcript, info(), targets=["notion"])
     [d] = job(app, job_id)["deliveries"]
