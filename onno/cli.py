@@ -253,6 +253,11 @@ from onno.cli_notion import notion  # noqa: E402
 
 main.add_command(notion)
 
+from onno.cli_review import review, settings_group  # noqa: E402
+
+main.add_command(review)
+main.add_command(settings_group)
+
 from onno.cli_live import live_sim  # noqa: E402
 
 main.add_command(live_sim)

@@ -50,6 +50,8 @@ def report_inline(job: dict) -> None:
                f"(onno meetings show {job['meeting_id']})", err=True)
     for d in job["deliveries"]:
         extra = f" ({d['error']})" if d["error"] and d["status"] != "delivered" else ""
+        if d["status"] == "held":
+            extra = f" for review (onno review {job['meeting_id']})"
         click.echo(f"  {d['target']}: {d['status']}{extra}", err=True)
 
 
@@ -114,6 +116,9 @@ def jobs_show(job_id: str, fmt: str) -> None:
     if job["meeting_id"]:
         click.echo(f"  meeting  {job['meeting_id']} (onno meetings show {job['meeting_id']})")
     for d in job["deliveries"]:
+        if d["status"] == "held":
+            click.echo(f"  deliver  {d['target']}: held for review (onno review {job['meeting_id']} --approve)")
+            continue
         click.echo(f"  deliver  {d['target']}: {d['status']} after {d['attempts']} attempt(s)"
                    + (f" — {d['error']}" if d["error"] else ""))
 

@@ -23,6 +23,7 @@ from pipeline.run import Transcript, analyse, transcribe_source
 from pipeline.types import MeetingInfo, Ticket
 from storage import jobs as jobs_repo
 from storage import repository as repo
+from storage import review as review_repo
 from storage.models import Job, utcnow
 
 log = logging.getLogger(__name__)
@@ -114,11 +115,13 @@ class JobRunner:
     # -- intake -------------------------------------------------------------------------------------------
 
     def submit(self, source: Path, info: MeetingInfo, *, board: list[Ticket] | None = None,
-               targets: list[str] = (), workspace: str | int = "local", job_id: str | None = None) -> str:
+               targets: list[str] = (), workspace: str | int = "local", job_id: str | None = None,
+               review_first: bool | None = None) -> str:
         """Store the recording, record the job, then hand it to the dispatcher; return the job id.
 
         `workspace` is a CLI workspace name or a workspace row id (a Slack team's); `job_id` lets the caller
-        know the id before an in-process run starts (the Slack bot shows progress under it).
+        know the id before an in-process run starts (the Slack bot shows progress under it); `review_first`
+        overrides the workspace's setting for this job (a Slack channel's own setting).
         """
         from onno.service import check_source
 
@@ -126,10 +129,13 @@ class JobRunner:
         targets = [outbound.normalise_target(t) for t in targets]
         minutes = self.app.check_plan(source, workspace, kinds={t.partition(":")[0] for t in targets})
         recording_id = self.app.store_recording(source, workspace)
+        options = job_options(info, board, targets)
+        if review_first is not None:
+            options["review_first"] = review_first
         with self.app.session() as s:
             ws = repo.resolve_workspace(s, workspace)
             job = jobs_repo.create_job(s, ws, recording_id=recording_id, source_name=Path(source).name,
-                                       options=job_options(info, board, targets), job_id=job_id)
+                                       options=options, job_id=job_id)
             job_id = job.id
             reserve(s, ws, job_id=job_id, minutes=minutes)
         self.send("transcribe", job_id)
@@ -155,6 +161,17 @@ class JobRunner:
         for step, ref in sends:
             self.send(step, ref)
         return f"Job {job_id}: retrying {len(sends)} step(s)."
+
+    def approve(self, meeting_id: int, workspace: str | int = "local", *, user: str | None = None) -> list[int]:
+        """Approve a meeting held for review: its held deliveries go out with the reviewed findings, once."""
+        with self.app.session() as s:
+            ws = repo.resolve_workspace(s, workspace)
+            if repo.get_meeting(s, ws, meeting_id) is None:
+                raise InputError(f"No meeting {meeting_id}.", "See `onno meetings list` for the meetings there are.")
+            released = review_repo.approve(s, meeting_id, user)
+        for delivery_id in released:
+            self.send("deliver", delivery_id)
+        return released
 
     def send(self, step: str, ref: str | int, *, countdown: float = 0.0) -> None:
         """Hand a step to the dispatcher; if the broker is down, the sweeper sends it again later."""
@@ -216,8 +233,11 @@ class JobRunner:
                     repo.mark_recording(s, recording, "processed")
                 row.meeting_id = meeting.id
                 settle(s, job_id, minutes=result.duration / 60, meeting_id=meeting.id)
-                deliveries = jobs_repo.create_deliveries(s, row, row.options.get("deliver", []))
-                delivery_ids = [d.id for d in deliveries]
+                hold = review_repo.hold_kinds(s, ws, row.options)
+                deliveries = jobs_repo.create_deliveries(s, row, row.options.get("deliver", []), hold=hold)
+                if any(d.status == "held" for d in deliveries):
+                    review_repo.start_review(s, meeting)
+                delivery_ids = [d.id for d in deliveries if d.status == "pending"]
         for delivery_id in delivery_ids:
             self.send("deliver", delivery_id)
 
@@ -235,8 +255,11 @@ class JobRunner:
             if meeting is None:
                 jobs_repo.finish_delivery(s, delivery_id, "failed", last_error="the meeting was deleted")
                 return
+            result = repo.meeting_result_dict(meeting)
+            if target.partition(":")[0] in review_repo.HELD_KINDS:  # what waited for review goes out as reviewed
+                result = review_repo.reviewed_result(s, meeting.id, result)
             ctx = outbound.DeliveryContext(app=self.app, key=d.key, job_id=job.id, workspace_id=job.workspace_id,
-                                           meeting_id=meeting.id, result=repo.meeting_result_dict(meeting))
+                                           meeting_id=meeting.id, result=result)
         try:
             try:
                 status = outbound.send(target, ctx)

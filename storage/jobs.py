@@ -111,11 +111,16 @@ def touch_enqueued(s: Session, job_id: str, older_than: dt.datetime) -> bool:
     return res.rowcount == 1
 
 
-def create_deliveries(s: Session, job: Job, targets: list[str]) -> list[Delivery]:
-    """Outbox rows for each target, written in the same transaction as the meeting they carry."""
+def create_deliveries(s: Session, job: Job, targets: list[str], *, hold: frozenset[str] = frozenset()
+                      ) -> list[Delivery]:
+    """Outbox rows for each target, written in the same transaction as the meeting they carry.
+
+    Targets whose kind is in `hold` are made `held`: nothing sends them until the meeting is approved (review first).
+    """
     now = utcnow()
     existing = {d.target for d in job.deliveries}
-    rows = [Delivery(job_id=job.id, target=t, key=delivery_key(job.id, t), status="pending", attempts=0,
+    rows = [Delivery(job_id=job.id, target=t, key=delivery_key(job.id, t),
+                     status="held" if t.partition(":")[0] in hold else "pending", attempts=0,
                      next_attempt_at=now, enqueued_at=now) for t in dict.fromkeys(targets) if t not in existing]
     s.add_all(rows)
     s.flush()

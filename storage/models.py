@@ -167,7 +167,7 @@ class Delivery(Base):
     job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
     target: Mapped[str] = mapped_column(String(2000))
     key: Mapped[str] = mapped_column(String(100), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|sending|delivered|failed
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # held|pending|sending|delivered|failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
     enqueued_at: Mapped[dt.datetime | None] = mapped_column()

@@ -9,7 +9,7 @@ from storage.models import Base
 # Modules that define tables; a feature with its own models.py adds it here (the schema test checks them all
 # against the migrations).
 MODEL_MODULES = ["storage.models", "storage.mail", "billing.models", "storage.slack", "integrations.notion.models",
-                 "storage.discord"]
+                 "storage.discord", "storage.review"]
 
 for _name in MODEL_MODULES:
     importlib.import_module(_name)

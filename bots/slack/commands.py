@@ -11,6 +11,7 @@ from onno.render import clock
 from pipeline.types import MEETING_TYPES
 from storage import jobs as jobs_repo
 from storage import repository as repo
+from storage import review as review_repo
 from storage import slack as slack_repo
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,8 @@ USAGE = """*Onno* turns a meeting recording shared in this channel into action i
 • `/onno meetings`: recent meetings, with links
 • `/onno tickets`: the board, and what meetings moved
 • `/onno ask QUESTION`: search past meetings, e.g. `/onno ask when do we launch the pricing page`
-• `/onno settings`: meeting type for this channel (`/onno settings type standup`), integrations on or off
+• `/onno settings`: meeting type for this channel (`/onno settings type standup`), integrations on or off,
+  review first (`/onno settings review on|off [workspace]`: Notion and e-mail wait for "Approve & send")
 • `/onno plan`: your plan
 • `/onno help`: this message"""
 
@@ -132,17 +134,35 @@ def settings_cmd(app, team_id: str, channel_id: str, args: str) -> str:
                 return f"Usage: `/onno settings {kind} on|off`"
             opts[kind] = value == "on"
             row.options = opts
+        elif words and words[0] == "review":
+            if len(words) not in (2, 3) or words[1] not in ("on", "off") or words[2:] not in ([], ["workspace"]):
+                return ("Usage: `/onno settings review on|off` (this channel) or "
+                        "`/onno settings review on|off workspace` (every channel without its own setting).")
+            if words[2:]:
+                review_repo.set_review_first(s, ws, words[1] == "on")
+            else:
+                opts["review_first"] = words[1] == "on"
+                row.options = opts
         elif words:
             return ("Usage: `/onno settings` (show), `/onno settings type TYPE`, `/onno settings email on|off`, "
-                    "`/onno settings notion on|off|TARGET`.")
+                    "`/onno settings notion on|off|TARGET`, `/onno settings review on|off [workspace]`.")
         lines = [f"*Settings for <#{channel_id}>*",
                  f"• meeting type: `{row.meeting_type}` (change: `/onno settings type standup`; one of "
                  f"{', '.join(MEETING_TYPES)})",
                  f"• e-mail summaries: {integration_state('email', opts, app)}",
                  f"• Notion: {integration_state('notion', opts, app)}",
+                 f"• review first: {review_state(s, ws, opts)}",
                  f"• board: {len(repo.list_tickets(s, ws))} tickets (the workspace's board; "
                  "`onno board import` replaces it)"]
     return "\n".join(lines)
+
+
+def review_state(s, ws, opts: dict) -> str:
+    """Whether Notion and e-mail wait for approval here: the channel's own setting, else the workspace's."""
+    workspace = "on" if review_repo.review_first(s, ws) else "off"
+    if opts.get("review_first") is None:
+        return f"{workspace} (the workspace's; change: `/onno settings review on|off`)"
+    return f"{'on' if opts['review_first'] else 'off'} (this channel; the workspace's is {workspace})"
 
 
 def integration_state(kind: str, opts: dict, app) -> str:

@@ -138,9 +138,11 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
             await download(url, token, path, name=name, limit=limit)
             job_id = jobs_repo.new_job_id()
             info = await bot.db(_meeting_info, bot.app, ws_id, channel_id, file)
+            extra, review_first = await bot.db(_channel_delivery, bot.app, ws_id, channel_id)
             await bot.db(_update_row, bot.app, row_id, job_id=job_id, status="submitted")
             await bot.in_jobs_pool(bot.app.runner.submit, path, info, workspace=ws_id, job_id=job_id,
-                                   targets=[slack_target(channel_id, thread_ts or status["ts"], file_id)])
+                                   targets=[slack_target(channel_id, thread_ts or status["ts"], file_id), *extra],
+                                   review_first=review_first)
         return f"Processing *{name}*: follow along in its thread."
     except (Rejected, InputError) as exc:
         reply = str(exc) if isinstance(exc, Rejected) else f"I can't process *{name}*: {exc.problem} {exc.hint}"
@@ -195,6 +197,28 @@ def _update_row(app, row_id: int, **values) -> None:
         row = s.get(slack_repo.SlackFile, row_id)
         for k, v in values.items():
             setattr(row, k, v)
+
+
+def _channel_delivery(app, ws_id: int, channel_id: str) -> tuple[list[str], bool | None]:
+    """The channel's integrations that are on (Notion at its target, e-mail to the participants) and its own
+    review-first setting (None: the workspace's)."""
+    from integrations import deliver as outbound
+    from storage import repository as repo
+
+    with app.session() as s:
+        opts = dict(slack_repo.channel_settings(s, repo.workspace_by_id(s, ws_id), channel_id).options or {})
+    wanted = []
+    if opts.get("notion") and opts.get("notion_target") and "notion" in outbound.ADAPTERS:
+        wanted.append(f"notion:{opts['notion_target']}")
+    if opts.get("email") and app.settings.smtp_url:
+        wanted.append("email:participants")
+    targets = []
+    for target in wanted:
+        try:
+            targets.append(outbound.normalise_target(target))
+        except InputError as exc:
+            log.warning("channel %s: not delivering to %s: %s", channel_id, target, exc.problem)
+    return targets, opts.get("review_first")
 
 
 def _meeting_info(app, ws_id: int, channel_id: str, file: dict) -> MeetingInfo:

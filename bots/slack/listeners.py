@@ -70,6 +70,11 @@ def register(bot) -> None:
         await ack()
         bot.spawn(send_on(bot, body, action, client, respond, "notion", team_of(body, context)))
 
+    @bolt.action("onno_review_approve")
+    async def review_approve(ack, body, action, client, respond, context):
+        await ack()
+        bot.spawn(approve_meeting(bot, body, action, client, respond, team_of(body, context)))
+
     @bolt.action("onno_open_meeting")
     async def open_meeting(ack):
         await ack()  # a link button: the browser opens the page, Slack still tells us
@@ -141,6 +146,43 @@ async def mark_item(bot, body: dict, action: dict, client, respond, status: str,
                                  blocks=marked_blocks(message["blocks"], finding_id, status, user_id))
 
 
+def _held_for_review(app, team_id: str, meeting_id: int) -> dict | None:
+    """The workspace id and the held delivery kinds of this workspace's meeting; None when it isn't one."""
+    from integrations.slack.adapter import waiting_for_review
+    from storage import repository as repo
+
+    with app.session() as s:
+        ws = slack_repo.team_workspace(s, team_id)
+        if repo.get_meeting(s, ws, meeting_id) is None:
+            return None
+        return {"workspace_id": ws.id, "held": waiting_for_review(s, meeting_id)}
+
+
+async def approve_meeting(bot, body: dict, action: dict, client, respond, team_id: str) -> None:
+    """Approve & send: the meeting's held Notion and e-mail deliveries go out with what was not marked away."""
+    from integrations.slack.blocks import approved_blocks
+
+    user_id = body["user"]["id"]
+    try:
+        meeting_id = int(action["value"])
+    except (KeyError, ValueError):
+        return
+    found = await bot.db(_held_for_review, bot.app, team_id, meeting_id)
+    if found is None:
+        await respond(text="That meeting isn't in this workspace any more.", response_type="ephemeral",
+                      replace_original=False)
+        return
+    released = await bot.in_jobs_pool(bot.app.runner.approve, meeting_id, found["workspace_id"], user=user_id)
+    if not released:
+        await respond(text="Already approved: nothing more to send.", response_type="ephemeral",
+                      replace_original=False)
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    if released and message.get("blocks") and channel:
+        await client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or "Approved",
+                                 blocks=approved_blocks(message["blocks"], meeting_id, user_id, found["held"]))
+
+
 def _job_of_meeting(app, team_id: str, meeting_id: int, channel_id: str | None, kind: str) -> dict:
     from sqlalchemy import select
 
@@ -151,12 +193,17 @@ def _job_of_meeting(app, team_id: str, meeting_id: int, channel_id: str | None, 
         return {"job_id": job.id if job else None, "options": dict(opts or {})}
 
 
-def _add_delivery(app, team_id: str, job_id: str, target: str) -> int | None:
+def _add_delivery(app, team_id: str, job_id: str, target: str) -> tuple[int | None, bool]:
+    """(the new row's id or None when there is one already, whether it waits for the meeting's review)."""
+    from storage import review as review_repo
+
     with app.session() as s:
         ws = slack_repo.team_workspace(s, team_id)
         job = jobs_repo.get_job(s, job_id, ws)
-        rows = jobs_repo.create_deliveries(s, job, [target])
-        return rows[0].id if rows else None
+        review = review_repo.meeting_review(s, job.meeting_id) if job.meeting_id else None
+        hold = review_repo.HELD_KINDS if review is not None and review.status != "approved" else frozenset()
+        rows = jobs_repo.create_deliveries(s, job, [target], hold=hold)
+        return (rows[0].id, rows[0].status == "held") if rows else (None, False)
 
 
 async def send_on(bot, body: dict, action: dict, client, respond, kind: str, team_id: str) -> None:
@@ -195,9 +242,12 @@ async def send_on(bot, body: dict, action: dict, client, respond, kind: str, tea
     except InputError as exc:
         await say(f"{names[kind]} isn't set up right yet: {exc.problem}")
         return
-    delivery_id = await bot.db(_add_delivery, bot.app, team_id, found["job_id"], target)
+    delivery_id, held = await bot.db(_add_delivery, bot.app, team_id, found["job_id"], target)
     if delivery_id is None:
         await say("Already sent there.")
+        return
+    if held:
+        await say("It goes out when someone presses *Approve & send* in the thread (this channel reviews first).")
         return
     await bot.in_jobs_pool(bot.app.runner.send, "deliver", delivery_id)
     await say("On its way." if kind == "notion" else f"On its way to {address}.")

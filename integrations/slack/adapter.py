@@ -12,6 +12,7 @@ from integrations.slack.members import MEMBERS, MemberIndex
 from integrations.slack.tokens import bot_token
 from onno.links import meeting_url
 from storage import repository as repo
+from storage import review as review_repo
 from storage import slack as slack_repo
 
 TARGET = re.compile(r"^(?P<channel>[CGD][A-Z0-9]{2,})/(?P<ts>\d+\.\d+)(?:/(?P<file>F[A-Z0-9]{2,}))?$")
@@ -29,6 +30,14 @@ def check(arg: str) -> str | None:
 
 def done_text(title: str) -> str:
     return f"✅ Done: *{title}*. The findings are in this thread."
+
+
+def waiting_for_review(s, meeting_id: int) -> list[str]:
+    """The kinds of delivery (notion, email) held until someone approves this meeting's findings."""
+    review = review_repo.meeting_review(s, meeting_id)
+    if review is None or review.status == "approved":
+        return []
+    return sorted({d.target.partition(":")[0] for d in review_repo.held_deliveries(s, meeting_id)}, reverse=True)
 
 
 def members(web, team_id: str) -> MemberIndex:
@@ -58,6 +67,7 @@ def send(arg: str, ctx: DeliveryContext) -> int:
         status_ts, result_ts = (row.status_ts, row.result_ts) if row else (None, None)
         item_ids = slack_repo.action_item_ids(s, ctx.meeting_id)
         marks = slack_repo.marks(s, ws)
+        held = waiting_for_review(s, ctx.meeting_id)
     token = bot_token(app, team_id)
     if not token:
         raise PermanentError(f"no Slack token for team {team_id}: install the app again")
@@ -65,7 +75,7 @@ def send(arg: str, ctx: DeliveryContext) -> int:
     index = members(web, team_id)
     link = meeting_url(app.settings, ctx.workspace_id, ctx.meeting_id)
     text, blocks = result_blocks(ctx.result, link=link, item_ids=item_ids, meeting_id=ctx.meeting_id,
-                                 mention=index.mention, marks=marks)
+                                 mention=index.mention, marks=marks, held=held)
     if result_ts is None:
         # A receipt on our own row: a delivery retried after this point updates instead of posting twice.
         posted = api.call(web, "chat.postMessage", channel=channel, thread_ts=thread_ts, text=text, blocks=blocks,

@@ -63,10 +63,42 @@ def action_item_line(item: dict, mention, link: str | None) -> str:
     return line + at(link, item)
 
 
+HELD_NAMES = {"notion": "Notion", "email": "e-mail"}
+
+
+def held_names(held: list[str]) -> str:
+    names = [HELD_NAMES.get(k, k) for k in held]
+    text = " and ".join(names)
+    return text[:1].upper() + text[1:]
+
+
+def review_blocks(held: list[str], meeting_id: int) -> list[dict]:
+    """The line saying what waits for review, and the button that sends it (block id `review-MEETING`)."""
+    verb = "wait" if len(held) > 1 else "waits"
+    return [section(f"⏸ *{held_names(held)} {verb} for your review.* Mark what is not an action item, "
+                    "then approve: only what is left goes out."),
+            {"type": "actions", "block_id": f"review-{meeting_id}", "elements": [
+                button("Approve & send", "onno_review_approve", str(meeting_id), style="primary")]}]
+
+
+def approved_blocks(blocks: list[dict], meeting_id: int, user_id: str, held: list[str]) -> list[dict]:
+    """The message's blocks with the review line replaced by who approved it."""
+    out: list[dict] = []
+    for block in blocks:
+        if block.get("block_id") == f"review-{meeting_id}":
+            if out and out[-1].get("type") == "section":
+                out.pop()
+            out.append(context(f"✅ Approved by <@{user_id}>" + (f": sent to {held_names(held)}." if held
+                                                                  else ".")))
+            continue
+        out.append(block)
+    return out
+
+
 def result_blocks(result: dict, *, link: str | None, item_ids: list[int], meeting_id: int,
                   mention: Callable[[str | None], str | None] = lambda _name: None,
-                  marks: dict[int, str] | None = None) -> tuple[str, list[dict]]:
-    """(fallback text, blocks) for the thread reply."""
+                  marks: dict[int, str] | None = None, held: list[str] = ()) -> tuple[str, list[dict]]:
+    """(fallback text, blocks) for the thread reply; `held` names the deliveries waiting for review."""
     marks = marks or {}
     m = result["meeting"]
     title = m.get("title") or "Meeting"
@@ -123,6 +155,8 @@ def result_blocks(result: dict, *, link: str | None, item_ids: list[int], meetin
     add("Metrics", [f"{esc(x.get('name'))}: {x.get('value'):g} {esc(x.get('unit'))}" + at(link, x)
                     for x in result.get("metrics", []) if isinstance(x.get("value"), int | float)], limit=8)
 
+    if held:
+        blocks.extend(review_blocks(held, meeting_id))
     blocks.append({"type": "divider"})
     tail = [button("📧 E-mail me the summary", "onno_email_me", str(meeting_id)),
             button("Send to Notion", "onno_send_notion", str(meeting_id))]

@@ -1,0 +1,185 @@
+"""Review first: a workspace setting that holds Notion and e-mail deliveries until a person approves the findings.
+
+Per finding a review row says what the reviewer did (approved, dropped, or edited its text/owner/due); per meeting
+a row says whether it waits for review or was approved. A Slack "not an action item" mark counts as a drop.
+Approving releases the meeting's held deliveries (status `held` -> `pending`), once: a second approval finds none.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from storage.models import Base, Delivery, Finding, Job, Meeting, Workspace, utcnow
+
+HELD_KINDS = frozenset({"notion", "email"})  # what waits; webhook, Slack and Discord replies are the review surface
+EDITABLE = ("text", "owner", "due")
+
+
+class WorkspaceSettings(Base):
+    """Workspace-wide settings that are not any one integration's."""
+
+    __tablename__ = "workspace_settings"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
+    review_first: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class MeetingReview(Base):
+    """A meeting whose Notion and e-mail deliveries were held: pending until someone approves it."""
+
+    __tablename__ = "meeting_reviews"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | approved
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    approved_at: Mapped[dt.datetime | None] = mapped_column()
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class FindingReview(Base):
+    """What a reviewer said about one finding: approved or dropped, and any edits to its fields."""
+
+    __tablename__ = "finding_reviews"
+    __table_args__ = (UniqueConstraint("finding_id", name="uq_finding_review_finding"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    finding_id: Mapped[int] = mapped_column(ForeignKey("findings.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(20), default="approved")  # approved | dropped
+    edits: Mapped[dict] = mapped_column(default=dict)  # e.g. {"text": ..., "owner": ..., "due": "2026-12-01"}
+    user: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+# -- settings -----------------------------------------------------------------------------------------------------
+
+
+def review_first(s: Session, workspace: Workspace) -> bool:
+    row = s.get(WorkspaceSettings, workspace.id)
+    return bool(row and row.review_first)
+
+
+def set_review_first(s: Session, workspace: Workspace, on: bool) -> None:
+    row = s.get(WorkspaceSettings, workspace.id)
+    if row is None:
+        row = WorkspaceSettings(workspace_id=workspace.id)
+        s.add(row)
+    row.review_first = on
+    s.flush()
+
+
+def hold_kinds(s: Session, workspace: Workspace, job_options: dict) -> frozenset[str]:
+    """Delivery kinds to hold for this job: the job's own choice (a Slack channel's setting) or the workspace's."""
+    wanted = job_options.get("review_first")
+    if wanted is None:
+        wanted = review_first(s, workspace)
+    return HELD_KINDS if wanted else frozenset()
+
+
+# -- meetings and findings -----------------------------------------------------------------------------------------
+
+
+def start_review(s: Session, meeting: Meeting) -> None:
+    if s.get(MeetingReview, meeting.id) is None:
+        s.add(MeetingReview(meeting_id=meeting.id, workspace_id=meeting.workspace_id))
+        s.flush()
+
+
+def meeting_review(s: Session, meeting_id: int) -> MeetingReview | None:
+    return s.get(MeetingReview, meeting_id)
+
+
+def action_items(s: Session, meeting_id: int) -> list[Finding]:
+    """The meeting's action items in order: review numbers are positions in this list, from 1."""
+    q = select(Finding).where(Finding.meeting_id == meeting_id, Finding.kind == "action_item").order_by(Finding.idx)
+    return list(s.scalars(q))
+
+
+def finding_reviews(s: Session, meeting_id: int) -> dict[int, FindingReview]:
+    q = select(FindingReview).join(Finding).where(Finding.meeting_id == meeting_id)
+    return {r.finding_id: r for r in s.scalars(q)}
+
+
+def review_finding(s: Session, finding: Finding, *, status: str | None = None, edits: dict | None = None,
+                   user: str | None = None) -> FindingReview:
+    """Approve or drop a finding (`status`), and/or edit its fields; edits add to earlier ones."""
+    row = s.scalar(select(FindingReview).where(FindingReview.finding_id == finding.id))
+    if row is None:
+        row = FindingReview(finding_id=finding.id, status="approved", edits={})
+        s.add(row)
+    if status is not None:
+        if status not in ("approved", "dropped"):
+            raise ValueError(f"unknown review status {status!r}")
+        row.status = status
+    if edits:
+        unknown = set(edits) - set(EDITABLE)
+        if unknown:
+            raise ValueError(f"cannot edit {', '.join(sorted(unknown))}")
+        row.edits = {**(row.edits or {}), **edits}
+    row.user, row.updated_at = user, utcnow()
+    s.flush()
+    return row
+
+
+def dropped_by_marks(s: Session, meeting_id: int) -> set[int]:
+    """Action items marked "not an action item" from Slack: a drop."""
+    from storage.slack import ActionItemMark
+
+    q = (select(ActionItemMark.finding_id).join(Finding, Finding.id == ActionItemMark.finding_id)
+         .where(Finding.meeting_id == meeting_id, ActionItemMark.status == "not_action"))
+    return set(s.scalars(q))
+
+
+def reviewed_items(s: Session, meeting_id: int) -> list[tuple[Finding, str, dict]]:
+    """(finding, state, the item as it goes out) per action item; state is open, approved or dropped."""
+    reviews = finding_reviews(s, meeting_id)
+    marked = dropped_by_marks(s, meeting_id)
+    out = []
+    for f in action_items(s, meeting_id):
+        r = reviews.get(f.id)
+        state = "dropped" if f.id in marked else (r.status if r else "open")
+        out.append((f, state, {**copy.deepcopy(f.data), **((r.edits or {}) if r else {})}))
+    return out
+
+
+def reviewed_result(s: Session, meeting_id: int, result: dict) -> dict:
+    """The result as a reviewed meeting's held deliveries carry it: dropped items out, edits in.
+
+    A meeting that was never held for review goes out as it was found."""
+    if meeting_review(s, meeting_id) is None:
+        return result
+    items = [item for _f, state, item in reviewed_items(s, meeting_id) if state != "dropped"]
+    return {**result, "action_items": items}
+
+
+# -- deliveries ----------------------------------------------------------------------------------------------------
+
+
+def held_deliveries(s: Session, meeting_id: int) -> list[Delivery]:
+    q = (select(Delivery).join(Job).where(Job.meeting_id == meeting_id, Delivery.status == "held")
+         .order_by(Delivery.id))
+    return list(s.scalars(q))
+
+
+def approve(s: Session, meeting_id: int, user: str | None = None) -> list[int]:
+    """Approve the meeting: items not dropped are approved, held deliveries become due. Returns the ids released
+    (none when the meeting was approved already, or was never held)."""
+    review = meeting_review(s, meeting_id)
+    if review is None:
+        return []
+    if review.status != "approved":
+        review.status, review.approved_by, review.approved_at = "approved", user, utcnow()
+    now = utcnow()
+    released = []
+    for d in held_deliveries(s, meeting_id):
+        res = s.execute(update(Delivery).where(Delivery.id == d.id, Delivery.status == "held")
+                        .values(status="pending", next_attempt_at=now, enqueued_at=now)
+                        .execution_options(synchronize_session=False))
+        if res.rowcount == 1:  # a concurrent approval released it first otherwise
+            released.append(d.id)
+    s.flush()
+    return released
