@@ -52,7 +52,7 @@ def unique_names(folders: list[Path]) -> list[str]:
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Transcription threads over the shared model.")
 @click.option("--threads", "cpu_threads", type=click.IntRange(min=0), default=None,
-              help="CPU threads for the model (default ONNO_WHISPER_THREADS; 0: all cores).")
+              help="CPU threads per recognition (default 1; 0: all cores).")
 @click.option("--end-silence", type=click.FloatRange(min=0.1), default=None,
               help="Seconds of silence that end an utterance (default 0.5).")
 def live_sim(folders: tuple[Path, ...], speed: float, meeting_type: str, date: dt.date, board_file: Path | None,
@@ -62,13 +62,12 @@ def live_sim(folders: tuple[Path, ...], speed: float, meeting_type: str, date: d
     meetings at once on one shared model, at real time; print one JSON line per event."""
     from onno.settings import Settings
     from pipeline.board import read_board
-    from pipeline.live import LIVE_BEAM_SIZE, SegmenterConfig, TranscriptionPool
+    from pipeline.live import LIVE_BEAM_SIZE, LIVE_CPU_THREADS, SegmenterConfig, TranscriptionPool
     from pipeline.live.sim import load_meeting, simulate
     from pipeline.transcribe import Transcriber
 
-    whisper = Settings().whisper
-    if cpu_threads is not None:
-        whisper = dataclasses.replace(whisper, cpu_threads=cpu_threads)
+    whisper = dataclasses.replace(Settings().whisper,
+                                  cpu_threads=LIVE_CPU_THREADS if cpu_threads is None else cpu_threads)
     config = SegmenterConfig()
     if end_silence is not None:
         config = dataclasses.replace(config, end_silence=end_silence)

@@ -3,6 +3,7 @@ utterance first."""
 
 from __future__ import annotations
 
+import dataclasses
 import heapq
 import itertools
 import logging
@@ -16,12 +17,21 @@ import numpy as np
 
 from pipeline.live.recognize import Recognizer
 from pipeline.live.vad import Utterance
-from pipeline.transcribe import Transcriber
+from pipeline.transcribe import Transcriber, WhisperConfig
 
 log = logging.getLogger(__name__)
 
 LIVE_BEAM_SIZE = 5  # see pipeline/live/recognize.py and scripts/bench_live.py
+# One CPU thread per recognition: on the 2-core machine, four meetings at once had p95 latency 0.36 s with one
+# thread against 0.64 s with both cores (tiny.en's short windows gain less from two threads than they lose to
+# contention with the audio thread and the rest of the machine).
+LIVE_CPU_THREADS = 1
 Recognize = Callable[[np.ndarray, str], str]  # (16 kHz audio, language) -> text
+
+
+def live_transcriber(config: WhisperConfig | None = None) -> Transcriber:
+    """A Transcriber for live work: the configured model on LIVE_CPU_THREADS threads."""
+    return Transcriber(dataclasses.replace(config or WhisperConfig(), cpu_threads=LIVE_CPU_THREADS))
 
 
 @dataclass
@@ -39,9 +49,9 @@ class TranscriptionPool:
     """Worker threads over one Transcriber. Jobs from every meeting wait in one queue ordered by when their
     utterance ended, so no meeting starves another.
 
-    One worker with all the model's CPU threads gives the shortest wait for one utterance; more workers run
-    utterances side by side (CTranslate2 releases the GIL) and overlap recognition with the rest of the work
-    (findings, event handlers). `recognize` stands in for the model (tests).
+    The shared model runs one recognition at a time (faster-whisper loads it with one CTranslate2 worker), so
+    more pool workers only overlap recognition with the rest of the work (findings, event handlers): on the
+    2-core machine two workers gave nothing measurable. `recognize` stands in for the model (tests).
     """
 
     def __init__(self, transcriber: Transcriber, *, workers: int = 1, beam_size: int = LIVE_BEAM_SIZE,

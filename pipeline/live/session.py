@@ -1,6 +1,7 @@
 """One meeting as it happens: per-speaker audio in, transcript lines and findings out as events.
 
-    pool = TranscriptionPool(Transcriber())                  # one per process, shared by every meeting
+    pool = TranscriptionPool(live_transcriber(settings.whisper))   # one per process, shared by every meeting
+    pool.warm_up()
     session = LiveSession(info, board, pool.transcriber, on_event=post, pool=pool)
     session.feed_discord("Maya", packet_pcm)                 # or feed(speaker, pcm16k, t)
     ...
