@@ -122,9 +122,10 @@ class OnnoDiscord(discord.Client):
     def live_pool(self):
         """One transcription pool over the shared model for every meeting this process records."""
         if self._live_pool is None:
-            from pipeline.live import TranscriptionPool
+            from pipeline.live import TranscriptionPool, live_transcriber
 
-            self._live_pool = TranscriptionPool(self.app.transcriber)
+            # One CPU thread per recognition gave the shortest tail with four meetings at once (bench_live).
+            self._live_pool = TranscriptionPool(live_transcriber(self.app.settings.whisper))
         return self._live_pool
 
     async def ws_id(self, guild: discord.Guild) -> int:

@@ -43,8 +43,8 @@ EVENT_TYPES = {
     "ticket_updates": "ticket_update",
     "metrics": "metric",
 }
-# With no audio from a speaker (Discord sends none while someone is quiet), silence is assumed up to this long
-# before the clock's now, leaving room for packets that arrive late.
+# With no audio from a speaker (Discord sends none while someone is quiet), silence is assumed from their last audio
+# up to this long before the clock's now, leaving room for packets that arrive late.
 TICK_SLACK = 0.2
 TICK_EVERY = 0.1
 
@@ -78,6 +78,7 @@ class LiveSession:
         self._segmenters: dict[str, Segmenter] = {}
         self._downsamplers: dict[str, Downsampler] = {}
         self._dropped: set[str] = set()
+        self._arrived: dict[str, tuple[float, float]] = {}  # per speaker: (clock, stream time) at the last audio
         self._audio_lock = threading.RLock()
         self._emit_lock = threading.Lock()
         self._next: dict[str, int] = {}  # per speaker: the utterance number to publish next
@@ -115,6 +116,7 @@ class LiveSession:
                     self._next.setdefault(speaker, 0)
                     self._ready.setdefault(speaker, {})
             self._send(seg.feed(pcm, t))
+            self._arrived[speaker] = (self.now(), seg.buffered_until)
 
     def feed_discord(self, speaker: str, data: bytes, t: float | None = None) -> None:
         """Take a chunk of Discord voice audio: 48 kHz stereo signed 16-bit little-endian PCM (what discord.py's
@@ -128,16 +130,24 @@ class LiveSession:
             t = self.now() - len(pcm) / SAMPLE_RATE
         self.feed(speaker, pcm, t)
 
-    def tick(self, t: float | None = None) -> None:
-        """Count the time up to `t` (default: now less a little slack) as silence for speakers who sent nothing."""
-        t = self.now() - TICK_SLACK if t is None else t
+    def tick(self, now: float | None = None) -> None:
+        """A speaker who sent nothing for a while (less a little slack for late packets) has been silent that long:
+        their utterance ends once the silence is long enough. `now` defaults to the clock.
+
+        The silence is measured by the clock from when their last audio arrived, and added to their stream after
+        that audio, so a sender whose `t` runs a little behind or ahead of the clock is not cut short.
+        """
+        now = self.now() if now is None else now
         with self._audio_lock:
             if self.closed:
                 return
-            for seg in self._segmenters.values():
-                until = seg.buffered_until
-                if seg.speaking and until is not None and until < t:
-                    self._send(seg.silence_until(t))
+            for speaker, seg in self._segmenters.items():
+                if not seg.speaking or speaker not in self._arrived:
+                    continue
+                arrived, until = self._arrived[speaker]
+                target = until + (now - arrived) - TICK_SLACK
+                if target > seg.buffered_until:
+                    self._send(seg.silence_until(target))
 
     def drop_speaker(self, name: str, *, forget: bool = False) -> None:
         """Stop listening to `name` (opted out): audio held or waiting for transcription is discarded and later

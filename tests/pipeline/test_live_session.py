@@ -321,6 +321,35 @@ def test_discord_audio_and_the_clock_give_lines_before_close(transcriber, tracks
     assert session.close() == [Segment(lines[0]["start"], lines[0]["end"], lines[0]["text"], "Maya")]
 
 
+def test_the_clock_ends_utterances_even_when_packet_times_lag_behind_it(transcriber, tracks) -> None:
+    # A bot that places packets by their RTP time: a second behind the session's clock here. Ticks while the
+    # member talks must not cut them off; ticks after they stop must end the utterance.
+    rec = Recorder()
+    now = [0.0]
+    pool = TranscriptionPool(transcriber, recognize=lambda audio, language: "words")
+    session = LiveSession(info(), [], transcriber, on_event=rec, pool=pool, clock=lambda: now[0], auto_tick=False)
+    speech = clip(tracks["Maya"], 0.3, 6.8)
+    n = int(0.02 * SR)
+    for k, i in enumerate(range(0, len(speech), n)):
+        now[0] = 5.0 + (i + n) / SR
+        session.feed("Maya", speech[i:i + n], now[0] - 0.02 - 1.0)
+        if k % 5 == 0:
+            session.tick()
+    assert rec.of("transcript") == []
+    for _ in range(15):
+        now[0] += 0.1
+        session.tick()
+    deadline = time.monotonic() + 10
+    while not rec.of("transcript") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    lines = rec.of("transcript")
+    assert len(lines) == 1
+    assert abs(lines[0]["end"] - (4.0 + loud_span(speech, 0)[1])) < 0.15
+    session.close()
+    pool.close()
+    assert len(rec.of("transcript")) == 1
+
+
 # --- the pool's order -------------------------------------------------------------------------------------------
 
 class Gated:
