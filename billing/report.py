@@ -25,17 +25,17 @@ def plan_summary(app, workspace: str | int = "local") -> dict:
             "manage_url": billing_url(app.settings, ws_id, "manage") if enabled and u.status != "none" else None}
 
 
-def plan_lines(p: dict) -> list[str]:
-    """The summary as a few plain lines (links as bare URLs; chat surfaces turn them into links)."""
+def plan_lines(p: dict, *, bold: str = "", link=lambda url: url) -> list[str]:
+    """The summary as a few lines; `bold` and `link` carry the chat platform's markup (plain by default)."""
     if not p["billing"]:
         return [f"Billing is off here: no limits apply. {p['minutes_used']:.0f} minutes processed this month."]
     status = "" if p["status"] in ("none", "active") else f" ({p['status']})"
-    lines = [f"{p['title']} plan{status}: {p['minutes_used']:.0f} of {p['minutes_included']} minutes used, "
-             f"{p['minutes_left']:.0f} left until {p['period_end'][:10]}.", p["includes"] + "."]
+    lines = [f"{bold}{p['title']} plan{status}{bold}: {p['minutes_used']:.0f} of {p['minutes_included']} minutes "
+             f"used, {p['minutes_left']:.0f} left until {p['period_end'][:10]}.", p["includes"] + "."]
     if p["notice"]:
         lines.append(f"Note: {p['notice']}")
     if p["upgrade_url"]:
-        lines.append(f"Upgrade: {p['upgrade_url']}")
+        lines.append(f"Upgrade: {link(p['upgrade_url'])}")
     if p["manage_url"]:
-        lines.append(f"Manage or cancel: {p['manage_url']}")
+        lines.append(f"Manage or cancel: {link(p['manage_url'])}")
     return lines

@@ -225,12 +225,8 @@ class JobRunner:
                     raise LeaseLost(job_id)
                 row = jobs_repo.get_job(s, job_id)
                 ws = repo.workspace_by_id(s, row.workspace_id)
-                if given is not None:
-                    repo.import_board(s, ws, board)
-                recording = repo.get_recording(s, ws, row.recording_id) if row.recording_id else None
-                meeting = repo.save_meeting(s, ws, result, recording=recording)
-                if recording is not None:
-                    repo.mark_recording(s, recording, "processed")
+                meeting = repo.record_meeting(s, ws, result, recording_id=row.recording_id,
+                                              given_board=board if given is not None else None)
                 row.meeting_id = meeting.id
                 settle(s, job_id, minutes=result.duration / 60, meeting_id=meeting.id)
                 hold = review_repo.hold_kinds(s, ws, row.options)
@@ -295,10 +291,6 @@ class JobRunner:
             jobs_repo.finish_delivery(s, delivery_id, "pending", last_error=exc.reason, response_status=exc.status,
                                       next_attempt_at=utcnow() + dt.timedelta(seconds=wait), enqueued_at=utcnow())
         self.send("deliver", delivery_id, countdown=wait)
-
-    @staticmethod
-    def _workspace_name(s, job: Job) -> str:
-        return repo.workspace_by_id(s, job.workspace_id).external_id
 
     @contextmanager
     def _claimed(self, job_id: str, step: str) -> Iterator[Job | None]:

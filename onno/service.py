@@ -115,23 +115,17 @@ class App:
         self.check_plan(source, workspace)
         recording_id = self.store_recording(source, workspace)
         try:
+            given = board
             if board is None:
                 with self.session() as s:
                     board = repo.board(s, repo.get_or_create_workspace(s, workspace))
-                given = False
-            else:
-                given = True
             result = run_pipeline(source, info, board, transcriber=self.transcriber, progress=progress,
                                   llm=self.settings.llm)
             # One transaction: the board the user gave, the meeting, its findings and the cards it moves.
             with self.session() as s:
                 ws = repo.get_or_create_workspace(s, workspace)
-                if given:
-                    repo.import_board(s, ws, board)
-                recording = repo.get_recording(s, ws, recording_id)
-                meeting = repo.save_meeting(s, ws, result, recording=recording)
-                repo.mark_recording(s, recording, "processed")
-                s.flush()
+                meeting = repo.record_meeting(s, ws, result, recording_id=recording_id,
+                                              given_board=given)
                 usage = reserve(s, ws, job_id=None, minutes=result.duration / 60)
                 usage.state, usage.meeting_id = "final", meeting.id
                 return Processed(meeting_id=meeting.id, result=repo.meeting_result_dict(meeting))

@@ -94,6 +94,19 @@ def save_meeting(s: Session, workspace: Workspace, result: MeetingResult, *,
     return meeting
 
 
+def record_meeting(s: Session, workspace: Workspace, result: MeetingResult, *, recording_id: int | None,
+                   given_board: list[BoardTicket] | None = None) -> Meeting:
+    """A processed meeting's one write: the board the user gave, the meeting and its moves, the recording done."""
+    if given_board is not None:
+        import_board(s, workspace, given_board)
+    recording = get_recording(s, workspace, recording_id) if recording_id else None
+    meeting = save_meeting(s, workspace, result, recording=recording)
+    if recording is not None:
+        mark_recording(s, recording, "processed")
+    s.flush()
+    return meeting
+
+
 def list_meetings(s: Session, workspace: Workspace, *, limit: int = 50) -> list[Meeting]:
     """Newest first."""
     q = select(Meeting).where(Meeting.workspace_id == workspace.id).order_by(Meeting.id.desc()).limit(limit)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from billing.accounts import usage
-from billing.gate import billing_enabled, check_intake
-from billing.plans import includes
-from bots.slack.search import search
-from onno.links import billing_url, meeting_url
+from billing.gate import check_intake
+from billing.report import plan_lines, plan_summary
+from bots.board_text import board_text
+from bots.search import search
+from onno.links import meeting_url
 from onno.render import clock
 from storage import discord as discord_repo
 from storage import repository as repo
@@ -52,39 +52,14 @@ def check_live(app, ws_id: int) -> None:
 
 
 def plan(app, ws_id: int) -> str:
-    if not billing_enabled(app.settings):
-        return ("Billing isn't set up on this Onno: no limits on minutes, live voice included. Paid plans (more "
-                "minutes, live voice, integrations) apply once it is.")
-    with app.session() as s:
-        ws = repo.workspace_by_id(s, ws_id)
-        u = usage(s, ws)
-        lines = [f"**{u.plan.title} plan**: {u.used:.0f} of {u.plan.monthly_minutes} minutes used, "
-                 f"{u.left:.0f} left until {u.period_end:%d %b %Y}.", includes(u.plan) + "."]
-        if u.notice:
-            lines.append(f"⚠️ {u.notice}")
-        if u.plan.name == "free":
-            lines.append(f"Upgrade: <{billing_url(app.settings, ws.id, plan='pro')}>")
-        else:
-            lines.append(f"Manage billing: <{billing_url(app.settings, ws.id, action='manage')}>")
-    return "\n".join(lines)
+    """`/onno plan`: minutes used and left, and the links (in <> so Discord shows no preview)."""
+    return "\n".join(plan_lines(plan_summary(app, ws_id), bold="**", link=lambda url: f"<{url}>"))
 
 
 def tickets(app, ws_id: int) -> str:
     with app.session() as s:
-        ws = repo.workspace_by_id(s, ws_id)
-        rows = repo.list_tickets(s, ws)
-        if not rows:
-            return "No board yet. Import one with `onno board import board.json`; meetings then move its cards."
-        out = ["**Board**"]
-        for status in ("TODO", "IN_PROGRESS", "DONE"):
-            group = [t for t in rows if t.status == status]
-            out.append(f"**{status}** ({len(group)})")
-            for t in group:
-                moved = [h for h in t.history if h.source == "meeting"]
-                tail = (f" *(moved {moved[-1].from_status} → {moved[-1].to_status} in meeting "
-                        f"{moved[-1].meeting_id})*" if moved else "")
-                out.append(f"- `{t.key}` {t.title}{tail}")
-    return clip("\n".join(out))
+        rows = repo.list_tickets(s, repo.workspace_by_id(s, ws_id))
+        return clip(board_text(rows, bold="**", italic="*", bullet="-"))
 
 
 def ask(app, ws_id: int, question: str) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from bots.slack.search import search
+from bots.board_text import board_text
+from bots.search import search
 from integrations import deliver as outbound
 from onno.links import meeting_url
 from onno.render import clock
@@ -64,20 +65,8 @@ def channel_status(app, team_id: str, channel_id: str) -> str:
 
 def tickets(app, team_id: str) -> str:
     with app.session() as s:
-        ws = slack_repo.team_workspace(s, team_id)
-        rows = repo.list_tickets(s, ws)
-        if not rows:
-            return "No board yet. Import one with `onno board import board.json`; meetings then move its cards."
-        out = ["*Board*"]
-        for status in ("TODO", "IN_PROGRESS", "DONE"):
-            group = [t for t in rows if t.status == status]
-            out.append(f"*{status}* ({len(group)})")
-            for t in group:
-                moved = [h for h in t.history if h.source == "meeting"]
-                tail = f" _(moved {moved[-1].from_status} → {moved[-1].to_status} in meeting {moved[-1].meeting_id})_" \
-                    if moved else ""
-                out.append(f"• `{t.key}` {t.title}{tail}")
-    return "\n".join(out)
+        rows = repo.list_tickets(s, slack_repo.team_workspace(s, team_id))
+        return board_text(rows, bold="*", italic="_", bullet="•")
 
 
 def meetings(app, team_id: str) -> str:

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from integrations.notion.models import NotionCard, NotionConnection
+from onno import secrets
 from storage.models import Delivery, utcnow
 
 
@@ -19,8 +18,7 @@ class TokenUnreadable(Exception):
 
 
 def _fernet(secret_key: str) -> Fernet:
-    digest = hashlib.sha256(b"onno/notion-token/v1:" + secret_key.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+    return secrets.fernet(secret_key, b"onno/notion-token/v1:")
 
 
 def encrypt_token(secret_key: str, token: str) -> str:

@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import hashlib
 import json
 
 from cryptography.fernet import Fernet, InvalidToken
 from slack_sdk.oauth.installation_store import Installation
 
+from onno import secrets
 from storage import slack as slack_repo
 
 
 def fernet(secret_key: str) -> Fernet:
-    """A Fernet key from the app secret (ONNO_SECRET_KEY or the one kept in the data folder)."""
-    digest = hashlib.sha256(b"onno-slack-installations:" + secret_key.encode()).digest()
-    return Fernet(base64.urlsafe_b64encode(digest))
+    """The installations' key, from the app secret (ONNO_SECRET_KEY or the one kept in the data folder)."""
+    return secrets.fernet(secret_key, b"onno-slack-installations:")
 
 
 def _plain(value):
