@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from billing.models import BillingAccount, UsageRecord
@@ -79,6 +79,14 @@ def usage(s: Session, workspace: Workspace, now: dt.datetime | None = None) -> U
     start, end = current_period(acct, now)
     return Usage(effective_plan(acct, now), acct.status if acct else "none", minutes_used(s, workspace, start, end),
                  start, end, acct.notice if acct else None)
+
+
+def lock_usage(s: Session, workspace: Workspace) -> None:
+    """Serialise intake per workspace until the transaction ends, so a check and its reservation are one step.
+
+    A no-op write takes the workspace row's lock on PostgreSQL and the database's write lock on SQLite: a
+    second upload at the very limit waits, then sees the first one's reservation."""
+    s.execute(text("UPDATE workspaces SET name = name WHERE id = :id"), {"id": workspace.id})
 
 
 def reserve(s: Session, workspace: Workspace, *, job_id: str | None, minutes: float) -> UsageRecord:

@@ -15,7 +15,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol
 
-from billing.accounts import reserve, settle
+from billing.accounts import lock_usage, reserve, settle
+from billing.gate import PlanLimit, check_intake
 from integrations import deliver as outbound
 from integrations.errors import PermanentError, TransientError
 from pipeline.errors import InputError
@@ -132,12 +133,19 @@ class JobRunner:
         options = job_options(info, board, targets)
         if review_first is not None:
             options["review_first"] = review_first
-        with self.app.session() as s:
-            ws = repo.resolve_workspace(s, workspace)
-            job = jobs_repo.create_job(s, ws, recording_id=recording_id, source_name=Path(source).name,
-                                       options=options, job_id=job_id)
-            job_id = job.id
-            reserve(s, ws, job_id=job_id, minutes=minutes)
+        try:
+            with self.app.session() as s:
+                ws = repo.resolve_workspace(s, workspace)
+                # Checked again under the workspace's lock: two uploads at the limit cannot both get in.
+                lock_usage(s, ws)
+                check_intake(s, self.app.settings, ws, minutes=minutes)
+                job = jobs_repo.create_job(s, ws, recording_id=recording_id, source_name=Path(source).name,
+                                           options=options, job_id=job_id)
+                job_id = job.id
+                reserve(s, ws, job_id=job_id, minutes=minutes)
+        except PlanLimit:
+            self.app.forget_recording(recording_id, workspace)
+            raise
         self.send("transcribe", job_id)
         return job_id
 

@@ -139,10 +139,10 @@ class App:
                 repo.mark_recording(s, repo.get_recording(s, ws, recording_id), "failed", error=repr(exc))
             raise
 
-    def forget_recording(self, recording_id: int, workspace: str) -> None:
+    def forget_recording(self, recording_id: int, workspace: str | int) -> None:
         """Drop a recording that turned out to be unusable, and its blob unless another row shares it."""
         with self.session() as s:
-            ws = repo.get_or_create_workspace(s, workspace)
+            ws = repo.resolve_workspace(s, workspace)
             rec = repo.get_recording(s, ws, recording_id)
             key = rec.blob_key
             repo.delete_recording(s, rec)

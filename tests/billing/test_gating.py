@@ -80,3 +80,38 @@ def test_plan_shows_usage_and_links(cli):
     assert "Upgrade: https://onno.test/billing/" in text
     out = cli("plan", "upgrade", "pro")
     assert out.exit_code == 0 and out.stdout.strip() == "https://checkout.test/cs_test_1"
+
+
+def test_two_uploads_at_the_limit_cannot_both_get_in(cli):
+    """The minutes check and the reservation are one step per workspace: the second upload waits and is refused."""
+    import threading
+    import time
+
+    from billing.accounts import lock_usage
+    from billing.gate import PlanLimit
+    from onno.service import App
+    from pipeline.types import MeetingInfo
+
+    use_minutes(115)  # 5 left: room for one 3.5-minute recording, not two
+    app = App()
+    outcome = {}
+
+    def second_upload():
+        try:
+            outcome["job"] = app.runner.submit(VTT, MeetingInfo(title="second"))
+        except PlanLimit as exc:
+            outcome["refused"] = str(exc)
+
+    with app.session() as s:  # the first upload, caught between its check and its commit
+        ws = repo.get_or_create_workspace(s)
+        lock_usage(s, ws)
+        reserve(s, ws, job_id=None, minutes=3.5)
+        rival = threading.Thread(target=second_upload)
+        rival.start()
+        time.sleep(1.0)
+        assert rival.is_alive(), "the second upload did not wait for the first one's reservation"
+    rival.join(60)
+    app.engine.dispose()
+    assert "refused" in outcome and "has 2 of its 120 minutes left" in outcome["refused"]
+    assert "No jobs yet" in cli("jobs", "list").stdout
+    assert plan(cli)["minutes_used"] == 118.5
