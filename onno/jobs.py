@@ -72,26 +72,32 @@ class LeaseLost(Exception):
 
 
 class Heartbeat:
-    """Renews a job's lease from a thread while a long step runs, and reports progress with it."""
+    """Renews a job's (or a delivery's) lease from a thread while a long step runs, with the job's progress."""
 
-    def __init__(self, runner: JobRunner, job_id: str):
-        self.runner, self.job_id = runner, job_id
+    def __init__(self, runner: JobRunner, job_id: str | None = None, *, delivery_id: int | None = None):
+        self.runner, self.job_id, self.delivery_id = runner, job_id, delivery_id
         self.progress: float | None = None
         self.lost = False
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name=f"heartbeat-{job_id}", daemon=True)
+        name = f"heartbeat-{job_id}" if job_id else f"heartbeat-delivery-{delivery_id}"
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _renew(self, s) -> bool:
+        lease = self.runner.settings.job_lease_seconds
+        if self.job_id is None:
+            return jobs_repo.renew_delivery_lease(s, self.delivery_id, lease)
+        return jobs_repo.renew_lease(s, self.job_id, self.runner.owner, lease, self.progress)
 
     def _run(self) -> None:
         every = max(0.5, self.runner.settings.job_lease_seconds / 3)
         while not self._stop.wait(every):
             try:
                 with self.runner.app.session() as s:
-                    if not jobs_repo.renew_lease(s, self.job_id, self.runner.owner,
-                                                 self.runner.settings.job_lease_seconds, self.progress):
+                    if not self._renew(s):
                         self.lost = True
                         return
             except Exception as exc:  # a dropped database connection: try again next beat
-                log.warning("heartbeat for job %s failed: %s", self.job_id, exc)
+                log.warning("heartbeat for %s failed: %s", self._thread.name, exc)
 
     def __enter__(self) -> Heartbeat:
         self._thread.start()
@@ -266,7 +272,8 @@ class JobRunner:
                                            meeting_id=meeting.id, result=result)
         try:
             try:
-                status = outbound.send(target, ctx)
+                with Heartbeat(self, delivery_id=delivery_id):  # sending to many readers can outlast a lease
+                    status = outbound.send(target, ctx)
             except (TransientError, PermanentError):
                 raise
             except Exception as exc:  # a bug in an adapter: retried like a network error, then given up

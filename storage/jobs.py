@@ -142,6 +142,13 @@ def claim_delivery(s: Session, delivery_id: int, lease: float) -> bool:
     return res.rowcount == 1
 
 
+def renew_delivery_lease(s: Session, delivery_id: int, lease: float) -> bool:
+    """Extend the lease of a delivery still being sent (a long e-mail run), so the sweeper does not resend it."""
+    res = _execute(s, update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
+                   .values(lease_expires_at=utcnow() + dt.timedelta(seconds=lease)))
+    return res.rowcount == 1
+
+
 def finish_delivery(s: Session, delivery_id: int, status: str, **values) -> None:
     _execute(s, update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
               .values(status=status, lease_expires_at=None, **values))

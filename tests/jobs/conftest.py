@@ -47,12 +47,14 @@ class WebhookReceiver:
     def __init__(self):
         self.requests: list[dict] = []
         self.answers: list[int] = []  # statuses to give, in order; 200 once they run out
+        self.delay = 0.0  # seconds to think before answering: a slow endpoint
         self.lock = threading.Lock()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                time.sleep(receiver.delay)
                 with receiver.lock:
                     status = receiver.answers.pop(0) if receiver.answers else 200
                     receiver.requests.append({

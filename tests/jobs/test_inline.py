@@ -136,6 +136,33 @@ def test_sweeper_brings_back_a_job_whose_worker_died(app, receiver):
     assert len(receiver.requests) == 2 and len({r["key"] for r in receiver.requests}) == 1
 
 
+def test_a_slow_delivery_keeps_its_lease_and_is_not_sent_twice(tmp_path, database_url, receiver):
+    """A send that outlasts the lease (many e-mail readers, a slow endpoint) renews it: the sweeper leaves it be."""
+    import threading
+    import time
+
+    a = App(Settings(data_dir=tmp_path / "data", database_url=database_url, webhook_secret=SECRET,
+                     job_lease_seconds=1.5, requeue_after=0, inline_retry_wait=5))
+    receiver.delay = 4.0
+    stop = threading.Event()
+
+    def sweep_all_the_time():
+        while not stop.wait(0.3):
+            sweep_once(a)
+
+    sweeper = threading.Thread(target=sweep_all_the_time)
+    sweeper.start()
+    try:
+        job_id = a.runner.submit(VTT, info(), targets=[f"webhook:{receiver.url}"])
+    finally:
+        stop.set()
+        sweeper.join()
+    time.sleep(0.5)
+    assert len(receiver.requests) == 1
+    assert job_row(a, job_id)["deliveries"][0]["status"] == "delivered"
+    a.engine.dispose()
+
+
 def test_sweeper_gives_up_on_a_job_that_keeps_killing_its_worker(app):
     job_id = app.runner.submit(VTT, info())
     with app.session() as s:
