@@ -18,7 +18,7 @@ from notion_client import Client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
 from integrations.errors import PermanentError, TransientError
-from integrations.notion.ratelimit import Paused, TokenBucket, bucket_for
+from integrations.notion.ratelimit import Paused, SharedBucket, TokenBucket, bucket_for
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +56,13 @@ class NotionAPI:
     handed to the outbox as a TransientError."""
 
     def __init__(self, token: str, *, base_url: str = DEFAULT_API_URL, rate: float = 3.0, max_wait: float = 10.0,
-                 timeout: float = 30.0, tries: int = 4, bucket: TokenBucket | None = None, sleep=time.sleep):
+                 timeout: float = 30.0, tries: int = 4, bucket: TokenBucket | SharedBucket | None = None,
+                 redis_url: str = "", sleep=time.sleep):
         # notion-client would log each failed request as a warning: we handle (and log) them ourselves.
         self.client = Client(auth=token, base_url=(base_url or DEFAULT_API_URL).rstrip("/"),
                              notion_version=NOTION_VERSION, retry=False, timeout_ms=int(timeout * 1000),
                              logger=logging.getLogger("notion_client"), log_level=logging.ERROR)
-        self.bucket = bucket or bucket_for(token, rate)
+        self.bucket = bucket or bucket_for(token, rate, redis_url)
         self.max_wait, self.tries, self.sleep = max_wait, tries, sleep
         self.requests = 0  # sent, retries included
         self.rate_limited = 0  # 429/529 answers received

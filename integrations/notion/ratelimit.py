@@ -1,15 +1,19 @@
-"""A token bucket per Notion integration token, shared by every thread of this process.
+"""A rate limit per Notion integration token: in Redis for every worker process, or per process without one.
 
-Notion allows an average of about three requests per second per integration. Each process keeps its own
-buckets: N worker processes delivering to the same integration may together send N times the rate; the
-429 answers that follow carry Retry-After and are honoured, so this costs time, not deliveries.
+Notion allows an average of about three requests per second per integration. With a Redis broker the
+schedule lives in Redis (`SharedBucket`), so N workers delivering to the same integration together keep to
+the rate; without one (the laptop default, one process) each process keeps its own `TokenBucket`. Either
+way the 429 answers Notion may still send carry Retry-After and are honoured.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 import time
+
+log = logging.getLogger(__name__)
 
 
 class Paused(Exception):
@@ -71,15 +75,85 @@ class TokenBucket:
             self.tokens = 0.0
 
 
-_buckets: dict[tuple[str, float], TokenBucket] = {}
+# One atomic step in Redis, on Redis's clock: take the next free slot (one every 1/rate seconds, not before a
+# pause Notion asked for) unless it is further away than the caller will wait. Returns the wait in ms, or
+# -(wait in ms) - 1 when it is too far and nothing was taken.
+_TAKE = """
+local t = redis.call('TIME')
+local now = t[1] * 1000 + math.floor(t[2] / 1000)
+local slot = math.max(now, tonumber(redis.call('GET', KEYS[1]) or 0), tonumber(redis.call('GET', KEYS[2]) or 0))
+local wait = slot - now
+if wait > tonumber(ARGV[2]) then return -wait - 1 end
+redis.call('SET', KEYS[1], slot + tonumber(ARGV[1]), 'PX', tonumber(ARGV[1]) + wait + 60000)
+return wait
+"""
+_PAUSE = """
+local t = redis.call('TIME')
+local until_ms = t[1] * 1000 + math.floor(t[2] / 1000) + tonumber(ARGV[1])
+if until_ms > tonumber(redis.call('GET', KEYS[1]) or 0) then
+  redis.call('SET', KEYS[1], until_ms, 'PX', tonumber(ARGV[1]) + 60000)
+end
+return until_ms
+"""
+
+
+class SharedBucket:
+    """The same schedule as TokenBucket (burst of one, `pause` holds everyone), kept in Redis for all processes."""
+
+    def __init__(self, client, key: str, rate: float, *, sleep=time.sleep):
+        self.interval_ms = max(1, round(1000 / float(rate)))
+        self.keys = [f"onno:notion-rate:{key}:next", f"onno:notion-rate:{key}:paused"]
+        self.take = client.register_script(_TAKE)
+        self.hold = client.register_script(_PAUSE)
+        self.sleep = sleep
+        self.local = TokenBucket(rate, sleep=sleep)  # while Redis cannot be reached
+
+    def acquire(self, max_pause: float = float("inf")) -> float:
+        """Reserve the next slot and sleep until it; raise Paused when it is further off than `max_pause`."""
+        import redis
+
+        limit = 2**53 if max_pause == float("inf") else int(max_pause * 1000)
+        try:
+            wait_ms = int(self.take(keys=self.keys, args=[self.interval_ms, limit]))
+        except redis.RedisError as exc:  # the broker is away for a moment: keep to the rate in this process
+            log.warning("Notion rate limit: Redis unreachable (%s); limiting this process only", exc)
+            return self.local.acquire(max_pause)
+        if wait_ms < 0:
+            raise Paused((-wait_ms - 1) / 1000)
+        if wait_ms:
+            self.sleep(wait_ms / 1000)
+        return wait_ms / 1000
+
+    def pause(self, seconds: float) -> None:
+        """Notion said slow down: no process using this token sends anything for `seconds`."""
+        import redis
+
+        self.local.pause(seconds)
+        try:
+            self.hold(keys=self.keys[1:], args=[max(1, int(seconds * 1000))])
+        except redis.RedisError as exc:
+            log.warning("Notion rate limit: Redis unreachable (%s); pausing this process only", exc)
+
+
+_buckets: dict[tuple[str, float, str], TokenBucket | SharedBucket] = {}
 _buckets_lock = threading.Lock()
 
 
-def bucket_for(token: str, rate: float) -> TokenBucket:
-    """The process-wide bucket of one integration token (keyed by a hash: the token itself is not kept)."""
-    key = (hashlib.sha256(token.encode()).hexdigest()[:24], float(rate))
+def bucket_for(token: str, rate: float, redis_url: str = "") -> TokenBucket | SharedBucket:
+    """The bucket of one integration token (keyed by a hash: the token itself is not kept): shared through
+    Redis when `redis_url` is a Redis URL, else this process's own."""
+    digest = hashlib.sha256(token.encode()).hexdigest()[:24]
+    shared = redis_url if redis_url.startswith(("redis://", "rediss://", "unix://")) else ""
+    key = (digest, float(rate), shared)
     with _buckets_lock:
         bucket = _buckets.get(key)
         if bucket is None:
-            bucket = _buckets[key] = TokenBucket(rate)
+            if shared:
+                import redis
+
+                client = redis.Redis.from_url(shared, socket_timeout=5, socket_connect_timeout=5)
+                bucket = SharedBucket(client, digest, rate)
+            else:
+                bucket = TokenBucket(rate)
+            _buckets[key] = bucket
         return bucket

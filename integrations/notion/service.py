@@ -42,7 +42,8 @@ def board_properties(status_as: str = "status") -> dict:
 
 def make_api(settings, token: str, *, max_wait: float | None = None) -> NotionAPI:
     return NotionAPI(token, base_url=settings.notion_api_url, rate=settings.notion_rate,
-                     max_wait=settings.notion_max_wait if max_wait is None else max_wait)
+                     max_wait=settings.notion_max_wait if max_wait is None else max_wait,
+                     redis_url=settings.broker_url)  # every worker shares the integration's rate
 
 
 def record_broken(app, connection_id: int, exc: BrokenConnection) -> PermanentError:
