@@ -123,18 +123,20 @@ class JobRunner:
 
     def submit(self, source: Path, info: MeetingInfo, *, board: list[Ticket] | None = None,
                targets: list[str] = (), workspace: str | int = "local", job_id: str | None = None,
-               review_first: bool | None = None) -> str:
+               review_first: bool | None = None, admitted: bool = False) -> str:
         """Store the recording, record the job, then hand it to the dispatcher; return the job id.
 
         `workspace` is a CLI workspace name or a workspace row id (a Slack team's); `job_id` lets the caller
         know the id before an in-process run starts (the Slack bot shows progress under it); `review_first`
-        overrides the workspace's setting for this job (a Slack channel's own setting).
+        overrides the workspace's setting for this job (a Slack channel's own setting); `admitted` marks a live
+        meeting the plan let start: gated at its start, never half-way, so its minutes are counted, not refused.
         """
         from onno.service import check_source
 
         source = check_source(source)
         targets = [outbound.normalise_target(t) for t in targets]
-        minutes = self.app.check_plan(source, workspace, kinds={t.partition(":")[0] for t in targets})
+        minutes = self.app.check_plan(source, workspace, kinds={t.partition(":")[0] for t in targets},
+                                      admitted=admitted)
         recording_id = self.app.store_recording(source, workspace)
         options = job_options(info, board, targets)
         if review_first is not None:
@@ -144,7 +146,7 @@ class JobRunner:
                 ws = repo.resolve_workspace(s, workspace)
                 # Checked again under the workspace's lock: two uploads at the limit cannot both get in.
                 lock_usage(s, ws)
-                check_intake(s, self.app.settings, ws, minutes=minutes)
+                check_intake(s, self.app.settings, ws, minutes=None if admitted else minutes)
                 job = jobs_repo.create_job(s, ws, recording_id=recording_id, source_name=Path(source).name,
                                            options=options, job_id=job_id)
                 job_id = job.id

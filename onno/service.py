@@ -81,16 +81,18 @@ class App:
         return db.session_scope(self.engine)
 
     def check_plan(self, source: Path, workspace: str | int, *, kinds: set[str] = frozenset(),
-                   live: bool = False) -> float:
-        """The input's minutes (estimated from headers); raise PlanLimit when the plan does not cover it."""
+                   live: bool = False, admitted: bool = False) -> float:
+        """The input's minutes (estimated from headers); raise PlanLimit when the plan does not cover it.
+
+        `admitted`: a live meeting the plan let start; its minutes count, but it is never refused at its end."""
         from billing.gate import check_intake
         from pipeline.run import estimate_duration
 
         seconds = estimate_duration(Path(source))
         minutes = seconds / 60 if seconds is not None else 1.0  # unknown: a token minute until it is settled
         with self.session() as s:
-            check_intake(s, self.settings, repo.resolve_workspace(s, workspace), minutes=minutes, kinds=kinds,
-                         live=live)
+            check_intake(s, self.settings, repo.resolve_workspace(s, workspace),
+                         minutes=None if admitted else minutes, kinds=kinds, live=live)
         return minutes
 
     def store_recording(self, source: Path, workspace: str | int) -> int:

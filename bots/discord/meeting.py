@@ -210,8 +210,10 @@ def finish_meeting(app, meeting_id: int) -> tuple[str, str | None]:
         date = (started or dt.datetime.now(dt.UTC)).date()
         info = MeetingInfo(title=title, type=mtype, date=date, participants=speakers)
         try:
-            app.runner.submit(tracks, info, targets=[discord_target(thread)], workspace=ws_id, job_id=job_id)
-        except InputError as exc:  # PlanLimit included: the recording is kept, the reason goes to the thread
+            # Gated when it started (live voice, minutes left), never half-way: its minutes count, it is not refused.
+            app.runner.submit(tracks, info, targets=[discord_target(thread)], workspace=ws_id, job_id=job_id,
+                              admitted=True)
+        except InputError as exc:  # unreadable tracks: the recording is kept, the reason goes to the thread
             reason = str(exc)
             _mark(app, meeting_id, status="failed", error=reason)
             return "failed", reason

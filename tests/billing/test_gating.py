@@ -115,3 +115,19 @@ def test_two_uploads_at_the_limit_cannot_both_get_in(cli):
     assert "refused" in outcome and "has 2 of its 120 minutes left" in outcome["refused"]
     assert "No jobs yet" in cli("jobs", "list").stdout
     assert plan(cli)["minutes_used"] == 118.5
+
+
+def test_a_live_meeting_admitted_at_its_start_is_processed_even_past_the_allowance(cli):
+    """Gated at intake, never half-way: a Discord meeting that ran over the minutes left is counted, not lost."""
+    from billing.gate import PlanLimit
+    from onno.service import App
+    from pipeline.types import MeetingInfo
+
+    use_minutes(119)
+    app = App()
+    with pytest.raises(PlanLimit):  # an upload of the same length is refused at intake
+        app.runner.submit(VTT, MeetingInfo(title="upload"))
+    job_id = app.runner.submit(VTT, MeetingInfo(title="live"), admitted=True)
+    app.engine.dispose()
+    assert json.loads(cli("jobs", "show", job_id, "--format", "json").stdout)["status"] == "done"
+    assert plan(cli)["minutes_used"] > 120
