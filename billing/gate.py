@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from billing.accounts import usage
-from billing.plans import cheapest_with, includes
+from billing.accounts import effective_plan, get_account, usage
+from billing.plans import PLANS, cheapest_with, includes
 from onno.links import billing_url
 from pipeline.errors import InputError
 from storage.models import Workspace
@@ -43,3 +43,22 @@ def check_intake(s: Session, settings, workspace: Workspace, *, minutes: float |
             f"This recording is {minutes:.0f} min and the {plan.title} plan has {u.left:.0f} of its "
             f"{plan.monthly_minutes} minutes left until {u.period_end:%d %b %Y}.",
             f"Nothing was processed or stored. {includes(plan)}. More minutes: {link}")
+
+
+def check_boards(s: Session, settings, workspace: Workspace, existing: list[str]) -> None:
+    """Raise PlanLimit when connecting one more Notion board than the plan holds; `existing`: the names of the
+    boards connected now, other than the one being connected (reconnecting a name is never refused)."""
+    if not billing_enabled(settings):
+        return
+    plan = effective_plan(get_account(s, workspace))
+    if len(existing) < plan.boards:
+        return
+    names = ", ".join(f"`{n}`" for n in sorted(existing))
+    better = next((p for p in PLANS.values() if p.boards > len(existing)), None)
+    way_up = (f" or upgrade: {better.title} connects {better.boards} boards: "
+              f"{billing_url(settings, workspace.id, plan=better.name)}" if better else "")
+    raise PlanLimit(f"The {plan.title} plan connects {plan.boards} Notion board{'s' if plan.boards != 1 else ''}, "
+                    f"and this workspace has {len(existing)} ({names}).",
+                    "Nothing was connected. Connect again under an existing name to replace that board, "
+                    "disconnect one first (`/onno notion disconnect NAME` in Slack, `onno notion disconnect --name "
+                    f"NAME` on the server),{way_up or ' or ask for more.'}")

@@ -1,4 +1,8 @@
-"""Stripe webhooks: verified, applied once per event id, and always to the subscription's current state."""
+"""Stripe webhooks: verified, applied once per event id, and always to the subscription's current state.
+
+A failed payment and the fall back to Free are told to the team once per grace period (onno/notices.py): the
+failure from here, a grace period that ran out from the sweeper, a cancellation inside it from here.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing import stripe_api
-from billing.accounts import ACTIVE, get_account
+from billing.accounts import ACTIVE, OVERDUE, aware, get_account
 from billing.models import BillingAccount, StripeEvent
-from billing.plans import PLANS
+from billing.plans import PAID, PLANS
+from onno import notices
 from onno.links import billing_url
+from storage import notices as notices_repo
 from storage import repository as repo
 from storage.models import utcnow
 
@@ -71,14 +77,53 @@ def apply_subscription(settings, acct: BillingAccount, sub: dict) -> None:
         acct.plan, acct.grace_until = "free", None
 
 
-def payment_failed(settings, acct: BillingAccount) -> None:
-    """Keep the plan for a grace period and tell the team how to fix the card; then it lapses to Free."""
+def payment_failed(settings, acct: BillingAccount) -> tuple[str, str]:
+    """Keep the plan for a grace period and tell the team how to fix the card; then it lapses to Free.
+
+    Returns the notice as its text and what to do, for the team notice that says it once.
+    """
     now = utcnow()
     if acct.grace_until is None:
         acct.grace_until = now + dt.timedelta(days=settings.billing_grace_days)
-    acct.notice = (f"A payment failed. The {PLANS.get(acct.plan, PLANS['free']).title} plan stays on until "
-                   f"{acct.grace_until:%d %b %Y}, then the workspace moves to Free. Update the card: "
-                   f"{billing_url(settings, acct.workspace_id, 'manage')}")
+    text = (f"A payment failed. The {PLANS.get(acct.plan, PLANS['free']).title} plan stays on until "
+            f"{acct.grace_until:%d %b %Y}, then the workspace moves to Free.")
+    hint = f"Update the card: {billing_url(settings, acct.workspace_id, 'manage')}"
+    acct.notice = f"{text} {hint}"
+    return text, hint
+
+
+def grace_key(kind: str, acct: BillingAccount, grace_until: dt.datetime) -> str:
+    """One notice of each kind per grace period: a replayed or repeated failure finds it made."""
+    return f"{kind}-{acct.id}-{aware(grace_until).isoformat(timespec='seconds')}"
+
+
+def downgrade_notice(s: Session, settings, acct: BillingAccount, *, plan: str, grace_until: dt.datetime,
+                     ended: bool) -> str | None:
+    """Tell the team, once per grace period, that the workspace is on Free now; `ended`: Stripe cancelled it."""
+    title, free = PLANS.get(plan, PLANS["free"]).title, PLANS["free"]
+    why = "was cancelled after the failed payment" if ended else \
+        f"was not paid by the end of its grace period ({aware(grace_until):%d %b %Y})"
+    text = (f"The {title} subscription {why}, so this workspace is on the Free plan now "
+            f"({free.monthly_minutes} minutes a month).")
+    hint = (f"Upgrade again any time: {billing_url(settings, acct.workspace_id, plan=plan)}" if ended else
+            f"Update the card to get {title} back: {billing_url(settings, acct.workspace_id, 'manage')}")
+    return notices.create(s, acct.workspace_id, key=grace_key("downgraded", acct, grace_until), kind="downgraded",
+                          text=text, hint=hint)
+
+
+def notice_lapsed_graces(app) -> list[str]:
+    """Paid accounts still overdue after their grace period: the fall back to Free is told once (the sweeper)."""
+    made: list[str | None] = []
+    with app.session() as s:
+        q = select(BillingAccount).where(BillingAccount.status.in_(OVERDUE), BillingAccount.plan.in_(PAID),
+                                         BillingAccount.grace_until.is_not(None),
+                                         BillingAccount.grace_until <= utcnow())
+        lapsed = {grace_key("downgraded", a, a.grace_until): a for a in s.scalars(q)}
+        for key in sorted(set(lapsed) - notices_repo.existing_keys(s, list(lapsed))):
+            acct = lapsed[key]
+            made.append(downgrade_notice(s, app.settings, acct, plan=acct.plan, grace_until=acct.grace_until,
+                                         ended=False))
+    return [k for k in made if k]
 
 
 def apply_event(app, event: dict) -> str:
@@ -92,6 +137,7 @@ def apply_event(app, event: dict) -> str:
     sub_id = subscription_id_of(obj)
     # Read the subscription's state now, outside any transaction: the event may be old or out of order.
     sub = stripe_api.subscription(app.settings, sub_id) if sub_id else None
+    told: list[str | None] = []
     try:
         with app.session() as s:
             acct = find_account(s, obj, sub)
@@ -102,11 +148,20 @@ def apply_event(app, event: dict) -> str:
                 return "unknown account"
             if event["type"] == "checkout.session.completed":
                 acct.stripe_customer_id = obj.get("customer") or acct.stripe_customer_id
+            before = (acct.status, acct.plan, acct.grace_until)
             if sub is not None:
                 apply_subscription(app.settings, acct, sub)
             # Stripe's current state wins: a failure already cured by a later payment sets no grace period.
             if event["type"] == "invoice.payment_failed" and (sub is None or acct.status not in ACTIVE):
-                payment_failed(app.settings, acct)
-            return "applied"
+                text, hint = payment_failed(app.settings, acct)
+                told.append(notices.create(s, acct.workspace_id, key=grace_key("payment-failed", acct,
+                                                                                  acct.grace_until),
+                                           kind="payment_failed", text=text, hint=hint))
+            elif before[0] in OVERDUE and before[1] in PAID and before[2] is not None and acct.plan == "free":
+                # Stripe gave up on the failed payment before the grace period ran out: Free from now.
+                told.append(downgrade_notice(s, app.settings, acct, plan=before[1], grace_until=before[2],
+                                             ended=True))
     except IntegrityError:
         return "duplicate"
+    notices.send_new(app, told, wait=False)  # Stripe waits for our answer; the team is told from a thread
+    return "applied"

@@ -245,6 +245,10 @@ from onno.cli_people import people  # noqa: E402
 
 main.add_command(people)
 
+from onno.cli_digest import digest  # noqa: E402
+
+main.add_command(digest)
+
 from bots.slack.cli import slack  # noqa: E402
 
 main.add_command(slack)

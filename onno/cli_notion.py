@@ -9,6 +9,7 @@ import click
 
 from integrations.errors import DeliveryError
 from onno.cli import app
+from pipeline.errors import InputError
 
 ROLES = ("title", "status", "assignee", "assignee_text", "due", "link", "meeting", "key", "onno_id")
 TOKEN_HELP = "An internal integration secret (ntn_…); or set NOTION_TOKEN."
@@ -21,8 +22,10 @@ def _workspace_id(a) -> int:
         return repo.get_or_create_workspace(s).id
 
 
-def _fail(exc: DeliveryError) -> None:
-    click.echo(f"Error: {exc.reason}", err=True)
+def _fail(exc: DeliveryError | InputError) -> None:
+    """A refusal (Notion's, or the plan's board limit) as one line and exit status 1."""
+    text = exc.reason if isinstance(exc, DeliveryError) else f"{exc.problem} {exc.hint}".strip()
+    click.echo(f"Error: {text}", err=True)
     sys.exit(1)
 
 
@@ -74,7 +77,7 @@ def connect(token: str | None, database: str, data_source: str | None, name: str
     try:
         done = service.connect(a, _workspace_id(a), token=token or "", database=database, name=name,
                                data_source=data_source, properties=props, statuses=states)
-    except DeliveryError as exc:
+    except (DeliveryError, InputError) as exc:
         _fail(exc)
     _print_connected(done)
 
@@ -92,10 +95,27 @@ def create_board(parent: str, title: str, token: str | None, name: str) -> None:
     a = app()
     try:
         done = service.create_board(a, _workspace_id(a), parent=parent, token=token, title=title, name=name)
-    except DeliveryError as exc:
+    except (DeliveryError, InputError) as exc:
         _fail(exc)
     click.echo(f"Created the board {title!r} (database {done.database_id}).")
     _print_connected(done)
+
+
+@notion.command("connect-link")
+@click.option("--name", help="Connect (or reconnect) this connection name; default: chosen from the board.")
+def connect_link(name: str | None) -> None:
+    """Print a link that connects a board through Notion's own sign-in (a public integration's OAuth)."""
+    from integrations.notion import oauth
+    from onno.links import notion_connect_url
+
+    a = app()
+    if not oauth.configured(a.settings):
+        click.echo("Error: set NOTION_CLIENT_ID and NOTION_CLIENT_SECRET (a Notion public integration) first, "
+                   f"with {oauth.redirect_uri(a.settings)} as its redirect URI; or connect with a token: "
+                   "onno notion connect --token … --database …", err=True)
+        sys.exit(1)
+    click.echo(notion_connect_url(a.settings, _workspace_id(a), name=name))
+    click.echo("Open it in a browser (it works for a day); `onno web` must be reachable at ONNO_PUBLIC_URL.", err=True)
 
 
 @notion.command()

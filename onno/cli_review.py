@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import click
 
 from onno.cli import app, fail
@@ -38,20 +36,14 @@ def _number(items: list, n: int) -> int:
     return n - 1
 
 
-def _due(value: str) -> str:
-    try:
-        return dt.date.fromisoformat(value).isoformat()
-    except ValueError:
-        fail(InputError(f"{value!r} is not a date.", "Give the due date as YYYY-MM-DD."))
-
-
 @click.command()
 @click.argument("meeting_id", type=int)
 @click.option("--drop", "drops", type=int, multiple=True, metavar="N", help="Drop action item N (repeatable).")
 @click.option("--keep", "keeps", type=int, multiple=True, metavar="N",
               help="Approve action item N (undoes a drop; repeatable).")
 @click.option("--edit", "edits", type=(int, str), multiple=True, metavar="N TEXT", help="New text for item N.")
-@click.option("--owner", "owners", type=(int, str), multiple=True, metavar="N NAME", help="New owner for item N.")
+@click.option("--owner", "owners", type=(int, str), multiple=True, metavar="N NAME",
+              help='New owner for item N ("" for nobody).')
 @click.option("--due", "dues", type=(int, str), multiple=True, metavar="N YYYY-MM-DD", help="New due date for N.")
 @click.option("--approve", is_flag=True, help="Approve the meeting: held Notion and e-mail deliveries go out.")
 def review(meeting_id: int, drops, keeps, edits, owners, dues, approve: bool) -> None:
@@ -75,11 +67,16 @@ def review(meeting_id: int, drops, keeps, edits, owners, dues, approve: bool) ->
             changes.setdefault(_number(items, n), {})["status"] = "approved"
         for field, pairs in (("text", edits), ("owner", owners), ("due", dues)):
             for n, value in pairs:
-                value = _due(value) if field == "due" else value.strip()
-                changes.setdefault(_number(items, n), {}).setdefault("edits", {})[field] = value
+                checked, errors = review_repo.check_edits(**{field: value})
+                if errors:
+                    fail(InputError(f"Action item {n}: {errors[field]}"))
+                changes.setdefault(_number(items, n), {}).setdefault("edits", {}).update(checked)
         for i, change in changes.items():
-            review_repo.review_finding(s, items[i], status=change.get("status"), edits=change.get("edits"),
-                                       user="cli")
+            try:
+                review_repo.review_finding(s, items[i], status=change.get("status"), edits=change.get("edits"),
+                                           user="cli")
+            except review_repo.ReviewClosed as exc:
+                fail(exc)
     released = a.runner.approve(meeting_id, user="cli") if approve else []
     with a.session() as s:
         state = review_repo.meeting_review(s, meeting_id)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import time
+from urllib.parse import urlencode
 
 
 def meeting_signature(secret: str, workspace_id: int, meeting_id: int) -> str:
@@ -36,3 +38,23 @@ def billing_url(settings, workspace_id: int, action: str = "upgrade", plan: str 
 
 def check_billing_signature(secret: str, workspace_id: int, sig: str) -> bool:
     return hmac.compare_digest(billing_signature(secret, workspace_id), sig or "")
+
+
+def notion_connect_signature(secret: str, workspace_id: int, expires: int, name: str = "") -> str:
+    msg = f"notion-connect:{workspace_id}:{expires}:{name}".encode()
+    return hmac.new(secret.encode(), msg, hashlib.sha256).hexdigest()[:32]
+
+
+def notion_connect_url(settings, workspace_id: int, *, name: str | None = None, lifetime: float = 86400) -> str:
+    """A link that starts "Connect Notion" for one workspace (optionally for connection `name`); it expires,
+    since whoever holds it can choose where the team's meetings go."""
+    expires = int(time.time() + lifetime)
+    sig = notion_connect_signature(settings.resolved_secret_key, workspace_id, expires, name or "")
+    query = {"exp": expires, **({"name": name} if name else {}), "sig": sig}
+    return f"{settings.public_url.rstrip('/')}/notion/connect/{workspace_id}?{urlencode(query)}"
+
+
+def check_notion_connect_signature(secret: str, workspace_id: int, expires: int, name: str, sig: str) -> bool:
+    """True for our own link, still within its lifetime."""
+    return (hmac.compare_digest(notion_connect_signature(secret, workspace_id, expires, name), sig or "")
+            and expires > time.time())

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
     smtp_url: str = ""
     mail_from: str = ""  # e.g. "Onno <onno@example.com>"; empty: the SMTP user name, if it is an address
     smtp_timeout: float = 30.0
+    # Weekly digests (Team plan; opt-in with `onno digest on` when billing is off): last ISO week's digest goes
+    # out once the week after, from this ISO weekday (1 = Monday) and hour (UTC) on, sent by the sweeper.
+    digest_weekday: int = Field(1, ge=1, le=7)
+    digest_hour: int = Field(8, ge=0, le=23)
     # Slack (issue 5): SLACK_* as Slack's own docs name them. Client id + secret: installs into many workspaces
     # (OAuth, tokens kept encrypted); else one workspace with SLACK_BOT_TOKEN. SLACK_APP_TOKEN: Socket Mode.
     slack_signing_secret: str = Field("", validation_alias=AliasChoices("slack_signing_secret",
@@ -83,6 +87,13 @@ class Settings(BaseSettings):
                                                                                         "onno_notion_api_url"))
     notion_rate: float = 3.0
     notion_max_wait: float = 10.0
+    # Notion public integration (OAuth, "Connect Notion" from Slack): its client id and secret, and Notion's
+    # authorize page (tests point it elsewhere). Redirect URI to register: ONNO_PUBLIC_URL/notion/oauth/callback.
+    notion_client_id: str = Field("", validation_alias=AliasChoices("notion_client_id", "onno_notion_client_id"))
+    notion_client_secret: str = Field("", validation_alias=AliasChoices("notion_client_secret",
+                                                                        "onno_notion_client_secret"))
+    notion_oauth_url: str = Field("https://api.notion.com/v1/oauth/authorize",
+                                  validation_alias=AliasChoices("notion_oauth_url", "onno_notion_oauth_url"))
     # Discord (issue 6): DISCORD_TOKEN (the bot's token; also used by workers posting `discord:` results),
     # DISCORD_API_URL (an API base for tests or proxies), how long an emptied voice channel waits before the meeting
     # ends, and the pace of live transcript edits (Discord allows about 5 edits per message per 5 s).

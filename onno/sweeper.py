@@ -7,6 +7,8 @@ import logging
 import threading
 
 from billing.accounts import settle
+from integrations.digest.schedule import due_digests
+from onno import notices
 from storage import jobs as jobs_repo
 from storage.models import utcnow
 
@@ -41,6 +43,8 @@ def sweep_once(app) -> dict[str, int]:
                 counts["deliveries"] += 1
     for step, ref in sends:
         runner.send(step, ref)
+    counts["notices"] = notices.sweep(app)  # team notices due: new, waiting for a retry, or left by a dead sender
+    counts["digests"] = due_digests(app)  # weekly digests due (once per workspace and week), or left half sent
     if any(counts.values()):
         log.warning("sweeper: %s", counts)
     return counts

@@ -7,7 +7,8 @@ import importlib
 from aiohttp import web
 
 # Modules that each define `add_routes(web_app, app)`; a feature adds itself here.
-ROUTE_MODULES = ["onno.web_meetings", "integrations.email.web", "billing.web", "bots.slack.web"]
+ROUTE_MODULES = ["onno.web_meetings", "integrations.email.web", "billing.web", "bots.slack.web",
+                 "integrations.notion.web"]
 
 APP_KEY = web.AppKey("onno_app", object)
 
@@ -27,4 +28,9 @@ def make_web_app(app) -> web.Application:
 
 
 def serve(app, *, host: str, port: int) -> None:
+    if not app.settings.broker_url:
+        # No workers to sweep: this long-lived process retries deliveries and notices and sends digests itself.
+        from onno.sweeper import Sweeper
+
+        Sweeper(app).start()
     web.run_app(make_web_app(app), host=host, port=port, access_log=None)

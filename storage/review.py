@@ -3,6 +3,7 @@
 Per finding a review row says what the reviewer did (approved, dropped, or edited its text/owner/due); per meeting
 a row says whether it waits for review or was approved. A Slack "not an action item" mark counts as a drop.
 Approving releases the meeting's held deliveries (status `held` -> `pending`), once: a second approval finds none.
+After that the review is closed: what was sent is sent, so later changes are refused.
 """
 
 from __future__ import annotations
@@ -13,10 +14,21 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from pipeline.errors import InputError
 from storage.models import Base, Delivery, Finding, Job, Meeting, Workspace, utcnow
 
 HELD_KINDS = frozenset({"notion", "email"})  # what waits; webhook, Slack and Discord replies are the review surface
 EDITABLE = ("text", "owner", "due")
+MAX_TEXT, MAX_OWNER = 500, 100
+
+
+class ReviewClosed(InputError):
+    """The meeting was approved and its held deliveries released: a change now would reach nobody."""
+
+    def __init__(self):
+        super().__init__("This meeting was approved and its results were sent, so its action items can't be "
+                         "changed any more (what was sent is sent).",
+                         "Change the item where it landed (the Notion card), or tell the readers of the e-mail.")
 
 
 class WorkspaceSettings(Base):
@@ -104,9 +116,47 @@ def finding_reviews(s: Session, meeting_id: int) -> dict[int, FindingReview]:
     return {r.finding_id: r for r in s.scalars(q)}
 
 
+def check_edits(*, text: str | None = None, owner: str | None = None,
+                due: str | None = None) -> tuple[dict, dict[str, str]]:
+    """Edits as they are stored, from what a person typed (None: left alone), and what is wrong with each field.
+
+    Text is required; an empty owner or due date clears it (unassigned, no date); a due date is YYYY-MM-DD."""
+    edits: dict = {}
+    errors: dict[str, str] = {}
+    if text is not None:
+        text = " ".join(text.split())
+        if not text:
+            errors["text"] = "Say what needs doing: an action item can't be empty (drop it instead)."
+        elif len(text) > MAX_TEXT:
+            errors["text"] = f"Keep it under {MAX_TEXT} characters ({len(text)} now)."
+        else:
+            edits["text"] = text
+    if owner is not None:
+        owner = " ".join(owner.split())
+        if len(owner) > MAX_OWNER:
+            errors["owner"] = f"A name of at most {MAX_OWNER} characters, please."
+        else:
+            edits["owner"] = owner or None
+    if due is not None:
+        due = due.strip()
+        try:
+            edits["due"] = dt.date.fromisoformat(due).isoformat() if due else None
+        except ValueError:
+            errors["due"] = f"{due!r} is not a date: give it as YYYY-MM-DD, e.g. 2026-12-01 (or leave it empty)."
+    return edits, errors
+
+
 def review_finding(s: Session, finding: Finding, *, status: str | None = None, edits: dict | None = None,
                    user: str | None = None) -> FindingReview:
-    """Approve or drop a finding (`status`), and/or edit its fields; edits add to earlier ones."""
+    """Approve or drop a finding (`status`), and/or edit its fields; edits add to earlier ones.
+
+    Raises ReviewClosed once the meeting is approved; restoring a dropped item also lifts a Slack "not an action
+    item" mark, which counts as a drop."""
+    review = s.get(MeetingReview, finding.meeting_id, with_for_update=True)
+    if review is not None and review.status == "approved":
+        raise ReviewClosed()
+    if status == "approved":
+        lift_drop_mark(s, finding)
     row = s.scalar(select(FindingReview).where(FindingReview.finding_id == finding.id))
     if row is None:
         row = FindingReview(finding_id=finding.id, status="approved", edits={})
@@ -123,6 +173,16 @@ def review_finding(s: Session, finding: Finding, *, status: str | None = None, e
     row.user, row.updated_at = user, utcnow()
     s.flush()
     return row
+
+
+def lift_drop_mark(s: Session, finding: Finding) -> None:
+    from storage.slack import ActionItemMark
+
+    mark = s.scalar(select(ActionItemMark).where(ActionItemMark.finding_id == finding.id,
+                                                 ActionItemMark.status == "not_action"))
+    if mark is not None:
+        s.delete(mark)
+        s.flush()
 
 
 def dropped_by_marks(s: Session, meeting_id: int) -> set[int]:
@@ -152,8 +212,42 @@ def reviewed_result(s: Session, meeting_id: int, result: dict) -> dict:
     A meeting that was never held for review goes out as it was found."""
     if meeting_review(s, meeting_id) is None:
         return result
-    items = [item for _f, state, item in reviewed_items(s, meeting_id) if state != "dropped"]
-    return {**result, "action_items": items}
+    rows = reviewed_items(s, meeting_id)
+    out = {**result, "action_items": [item for _f, state, item in rows if state != "dropped"]}
+    if any(state == "dropped" or item != f.data for f, state, item in rows):
+        # The summary names action items too: say it again from what goes out (an LLM's summary included).
+        from pipeline.findings.summary import summarize_result
+
+        out["summary"] = summarize_result(out)
+    return out
+
+
+def waiting_kinds(s: Session, meeting_id: int) -> list[str]:
+    """The kinds of delivery (notion, email) held until someone approves this meeting's findings."""
+    review = meeting_review(s, meeting_id)
+    if review is None or review.status == "approved":
+        return []
+    return sorted({d.target.partition(":")[0] for d in held_deliveries(s, meeting_id)}, reverse=True)
+
+
+def reviewed_kinds(s: Session, meeting_id: int) -> list[str]:
+    """The kinds of delivery a review holds or held for this meeting, whatever became of them."""
+    q = select(Delivery.target).join(Job).where(Job.meeting_id == meeting_id)
+    return sorted({t.partition(":")[0] for t in s.scalars(q)} & HELD_KINDS, reverse=True)
+
+
+def review_state(s: Session, meeting_id: int) -> dict | None:
+    """What a review surface shows: status, who approved, the kinds held (or sent), per action item (finding id,
+    state, the item as it goes out), and the ids of edited items; None for a meeting that was never held."""
+    review = meeting_review(s, meeting_id)
+    if review is None:
+        return None
+    approved = review.status == "approved"
+    rows = reviewed_items(s, meeting_id)
+    return {"meeting_id": meeting_id, "status": review.status, "approved_by": review.approved_by,
+            "kinds": reviewed_kinds(s, meeting_id) if approved else waiting_kinds(s, meeting_id),
+            "rows": [(f.id, state, item) for f, state, item in rows],
+            "edited": [f.id for f, _state, item in rows if item != f.data]}
 
 
 # -- deliveries ----------------------------------------------------------------------------------------------------
@@ -168,7 +262,7 @@ def held_deliveries(s: Session, meeting_id: int) -> list[Delivery]:
 def approve(s: Session, meeting_id: int, user: str | None = None) -> list[int]:
     """Approve the meeting: items not dropped are approved, held deliveries become due. Returns the ids released
     (none when the meeting was approved already, or was never held)."""
-    review = meeting_review(s, meeting_id)
+    review = s.get(MeetingReview, meeting_id, with_for_update=True)  # edits wait for us, or we for them
     if review is None:
         return []
     if review.status != "approved":

@@ -9,7 +9,9 @@ from storage.models import Base
 # Modules that define tables; a feature with its own models.py adds it here (the schema test checks them all
 # against the migrations).
 MODEL_MODULES = ["storage.models", "storage.mail", "billing.models", "storage.slack", "integrations.notion.models",
-                 "storage.discord", "storage.review"]
+                 "integrations.notion.flows",
+                 "storage.discord", "storage.review", "storage.notices",
+                 "storage.digest"]
 
 for _name in MODEL_MODULES:
     importlib.import_module(_name)

@@ -1,4 +1,4 @@
-"""The Discord bot: `/onno` slash commands, live meetings in voice channels, and finishing what a restart left.
+"""The Discord bot: `/onno` commands, live voice meetings, review panels, and finishing what a restart left.
 
 Thin at the edge, like the Slack bot: each command answers (or defers) at once, database work runs off the event
 loop, and whole jobs (no broker: submit runs the job here and now) run in a small pool of their own.
@@ -20,6 +20,7 @@ from discord import app_commands
 from discord.ext import voice_recv
 
 from bots.discord import commands as cmd
+from bots.discord import review
 from bots.discord.meeting import LiveMeeting, finish_meeting, live_job_id
 from bots.discord.recorder import FLUSH_EVERY, meeting_folder
 from integrations.discord.adapter import target as discord_target
@@ -248,6 +249,15 @@ class OnnoDiscord(discord.Client):
             await interaction.response.send_message(cmd.USAGE, ephemeral=True)
 
         return group
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Clicks on review panels (buttons, select, edit form), by custom id: they outlive a restart."""
+        try:
+            await review.handle(self, interaction)
+        except Exception:
+            log.exception("review interaction failed")
+            with contextlib.suppress(discord.HTTPException):
+                await review.private(interaction, "Something went wrong on my side; try again in a minute.")
 
     async def _on_tree_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         log.error("/onno failed", exc_info=error)

@@ -6,11 +6,14 @@ import logging
 
 from bots.board_text import board_text
 from bots.search import search
+from bots.slack.notion import notion_command, notion_note, notion_setting
 from integrations import deliver as outbound
 from onno.links import meeting_url
+from onno.notices import slack_place_text
 from onno.render import clock
 from pipeline.types import MEETING_TYPES
 from storage import jobs as jobs_repo
+from storage import notices as notices_repo
 from storage import repository as repo
 from storage import review as review_repo
 from storage import slack as slack_repo
@@ -24,7 +27,11 @@ USAGE = """*Onno* turns a meeting recording shared in this channel into action i
 • `/onno tickets`: the board, and what meetings moved
 • `/onno ask QUESTION`: search past meetings, e.g. `/onno ask when do we launch the pricing page`
 • `/onno settings`: meeting type for this channel (`/onno settings type standup`), integrations on or off,
-  review first (`/onno settings review on|off [workspace]`: Notion and e-mail wait for "Approve & send")
+  review first (`/onno settings review on|off [workspace]`: Notion and e-mail wait for "Approve & send"),
+  team notices (`/onno settings notices here|off|auto`: where a broken Notion board or a failed payment is told),
+  weekly digest (`/onno settings digest here|off`: last week's digest posted in this channel every week)
+• `/onno notion`: the Notion boards and a Connect Notion button; `/onno notion connect TOKEN [DATABASE_LINK]`
+  connects with an internal integration's secret (only you see it)
 • `/onno plan`: your plan
 • `/onno help`: this message"""
 
@@ -111,17 +118,14 @@ def settings_cmd(app, team_id: str, channel_id: str, args: str) -> str:
             if len(words) != 2 or words[1] not in MEETING_TYPES:
                 return f"Usage: `/onno settings type TYPE`, where TYPE is one of: {', '.join(MEETING_TYPES)}."
             row.meeting_type = words[1]
-        elif words and words[0] in ("email", "notion"):
-            kind = words[0]
-            if len(words) < 2:
-                return f"Usage: `/onno settings {kind} on|off`" + (" or `/onno settings notion TARGET`"
-                                                                    if kind == "notion" else "")
-            value = words[1]
-            if value not in ("on", "off") and kind == "notion":
-                opts["notion_target"], value = " ".join(words[1:]), "on"
-            elif value not in ("on", "off"):
-                return f"Usage: `/onno settings {kind} on|off`"
-            opts[kind] = value == "on"
+        elif words and words[0] == "notion":
+            if problem := notion_setting(s, ws, opts, words[1:]):
+                return problem
+            row.options = opts
+        elif words and words[0] == "email":
+            if words[1:] not in (["on"], ["off"]):
+                return "Usage: `/onno settings email on|off`"
+            opts["email"] = words[1] == "on"
             row.options = opts
         elif words and words[0] == "review":
             if len(words) not in (2, 3) or words[1] not in ("on", "off") or words[2:] not in ([], ["workspace"]):
@@ -132,18 +136,37 @@ def settings_cmd(app, team_id: str, channel_id: str, args: str) -> str:
             else:
                 opts["review_first"] = words[1] == "on"
                 row.options = opts
+        elif words and words[0] == "notices":
+            if words[1:] not in (["here"], ["off"], ["auto"]):
+                return ("Usage: `/onno settings notices here` (team notices go to this channel), `off` (not posted "
+                        "in Slack) or `auto` (the channel with the latest recording).")
+            notices_repo.set_slack_place(s, ws.id, channel_id=channel_id if words[1] == "here" else None,
+                                         off=words[1] == "off")
+        elif words and words[0] == "digest":
+            from integrations.digest.setup import slack_command
+
+            return slack_command(s, app.settings, ws, channel_id, words[1:])
         elif words:
             return ("Usage: `/onno settings` (show), `/onno settings type TYPE`, `/onno settings email on|off`, "
-                    "`/onno settings notion on|off|TARGET`, `/onno settings review on|off [workspace]`.")
+                    "`/onno settings notion on|off|TARGET`, `/onno settings review on|off [workspace]`, "
+                    "`/onno settings notices here|off|auto`, `/onno settings digest here|off`.")
         lines = [f"*Settings for <#{channel_id}>*",
                  f"• meeting type: `{row.meeting_type}` (change: `/onno settings type standup`; one of "
                  f"{', '.join(MEETING_TYPES)})",
                  f"• e-mail summaries: {integration_state('email', opts, app)}",
-                 f"• Notion: {integration_state('notion', opts, app)}",
+                 f"• Notion: {integration_state('notion', opts, app)}{notion_note(s, ws, opts)}",
                  f"• review first: {review_state(s, ws, opts)}",
+                 f"• team notices: {slack_place_text(s, ws.id, channel_id)}",
+                 f"• weekly digest: {digest_state(s, app.settings, ws)}",
                  f"• board: {len(repo.list_tickets(s, ws))} tickets (the workspace's board; "
                  "`onno board import` replaces it)"]
     return "\n".join(lines)
+
+
+def digest_state(s, settings, ws) -> str:
+    from integrations.digest.setup import state
+
+    return state(s, settings, ws)
 
 
 def review_state(s, ws, opts: dict) -> str:
@@ -178,7 +201,8 @@ async def handle(bot, ack, command: dict, respond) -> None:
                 "ask": lambda: bot.db(ask, bot.app, team_id, rest),
                 "settings": lambda: bot.db(settings_cmd, bot.app, team_id, channel_id, rest),
                 "process": lambda: process_latest(bot, command),
-                "plan": lambda: bot.db(plan_text, bot.app, team_id)}
+                "plan": lambda: bot.db(plan_text, bot.app, team_id),
+                "notion": lambda: bot.db(notion_command, bot.app, team_id, rest)}
     if sub not in handlers:
         await ack(text=f"I don't know `{sub}`.\n\n{USAGE}", response_type="ephemeral")
         return
@@ -190,7 +214,8 @@ async def handle(bot, ack, command: dict, respond) -> None:
         except Exception:
             log.exception("/onno %s failed", sub)
             text = "Something went wrong on my side; try again in a minute."
-        await respond(text=text, response_type="ephemeral", replace_original=False)
+        reply = text if isinstance(text, dict) else {"text": text}  # a dict: text and blocks
+        await respond(**reply, response_type="ephemeral", replace_original=False)
 
     bot.spawn(answer())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bots.slack.notion import notion_blocks
 from integrations.slack.blocks import button, context, esc, section
 from integrations.slack.members import owns
 from onno.links import meeting_url
@@ -39,4 +40,5 @@ def home_view(app, team_id: str, names: list[str]) -> dict:
             n_open = sum(1 for f, mm in slack_repo.open_action_items(s, ws) if mm.id == m.id)
             blocks.append(section(f"<{meeting_url(app.settings, ws.id, m.id)}|{esc(m.title)}>\n"
                                   f"{m.date} · {m.type} · {clock(m.duration)} · {n_open} open action items"))
+        blocks += [{"type": "divider"}, *notion_blocks(s, app.settings, ws)[1]]  # boards, Connect Notion
     return {"type": "home", "blocks": blocks[:100]}

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 
+from bots import review as shared_review
 from bots.slack import commands
 from bots.slack.files import intake
 from bots.slack.home import home_view
 from integrations import deliver as outbound
+from integrations.slack.blocks import EDIT_CALLBACK
 from pipeline.errors import InputError
 from storage import jobs as jobs_repo
 from storage import slack as slack_repo
@@ -74,6 +77,25 @@ def register(bot) -> None:
     async def review_approve(ack, body, action, client, respond, context):
         await ack()
         bot.spawn(approve_meeting(bot, body, action, client, respond, team_of(body, context)))
+
+    @bolt.action("onno_item_drop")
+    async def item_drop(ack, body, action, client, respond, context):
+        await ack()
+        bot.spawn(review_item(bot, body, action, client, respond, "dropped", team_of(body, context)))
+
+    @bolt.action("onno_item_restore")
+    async def item_restore(ack, body, action, client, respond, context):
+        await ack()
+        bot.spawn(review_item(bot, body, action, client, respond, "approved", team_of(body, context)))
+
+    @bolt.action("onno_item_edit")
+    async def item_edit(ack, body, action, client, respond, context):
+        await ack()
+        bot.spawn(open_edit(bot, body, action, client, respond, team_of(body, context)))
+
+    @bolt.view(EDIT_CALLBACK)
+    async def item_edited(ack, body, view, client, context):
+        await save_edit(bot, ack, body, view, client, team_of(body, context))
 
     @bolt.action("onno_open_meeting")
     async def open_meeting(ack):
@@ -146,41 +168,177 @@ async def mark_item(bot, body: dict, action: dict, client, respond, status: str,
                                  blocks=marked_blocks(message["blocks"], finding_id, status, user_id))
 
 
-def _held_for_review(app, team_id: str, meeting_id: int) -> dict | None:
-    """The workspace id and the held delivery kinds of this workspace's meeting; None when it isn't one."""
-    from integrations.slack.adapter import waiting_for_review
+# -- review first: edit, drop, restore, approve -------------------------------------------------------------------
+
+
+OUTSIDER = "Only members of the workspace this meeting belongs to can review it."
+
+
+def outsider(body: dict, team_id: str | None) -> bool:
+    """A person from another organisation (a Slack Connect channel) clicking on our message."""
+    home = (body.get("user") or {}).get("team_id")
+    return bool(home and team_id and home != team_id)
+
+
+def where(body: dict) -> tuple[str | None, str | None]:
+    """(channel, ts) of the message a button was on."""
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    return channel, (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts")
+
+
+def _result_message(app, team_id: str, meeting_id: int) -> dict | None:
+    """Everything the thread reply is drawn from, as it stands now (the adapter's first post, plus the review)."""
+    from onno.links import meeting_url
     from storage import repository as repo
+    from storage import review as review_repo
 
     with app.session() as s:
         ws = slack_repo.team_workspace(s, team_id)
-        if repo.get_meeting(s, ws, meeting_id) is None:
+        meeting = repo.get_meeting(s, ws, meeting_id)
+        if meeting is None:
             return None
-        return {"workspace_id": ws.id, "held": waiting_for_review(s, meeting_id)}
+        state = review_repo.review_state(s, meeting_id)
+        pending = state is not None and state["status"] != "approved"
+        return {"result": repo.meeting_result_dict(meeting), "item_ids": slack_repo.action_item_ids(s, meeting_id),
+                "marks": slack_repo.marks(s, ws), "held": state["kinds"] if pending else [],
+                "reviews": {fid: (st, item) for fid, st, item in state["rows"]} if state else {},
+                "link": meeting_url(app.settings, ws.id, meeting_id)}
+
+
+def _mentions(settings, token: str | None, team_id: str):
+    from integrations.slack import api
+    from integrations.slack.adapter import members
+    from integrations.slack.members import MemberIndex
+
+    return members(api.client(settings, token), team_id) if token else MemberIndex([])
+
+
+async def refresh_result(bot, client, team_id: str, meeting_id: int, channel: str | None, ts: str | None) -> None:
+    """Draw the meeting's thread reply again with what reviewers did, in place (chat.update)."""
+    from integrations.slack.blocks import result_blocks
+
+    if not channel or not ts:
+        return
+    data = await bot.db(_result_message, bot.app, team_id, meeting_id)
+    if data is None:
+        return
+    index = await bot.db(_mentions, bot.settings, client.token, team_id)
+    text, blocks = result_blocks(data["result"], link=data["link"], item_ids=data["item_ids"], meeting_id=meeting_id,
+                                 mention=index.mention, marks=data["marks"], held=data["held"],
+                                 reviews=data["reviews"])
+    await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
+
+
+async def review_click(bot, body: dict, action: dict, respond, team_id: str, act) -> None:
+    """An action item's review button: only for this workspace's people; `act(ws_id, finding_id)` does the rest
+    and may raise Refused, said privately to the person who clicked."""
+    async def say(text: str) -> None:
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+
+    if outsider(body, team_id):
+        await say(OUTSIDER)
+        return
+    try:
+        finding_id = int(action["value"])
+    except (KeyError, ValueError):
+        return
+    ws_id = await bot.db(bot.workspace_id, team_id)
+    try:
+        await act(ws_id, finding_id)
+    except shared_review.Refused as exc:
+        await say(str(exc))
+
+
+async def review_item(bot, body: dict, action: dict, client, respond, status: str, team_id: str) -> None:
+    """Drop an action item from what goes out, or restore it (undo)."""
+    async def act(ws_id: int, finding_id: int) -> None:
+        meeting_id = await bot.db(shared_review.change, bot.app, ws_id, finding_id, status=status,
+                                  user=body["user"]["id"])
+        await refresh_result(bot, client, team_id, meeting_id, *where(body))
+
+    await review_click(bot, body, action, respond, team_id, act)
+
+
+async def open_edit(bot, body: dict, action: dict, client, respond, team_id: str) -> None:
+    """Edit: a modal with the item's text, owner and due date (views.open within the trigger's 3 seconds)."""
+    from integrations.slack.blocks import edit_modal
+
+    async def act(ws_id: int, finding_id: int) -> None:
+        item = await bot.db(shared_review.item, bot.app, ws_id, finding_id)
+        channel, ts = where(body)
+        metadata = json.dumps({"finding": finding_id, "channel": channel, "ts": ts})
+        await client.views_open(trigger_id=body["trigger_id"], view=edit_modal(item, metadata=metadata))
+
+    await review_click(bot, body, action, respond, team_id, act)
+
+
+def submitted(view: dict) -> dict[str, str]:
+    """What the edit modal's fields hold: text, owner ("" when emptied) and due ("" when none picked)."""
+    values = (view.get("state") or {}).get("values") or {}
+
+    def field(block: str, key: str) -> str:
+        return ((values.get(block) or {}).get("value") or {}).get(key) or ""
+
+    return {"text": field("text", "value"), "owner": field("owner", "value"), "due": field("due", "selected_date")}
+
+
+async def save_edit(bot, ack, body: dict, view: dict, client, team_id: str) -> None:
+    """The edit modal's Save: checked fields, or the form stays open with what to fix under each field."""
+    from storage.review import check_edits
+
+    try:
+        meta = json.loads(view.get("private_metadata") or "{}")
+        finding_id = int(meta["finding"])
+    except (ValueError, KeyError, TypeError):
+        await ack(response_action="errors", errors={"text": "This form is out of date: close it and press Edit "
+                                                            "again."})
+        return
+    if outsider(body, team_id):
+        await ack(response_action="errors", errors={"text": OUTSIDER})
+        return
+    edits, errors = check_edits(**submitted(view))
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    ws_id = await bot.db(bot.workspace_id, team_id)
+    try:
+        meeting_id = await bot.db(shared_review.change, bot.app, ws_id, finding_id, edits=edits,
+                                  user=body["user"]["id"])
+    except shared_review.Refused as exc:
+        await ack(response_action="errors", errors={"text": str(exc)})
+        return
+    await ack()
+    bot.spawn(refresh_result(bot, client, team_id, meeting_id, meta.get("channel"), meta.get("ts")))
 
 
 async def approve_meeting(bot, body: dict, action: dict, client, respond, team_id: str) -> None:
-    """Approve & send: the meeting's held Notion and e-mail deliveries go out with what was not marked away."""
+    """Approve & send: the meeting's held Notion and e-mail deliveries go out with the reviewed action items."""
     from integrations.slack.blocks import approved_blocks
 
+    async def say(text: str) -> None:
+        await respond(text=text, response_type="ephemeral", replace_original=False)
+
     user_id = body["user"]["id"]
+    if outsider(body, team_id):
+        await say(OUTSIDER)
+        return
     try:
         meeting_id = int(action["value"])
     except (KeyError, ValueError):
         return
-    found = await bot.db(_held_for_review, bot.app, team_id, meeting_id)
-    if found is None:
-        await respond(text="That meeting isn't in this workspace any more.", response_type="ephemeral",
-                      replace_original=False)
+    ws_id = await bot.db(bot.workspace_id, team_id)
+    try:
+        held, released = await bot.in_jobs_pool(shared_review.approve, bot.app, ws_id, meeting_id, user=user_id)
+    except shared_review.Refused as exc:
+        await say(str(exc))
         return
-    released = await bot.in_jobs_pool(bot.app.runner.approve, meeting_id, found["workspace_id"], user=user_id)
     if not released:
-        await respond(text="Already approved: nothing more to send.", response_type="ephemeral",
-                      replace_original=False)
+        await say("Already approved: nothing more to send.")
     message = body.get("message") or {}
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id")
+    channel, ts = where(body)
     if released and message.get("blocks") and channel:
-        await client.chat_update(channel=channel, ts=message["ts"], text=message.get("text") or "Approved",
-                                 blocks=approved_blocks(message["blocks"], meeting_id, user_id, found["held"]))
+        await client.chat_update(channel=channel, ts=ts, text=message.get("text") or "Approved",
+                                 blocks=approved_blocks(message["blocks"], meeting_id, user_id, held))
 
 
 def _job_of_meeting(app, team_id: str, meeting_id: int, channel_id: str | None, kind: str) -> dict:

@@ -1,7 +1,9 @@
 """The `discord:CHANNEL_ID[/MESSAGE_ID]` delivery target: the result posted in that channel or thread.
 
 With a MESSAGE_ID (the "processing…" message of an upload) that message is edited to say it is done. Posts are
-recorded under the delivery key, so a retried delivery edits what it posted instead of posting again.
+recorded under the delivery key, so a retried delivery edits what it posted instead of posting again. When the
+meeting is held for review, the action items go in a last message of their own with the review's buttons (the
+bot answers them: bots/discord/review.py).
 """
 
 from __future__ import annotations
@@ -10,10 +12,11 @@ import re
 
 from integrations.deliver import DeliveryContext
 from integrations.discord.api import DiscordAPI
-from integrations.discord.format import result_messages
+from integrations.discord.format import result_messages, review_panel
 from integrations.errors import PermanentError
 from onno.links import meeting_url
 from storage import discord as discord_repo
+from storage import review as review_repo
 
 TARGET = re.compile(r"^(?P<channel>\d{5,25})(?:/(?P<message>\d{5,25}))?$")
 
@@ -39,17 +42,23 @@ def send(arg: str, ctx: DeliveryContext) -> int:
     channel, status_message = m["channel"], m["message"]
     settings = ctx.settings
     link = meeting_url(settings, ctx.workspace_id, ctx.meeting_id)
-    messages = result_messages(ctx.result, link=link)
     with ctx.app.session() as s:
         post = discord_repo.get_post(s, ctx.key)
         posted = list(post.message_ids) if post else []
+        review = review_repo.review_state(s, ctx.meeting_id)
+    messages = result_messages(ctx.result, link=link, review=review is not None)
+    components: list[list[dict] | None] = [None] * len(messages)
+    if review is not None:
+        content, rows = review_panel(review)
+        messages.append(content)
+        components.append(rows)
     api = DiscordAPI(settings.discord_token, base=settings.discord_api_url)
     try:
         for i, content in enumerate(messages):
             if i < len(posted):
-                api.edit_message(channel, posted[i], content)
+                api.edit_message(channel, posted[i], content, components[i])
                 continue
-            msg = api.post_message(channel, content)
+            msg = api.post_message(channel, content, components[i])
             posted.append(str(msg["id"]))
             with ctx.app.session() as s:  # a receipt per message: a retry never posts this one twice
                 discord_repo.save_post(s, ctx.key, channel, posted)

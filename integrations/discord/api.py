@@ -47,13 +47,19 @@ class DiscordAPI:
             return r.json() if r.content else None
         raise TransientError(f"Discord {method} {path}: rate limited", status=429)
 
-    def post_message(self, channel_id: str, content: str) -> dict:
-        return self.call("POST", f"/channels/{channel_id}/messages",
-                         json={"content": content, "allowed_mentions": {"parse": []}})
+    def post_message(self, channel_id: str, content: str, components: list[dict] | None = None) -> dict:
+        body = {"content": content, "allowed_mentions": {"parse": []}}
+        if components:
+            body["components"] = components
+        return self.call("POST", f"/channels/{channel_id}/messages", json=body)
 
-    def edit_message(self, channel_id: str, message_id: str, content: str) -> dict:
-        return self.call("PATCH", f"/channels/{channel_id}/messages/{message_id}",
-                         json={"content": content, "allowed_mentions": {"parse": []}})
+    def edit_message(self, channel_id: str, message_id: str, content: str,
+                     components: list[dict] | None = None) -> dict:
+        """Edit a message's text; `components` replaces its buttons too ([] removes them, None leaves them)."""
+        body = {"content": content, "allowed_mentions": {"parse": []}}
+        if components is not None:
+            body["components"] = components
+        return self.call("PATCH", f"/channels/{channel_id}/messages/{message_id}", json=body)
 
 
 def retry_after(r: httpx.Response) -> float:

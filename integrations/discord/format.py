@@ -2,19 +2,27 @@
 
 from __future__ import annotations
 
-from onno.render import clock, header, sections
+from onno.render import clock, header, sections, who
 
 LIMIT = 2000
+PANEL_LIMIT = 1900  # the review panel's text, with room for its last line
+PREFIX = "onno:review:"  # custom ids: onno:review:ACTION:ID, parsed by the bot (they outlive a restart)
+BUTTON_ITEMS = 4  # up to this many items get a row of buttons each; more are picked from a select menu
+SELECT_ITEMS = 25  # a select menu's options
+PRIMARY, SECONDARY, SUCCESS, DANGER = 1, 2, 3, 4
+KIND_NAMES = {"notion": "Notion", "email": "e-mail"}
 
 
-def result_messages(result: dict, *, link: str | None = None) -> list[str]:
-    """The result in as few messages as fit, split between lines (a line too long on its own is cut)."""
+def result_messages(result: dict, *, link: str | None = None, review: bool = False) -> list[str]:
+    """The result in as few messages as fit, split between lines (a line too long on its own is cut).
+
+    With `review`, the action items are left to the review panel that follows (`review_panel`)."""
     title, meta = header(result)
     lines = [f"## ✅ {title}", f"-# {meta}"]
     if result.get("summary"):
         lines.append(result["summary"])
     for heading, items in sections(result):
-        if not items:
+        if not items or (review and heading == "Action items"):
             continue
         lines.append(f"**{heading}**")
         lines += [f"- {escape(i)}" for i in items]
@@ -46,3 +54,98 @@ def escape(text: str) -> str:
 
 def transcript_line(speaker: str | None, start: float | None, text: str) -> str:
     return f"`{clock(start)}` **{escape(speaker or 'Someone')}**: {escape(text)}"
+
+
+# -- review first: the panel under the result, its buttons, the edit form ------------------------------------------
+
+
+def custom_id(action: str, ref: int | str) -> str:
+    return f"{PREFIX}{action}:{ref}"
+
+
+def kinds_text(kinds: list[str]) -> str:
+    text = " and ".join(KIND_NAMES.get(k, k) for k in kinds) or "Nothing"
+    return text[:1].upper() + text[1:]
+
+
+def item_line(n: int, state: str, item: dict, edited: bool) -> str:
+    line = f"{escape(item.get('text') or '')} — {escape(who(item.get('owner')))}"
+    if item.get("due"):
+        line += f", due {escape(str(item['due']))}"
+    if state == "dropped":
+        return f"{n}. ~~{line}~~ *dropped*"
+    return f"{n}. {line}" + (" *(edited)*" if edited else "")
+
+
+def button(label: str, action: str, ref: int | str, style: int = SECONDARY) -> dict:
+    return {"type": 2, "style": style, "label": label[:80], "custom_id": custom_id(action, ref)}
+
+
+def item_buttons(n: int, fid: int, state: str) -> list[dict]:
+    drop = button(f"↩️ Restore {n}", "restore", fid, SUCCESS) if state == "dropped" \
+        else button(f"Drop {n}", "drop", fid, DANGER)
+    return [button(f"✏️ Edit {n}", "edit", fid), drop]
+
+
+def review_panel(state: dict, *, picked: int | None = None) -> tuple[str, list[dict]]:
+    """(content, components) of the message that reviews a meeting's action items.
+
+    `state` is storage.review.review_state; `picked` is the item chosen in the select menu (when there are more
+    than BUTTON_ITEMS items). Once approved the panel says by whom and where it went, and has no components."""
+    rows, edited = state["rows"], set(state.get("edited") or ())
+    approved = state["status"] == "approved"
+    if approved:
+        by = f" by <@{state['approved_by']}>" if str(state.get("approved_by") or "").isdigit() else ""
+        head = f"✅ Approved{by}: sent to {kinds_text(state['kinds'])}."
+    else:
+        verb = "wait" if len(state["kinds"]) > 1 else "waits"
+        head = (f"⏸️ **{kinds_text(state['kinds'])} {verb} for your review.** Edit what is wrong, drop what is not "
+                "an action item, then **Approve & send**: only what is left goes out.")
+    lines = [f"**Action items** ({len(rows)})", head]
+    lines += [item_line(n, st, item, fid in edited) for n, (fid, st, item) in enumerate(rows, 1)] or ["None found."]
+    content = pack(lines, PANEL_LIMIT)[0]
+    shown = content.count("\n") - 1
+    if shown < len(rows):
+        content += f"\n…and {len(rows) - shown} more on the meeting page."
+    if approved:
+        return content, []
+    components: list[dict] = []
+    if len(rows) <= BUTTON_ITEMS:
+        components += [{"type": 1, "components": item_buttons(n, fid, st)} for n, (fid, st, _i) in
+                       enumerate(rows, 1)]
+    else:
+        options = [{"label": f"{n}. {item.get('text') or ''}"[:100], "value": str(fid),
+                    "description": ("dropped" if st == "dropped" else who(item.get("owner")))[:100],
+                    "default": fid == picked} for n, (fid, st, item) in enumerate(rows[:SELECT_ITEMS], 1)]
+        components.append({"type": 1, "components": [
+            {"type": 3, "custom_id": custom_id("pick", state["meeting_id"]), "options": options,
+             "placeholder": "Pick an action item to edit or drop…", "min_values": 1, "max_values": 1}]})
+        chosen = next(((n, fid, st) for n, (fid, st, _i) in enumerate(rows, 1) if fid == picked), None)
+        if chosen is not None:
+            components.append({"type": 1, "components": item_buttons(*chosen)})
+    components.append({"type": 1, "components": [button("✅ Approve & send", "approve", state["meeting_id"],
+                                                        SUCCESS)]})
+    return content, components
+
+
+def edit_modal(item: dict) -> dict:
+    """The modal (Discord's JSON) that edits one action item: text, owner, due date as YYYY-MM-DD."""
+    def field(label: str, key: str, value: str, *, required: bool, max_length: int, style: int = 1,
+              placeholder: str | None = None, description: str | None = None) -> dict:
+        text_input = {"type": 4, "custom_id": key, "style": style, "required": required, "max_length": max_length}
+        if value:
+            text_input["value"] = value[:max_length]
+        if placeholder:
+            text_input["placeholder"] = placeholder
+        out = {"type": 18, "label": label, "component": text_input}
+        if description:
+            out["description"] = description
+        return out
+
+    return {"custom_id": custom_id("edit", item["finding_id"]), "title": f"Edit action item {item['number']}"[:45],
+            "components": [
+                field("What needs doing", "text", item.get("text") or "", required=True, max_length=500, style=2),
+                field("Owner", "owner", item.get("owner") or "", required=False, max_length=100,
+                      description="Leave it empty for nobody yet."),
+                field("Due", "due", item.get("due") or "", required=False, max_length=10, placeholder="YYYY-MM-DD",
+                      description="A date as YYYY-MM-DD, or empty for none.")]}

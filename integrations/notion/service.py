@@ -1,7 +1,7 @@
 """Connecting a workspace to a Notion board, making one, pulling it, and telling when a connection broke.
 
 Connections use an internal integration token (Notion → Settings → Connections → Develop or manage
-integrations). Public OAuth (one Onno app installed into many Notion workspaces) is not built yet.
+integrations), or a public integration's OAuth token (integrations/notion/oauth.py: "Connect Notion").
 """
 
 from __future__ import annotations
@@ -48,11 +48,16 @@ def make_api(settings, token: str, *, max_wait: float | None = None) -> NotionAP
 
 def record_broken(app, connection_id: int, exc: BrokenConnection) -> PermanentError:
     """Mark the connection broken; the first to do so says it loudly, later ones say it was said."""
+    from onno import notices
+
     with app.session() as s:
         first = mark_broken(s, connection_id, exc.reason)
-        name = s.get(NotionConnection, connection_id).name
+        conn = s.get(NotionConnection, connection_id)
+        name = conn.name
+        notice = notices.notion_broken(s, conn, exc.reason) if first else None  # same transaction: never lost
     if first:
         log.error("Notion connection %r is broken and is now switched off until connected again: %s", name, exc.reason)
+        notices.send_new(app, [notice])  # the team is told once, in their channel
         return PermanentError(f"Notion connection {name!r} is broken: {exc.reason}", status=exc.status)
     return PermanentError(f"Notion connection {name!r} is broken (already reported): {exc.reason}", status=exc.status)
 
@@ -94,6 +99,17 @@ class Connected:
     added_onno_id: bool
 
 
+def check_room(app, workspace_id: int, name: str) -> None:
+    """Refuse a board more than the plan holds (billing.gate.PlanLimit); reconnecting a name is always allowed."""
+    from billing.gate import check_boards
+    from storage.models import Workspace
+
+    with app.session() as s:
+        names = [c.name for c in list_connections(s, workspace_id)]
+        if name not in names:
+            check_boards(s, app.settings, s.get(Workspace, workspace_id), names)
+
+
 def _id(value: str, what: str) -> str:
     found = extract_notion_id(value or "")
     if not found:
@@ -111,6 +127,7 @@ def connect(app, workspace_id: int, *, token: str, database: str, name: str = "d
     if not token:
         raise PermanentError("No Notion token: pass --token or set NOTION_TOKEN (an internal integration secret).")
     database_id = _id(database, "database")
+    check_room(app, workspace_id, name)
     overrides = {"properties": {k: v for k, v in (properties or {}).items() if v},
                  "statuses": {k: v for k, v in (statuses or {}).items() if v}}
     with make_api(app.settings, token) as api:
@@ -178,6 +195,7 @@ def create_board(app, workspace_id: int, *, parent: str, token: str | None = Non
                 raise PermanentError("No Notion token: pass --token (or NOTION_TOKEN), or connect first.")
             token = decrypt_token(app.settings.resolved_secret_key, conn.token_encrypted)
     parent_id = _id(parent, "page")
+    check_room(app, workspace_id, name)  # before a board is made in Notion that we could not connect
     with make_api(app.settings, token) as api:
         try:
             db = api.create_database(parent_id, title, board_properties("status"))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from onno.render import clock
@@ -75,8 +76,8 @@ def held_names(held: list[str]) -> str:
 def review_blocks(held: list[str], meeting_id: int) -> list[dict]:
     """The line saying what waits for review, and the button that sends it (block id `review-MEETING`)."""
     verb = "wait" if len(held) > 1 else "waits"
-    return [section(f"⏸ *{held_names(held)} {verb} for your review.* Mark what is not an action item, "
-                    "then approve: only what is left goes out."),
+    return [section(f"⏸ *{held_names(held)} {verb} for your review.* Edit what is wrong, drop what is not an "
+                    "action item, then approve: only what is left goes out."),
             {"type": "actions", "block_id": f"review-{meeting_id}", "elements": [
                 button("Approve & send", "onno_review_approve", str(meeting_id), style="primary")]}]
 
@@ -91,15 +92,79 @@ def approved_blocks(blocks: list[dict], meeting_id: int, user_id: str, held: lis
             out.append(context(f"✅ Approved by <@{user_id}>" + (f": sent to {held_names(held)}." if held
                                                                   else ".")))
             continue
+        if block.get("type") == "actions" and block.get("block_id", "").startswith("item-"):
+            # What was sent is sent: the item keeps ✓ Done, its review buttons go.
+            elements = [e for e in block["elements"] if e.get("action_id") not in REVIEW_ACTIONS]
+            if elements:
+                out.append({**block, "elements": elements})
+            continue
         out.append(block)
     return out
 
 
+REVIEW_ACTIONS = ("onno_item_edit", "onno_item_drop", "onno_item_restore")
+EDIT_CALLBACK = "onno_item_edit"
+
+
+def review_item_blocks(fid: int, line: str, state: str, edited: bool) -> list[dict]:
+    """An action item while its meeting waits for review: ✓ Done, Edit and Drop; dropped, only Restore."""
+    if state == "dropped":
+        return [section(f"~{line}~ _dropped_"), {"type": "actions", "block_id": f"item-{fid}", "elements": [
+            button("↩ Restore", "onno_item_restore", str(fid))]}]
+    return [section(f"☐ {line}" + (" _(edited)_" if edited else "")),
+            {"type": "actions", "block_id": f"item-{fid}", "elements": [
+                button("✓ Done", "onno_item_done", str(fid), style="primary"),
+                button("✏️ Edit", "onno_item_edit", str(fid)),
+                button("Drop", "onno_item_drop", str(fid))]}]
+
+
+def plain(text: str, limit: int) -> dict:
+    return {"type": "plain_text", "text": text[:limit]}
+
+
+def edit_modal(item: dict, *, metadata: str) -> dict:
+    """The modal that edits one action item: its text, owner and due date (`private_metadata` says which)."""
+    def text_input(block_id: str, label: str, value: str, *, optional: bool, max_length: int,
+                   multiline: bool = False, hint: str | None = None) -> dict:
+        element = {"type": "plain_text_input", "action_id": "value", "max_length": max_length,
+                   "multiline": multiline}
+        if value:
+            element["initial_value"] = value[:max_length]
+        block = {"type": "input", "block_id": block_id, "optional": optional, "label": plain(label, 2000),
+                 "element": element}
+        if hint:
+            block["hint"] = plain(hint, 2000)
+        return block
+
+    due = {"type": "datepicker", "action_id": "value", "placeholder": plain("No due date", 150)}
+    if iso_date(item.get("due")):
+        due["initial_date"] = item["due"]
+    return {"type": "modal", "callback_id": EDIT_CALLBACK, "private_metadata": metadata,
+            "title": plain(f"Edit action item {item['number']}", 24), "submit": plain("Save", 24),
+            "close": plain("Cancel", 24), "blocks": [
+                text_input("text", "What needs doing", item.get("text") or "", optional=False, max_length=500,
+                           multiline=True),
+                text_input("owner", "Owner", item.get("owner") or "", optional=True, max_length=100,
+                           hint="Leave it empty for nobody yet."),
+                {"type": "input", "block_id": "due", "optional": True, "label": plain("Due", 2000),
+                 "element": due}]}
+
+
+def iso_date(value: str | None) -> bool:
+    try:
+        dt.date.fromisoformat(value or "")
+        return True
+    except ValueError:
+        return False
+
+
 def result_blocks(result: dict, *, link: str | None, item_ids: list[int], meeting_id: int,
                   mention: Callable[[str | None], str | None] = lambda _name: None,
-                  marks: dict[int, str] | None = None, held: list[str] = ()) -> tuple[str, list[dict]]:
-    """(fallback text, blocks) for the thread reply; `held` names the deliveries waiting for review."""
-    marks = marks or {}
+                  marks: dict[int, str] | None = None, held: list[str] = (),
+                  reviews: dict[int, tuple[str, dict]] | None = None) -> tuple[str, list[dict]]:
+    """(fallback text, blocks) for the thread reply; `held` names the deliveries waiting for review, `reviews`
+    (finding id -> state, the item as it goes out) what reviewers did to each item so far."""
+    marks, reviews = marks or {}, reviews or {}
     m = result["meeting"]
     title = m.get("title") or "Meeting"
     blocks: list[dict] = [{"type": "header", "text": {"type": "plain_text", "text": f"📝 {title}"[:150],
@@ -119,8 +184,12 @@ def result_blocks(result: dict, *, link: str | None, item_ids: list[int], meetin
     shown = items[:MAX_ITEMS]
     for i, item in enumerate(shown):
         fid = item_ids[i] if i < len(item_ids) else None
-        line = action_item_line(item, mention, link)
+        review_state, reviewed = reviews.get(fid, ("open", item))
+        line = action_item_line(reviewed, mention, link)
         state = marks.get(fid) if fid is not None else None
+        if held and fid is not None and state != "done":
+            blocks.extend(review_item_blocks(fid, line, review_state, reviewed != item))
+            continue
         if state:
             label = "✅ done" if state == "done" else "_not an action item_"
             blocks.append(section(f"~{line}~ {label}"))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pipeline.types import Findings, MeetingInfo
+from dataclasses import fields
+
+from pipeline.types import ActionItem, Findings, MeetingInfo, Note, Question, TicketUpdate
 
 MAX_LISTED = 3
 
@@ -49,3 +51,19 @@ def summarize(info: MeetingInfo, findings: Findings) -> str:
     if not parts:
         return f"{info.title}: no decisions, action items or blockers were recorded."
     return " ".join(parts)
+
+
+def _rows(cls, items: list[dict] | None) -> list:
+    names = {f.name for f in fields(cls)}
+    return [cls(**{k: v for k, v in item.items() if k in names}) for item in items or []]
+
+
+def summarize_result(result: dict) -> str:
+    """`summarize` over a result dict (RESULT_FORMAT), e.g. one whose action items a reviewer dropped or edited."""
+    meeting = result.get("meeting") or {}
+    findings = Findings(action_items=_rows(ActionItem, result.get("action_items")),
+                        questions=_rows(Question, result.get("questions")),
+                        decisions=_rows(Note, result.get("decisions")), blockers=_rows(Note, result.get("blockers")),
+                        ticket_updates=[TicketUpdate(key=u["key"], from_status=u.get("from") or "", to=u["to"])
+                                        for u in result.get("ticket_updates") or []])
+    return summarize(MeetingInfo(title=meeting.get("title") or "Meeting"), findings)

@@ -1,9 +1,11 @@
 """A local HTTP server playing Discord's REST API (v10), and the gateway payloads a test feeds discord.py.
 
 The server checks what real Discord checks for the calls Onno makes (the bot token, known channels, 2000-character
-messages, allowed_mentions, thread names, nicknames, interaction callback types) and answers with objects of the
-real shape, so discord.py builds its models from them. Every call is recorded; `rate_limit_next` makes the next
-matching call answer 429 the way Discord does, and edits per message are timed so a test can check the pace.
+messages, allowed_mentions, thread names, nicknames, interaction callback types, message components and modals) and
+answers with objects of the real shape, so discord.py builds its models from them. Every call is recorded;
+`rate_limit_next` makes the next matching call answer 429 the way Discord does, and edits per message are timed so a
+test can check the pace. `click` and `submit_modal` make the INTERACTION_CREATE payloads Discord sends when someone
+presses a component on a message the fake holds, or submits a modal a callback opened.
 """
 
 from __future__ import annotations
@@ -26,6 +28,12 @@ VOICE_ID = 1300000000000000030
 MAYA, DANIEL, LENA = 1300000000000000101, 1300000000000000102, 1300000000000000103
 NAMES = {MAYA: "Maya", DANIEL: "Daniel", LENA: "Lena", BOT_ID: "Onno"}
 EPHEMERAL = 64
+MEMBER_PERMISSIONS = "2248473465835073"  # an ordinary member: no Manage Messages
+MANAGE_MESSAGES = 1 << 13
+# Interaction callback types each interaction type takes (Discord's "Interaction Callback Type" table).
+CALLBACKS = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 5: {4, 5, 6, 7}}
+BUTTON_STYLES = {1, 2, 3, 4, 5, 6}
+SELECTS = {3, 5, 6, 7, 8}
 
 
 class CallError(AssertionError):
@@ -62,6 +70,8 @@ class FakeDiscord:
         self.commands: list[dict] = []
         self.files: dict[str, tuple[bytes, str]] = {}
         self.script: list[tuple] = []  # (predicate(verb, path), status, body, headers)
+        self.interactions: dict[str, dict] = {}  # interaction id -> what it was, what it got back
+        self.modals: dict[str, dict] = {}  # id of the interaction a modal answered -> the modal
         self._ids = itertools.count(1400000000000000000)
         fake = self
 
@@ -132,6 +142,102 @@ class FakeDiscord:
     def followups(self) -> list[dict]:
         return [c["json"] for c in self.calls_to("POST", r"^/api/v10/webhooks/")]
 
+    def message(self, message_id: int | str) -> dict:
+        with self.lock:
+            return self.messages[int(message_id)]
+
+    def responses(self, iid: str) -> list[dict]:
+        """The callbacks an interaction got (type and data), in order."""
+        with self.lock:
+            return list(self.interactions[str(iid)]["responses"])
+
+    # -- interactions as Discord sends them -------------------------------------------------------------------
+
+    def click(self, message_id: int | str, custom_id: str, *, uid: int = MAYA, values: list[str] | None = None,
+              permissions: str = MEMBER_PERMISSIONS, guild: bool = True) -> dict:
+        """INTERACTION_CREATE (type 3) for `uid` pressing the component `custom_id` of a message: only a component
+        the message shows, enabled, and for a select only values among its options, as Discord's client allows."""
+        with self.lock:
+            msg = self.messages.get(int(message_id))
+            if msg is None:
+                raise CallError(f"no message {message_id}")
+            found = next((c for row in msg.get("components") or [] for c in row.get("components", [])
+                          if c.get("custom_id") == custom_id), None)
+            snapshot = {k: v for k, v in msg.items() if k not in ("edits", "interaction")}
+        if found is None:
+            raise CallError(f"message {message_id} has no component {custom_id!r}")
+        if found.get("disabled"):
+            raise CallError(f"{custom_id!r} is disabled: Discord's client can't press it")
+        data = {"custom_id": custom_id, "component_type": found["type"], "id": found.get("id", 1)}
+        if found["type"] in SELECTS:
+            options = {o["value"] for o in found.get("options", [])}
+            values = list(values or [])
+            if not found.get("min_values", 1) <= len(values) <= found.get("max_values", 1) \
+                    or not set(values) <= options:
+                raise CallError(f"values {values} are not a choice the select {custom_id!r} offers")
+            data["values"] = values
+        elif values:
+            raise CallError("only a select sends values")
+        return self._interaction(3, data, uid=uid, permissions=permissions, message=snapshot,
+                                 channel_id=int(msg["channel_id"]), guild=guild)
+
+    def submit_modal(self, opened_by: str, values: dict[str, str], *, uid: int = MAYA,
+                     permissions: str = MEMBER_PERMISSIONS) -> dict:
+        """INTERACTION_CREATE (type 5) for `uid` submitting the modal that interaction `opened_by` was answered
+        with; `values` by text input custom_id (others keep their prefilled value). The client enforces required,
+        min_length and max_length before it sends, so values outside them are a test's mistake."""
+        with self.lock:
+            modal = self.modals.get(str(opened_by))
+            opener = self.interactions.get(str(opened_by))
+        if modal is None:
+            raise CallError(f"interaction {opened_by} was not answered with a modal")
+        unknown = set(values) - {field["custom_id"] for _kind, field in modal_fields(modal)}
+        if unknown:
+            raise CallError(f"the modal has no inputs {sorted(unknown)}")
+        rows = []
+        for n, (kind, field) in enumerate(modal_fields(modal), 1):
+            value = values.get(field["custom_id"], field.get("value") or "")
+            if field.get("required", True) and not value:
+                raise CallError(f"{field['custom_id']} is required: the client won't submit")
+            if value and not field.get("min_length", 0) <= len(value) <= field.get("max_length", 4000):
+                raise CallError(f"{field['custom_id']}: {len(value)} characters is outside the input's limits")
+            inner = {"type": 4, "id": 2 * n, "custom_id": field["custom_id"], "value": value}
+            rows.append({"type": 18, "id": 2 * n - 1, "component": inner} if kind == 18
+                        else {"type": 1, "id": 2 * n - 1, "components": [inner]})
+        message = None
+        if opener and opener.get("message_id"):
+            with self.lock:
+                msg = self.messages.get(int(opener["message_id"]))
+                message = {k: v for k, v in msg.items() if k not in ("edits", "interaction")} if msg else None
+        return self._interaction(5, {"custom_id": modal["custom_id"], "components": rows}, uid=uid,
+                                 permissions=permissions, message=message,
+                                 channel_id=int(message["channel_id"]) if message else TEXT_ID)
+
+    def _interaction(self, itype: int, data: dict, *, uid: int, permissions: str, message: dict | None,
+                     channel_id: int, guild: bool = True) -> dict:
+        iid = str(next(_interaction_ids))
+        payload = {"id": iid, "application_id": str(APP_ID), "type": itype, "token": f"tok-{iid}", "version": 1,
+                   "channel_id": str(channel_id),
+                   "channel": {"id": str(channel_id), "type": self.channels.get(channel_id, {}).get("type", 0),
+                               "name": self.channels.get(channel_id, {}).get("name", "thread"),
+                               "guild_id": str(GUILD_ID), "permissions": APP_PERMISSIONS, "position": 0,
+                               "parent_id": None, "nsfw": False, "rate_limit_per_user": 0, "topic": None,
+                               "last_message_id": None, "permission_overwrites": []},
+                   "app_permissions": APP_PERMISSIONS, "locale": "en-US", "data": data, "entitlements": [],
+                   "context": 0 if guild else 1, "attachment_size_limit": 26214400}
+        if guild:
+            payload.update(guild_id=str(GUILD_ID), guild={"id": str(GUILD_ID), "locale": "en-US", "features": []},
+                           member={**member(uid), "permissions": permissions}, guild_locale="en-US",
+                           authorizing_integration_owners={"0": str(GUILD_ID)})
+        else:
+            payload.update(user=user(uid), authorizing_integration_owners={"1": str(uid)})
+        if message is not None:
+            payload["message"] = message
+        with self.lock:
+            self.interactions[iid] = {"type": itype, "message_id": message and message["id"], "responses": [],
+                                      "response_message_id": None}
+        return payload
+
     # -- the server -------------------------------------------------------------------------------------------------
 
     def _handle(self, h: BaseHTTPRequestHandler, verb: str) -> None:
@@ -178,7 +284,8 @@ class FakeDiscord:
 
     def _message(self, channel_id: int, body: dict, *, author: int = BOT_ID, interaction: bool = False) -> dict:
         content = body.get("content") or ""
-        if not content and not body.get("embeds"):
+        components = check_components(body.get("components"))
+        if not content and not body.get("embeds") and not components:
             raise CallError("Cannot send an empty message")
         if len(content) > 2000:
             raise CallError(f"content: Must be 2000 or fewer in length ({len(content)})")
@@ -193,11 +300,60 @@ class FakeDiscord:
                                                                                                          bot=True),
                "content": content, "timestamp": now_iso(), "edited_timestamp": None, "tts": False,
                "mention_everyone": False, "mentions": [], "mention_roles": [], "attachments": [], "embeds": [],
-               "pinned": False, "type": 0, "flags": int(body.get("flags") or 0), "components": [],
+               "pinned": False, "type": 0, "flags": int(body.get("flags") or 0), "components": components or [],
                "allowed_mentions": am}
         with self.lock:
             self.messages[mid] = {**msg, "edits": [], "interaction": interaction}
         return msg
+
+    def _edit(self, message_id: int, body: dict) -> tuple[int, dict]:
+        with self.lock:
+            msg = self.messages.get(message_id)
+        if msg is None:
+            return 404, {"message": "Unknown Message", "code": 10008}
+        content = body.get("content", msg["content"])
+        if len(content or "") > 2000:
+            raise CallError(f"content: Must be 2000 or fewer in length ({len(content)})")
+        components = check_components(body["components"]) if "components" in body else msg["components"]
+        with self.lock:
+            msg["content"] = content
+            msg["components"] = components or []
+            msg["edited_timestamp"] = now_iso()
+            msg["edits"].append(time.monotonic())
+        return 200, {k: v for k, v in msg.items() if k not in ("edits", "interaction")}
+
+    def _callback(self, iid: str, body: dict) -> tuple[int, dict]:
+        """POST /interactions/ID/TOKEN/callback: once per interaction, a type the interaction takes."""
+        rtype = body.get("type")
+        data = body.get("data") or {}
+        with self.lock:
+            known = self.interactions.setdefault(iid, {"type": 2, "message_id": None, "responses": [],
+                                                       "response_message_id": None})
+            if known["responses"]:
+                return 400, {"message": "Interaction has already been acknowledged.", "code": 40060}
+        if rtype not in CALLBACKS[known["type"]]:
+            raise CallError(f"interaction response type {rtype} is not one a type {known['type']} interaction "
+                            "takes")
+        if rtype in (6, 7) and not known["message_id"]:
+            raise CallError("only an interaction from a message's component can update that message")
+        msg = None
+        if rtype == 4:
+            msg = self._message(TEXT_ID, data or {"content": "…"}, interaction=True)
+        elif rtype == 7:
+            _status, msg = self._edit(int(known["message_id"]), data)
+        elif rtype == 9:
+            check_modal(data)
+            with self.lock:
+                self.modals[iid] = data
+        with self.lock:
+            known["responses"].append({"type": rtype, "data": data})
+            if rtype in (4, 5):
+                known["response_message_id"] = msg and msg["id"]
+        flags = int(data.get("flags") or 0)
+        return 200, {"interaction": {"id": iid, "type": known["type"], "response_message_id": msg and msg["id"],
+                                     "response_message_loading": rtype == 5,
+                                     "response_message_ephemeral": bool(flags & EPHEMERAL)},
+                     "resource": {"type": rtype, **({"message": msg} if msg else {})}}
 
     def _route(self, verb: str, path: str, body: dict) -> tuple[int, object]:
         if verb == "GET" and path == "/users/@me":
@@ -216,16 +372,17 @@ class FakeDiscord:
             return 200, [{**c, "id": str(next(self._ids)), "application_id": str(APP_ID), "version": "1"}
                          for c in body]
         if verb == "POST" and (m := re.fullmatch(r"/interactions/(\d+)/([^/]+)/callback", path)):
-            rtype = body.get("type")
-            if rtype not in (4, 5):
-                raise CallError(f"interaction response type {rtype} is not one a slash command takes")
-            msg = self._message(TEXT_ID, body.get("data") or {"content": "…"}, interaction=True) if rtype == 4 \
-                else None
-            flags = int((body.get("data") or {}).get("flags") or 0)
-            return 200, {"interaction": {"id": m[1], "type": 2, "response_message_id": msg and msg["id"],
-                                         "response_message_loading": rtype == 5,
-                                         "response_message_ephemeral": bool(flags & EPHEMERAL)},
-                         "resource": {"type": rtype, **({"message": msg} if msg else {})}}
+            return self._callback(m[1], body)
+        if (m := re.fullmatch(r"/webhooks/(\d+)/tok-(\d+)/messages/@original", path)) and verb == "PATCH":
+            if int(m[1]) != APP_ID:
+                raise CallError("followups go to the application's webhook")
+            with self.lock:
+                known = self.interactions.get(m[2])
+            target = known and (known["response_message_id"] or (known["message_id"] if any(
+                r["type"] in (6, 7) for r in known["responses"]) else None))
+            if target is None:
+                return 404, {"message": "Unknown Message", "code": 10008}
+            return self._edit(int(target), body)
         if (m := re.fullmatch(r"/webhooks/(\d+)/([^/]+)(/messages/@original)?", path)):
             if int(m[1]) != APP_ID:
                 raise CallError("followups go to the application's webhook")
@@ -239,14 +396,7 @@ class FakeDiscord:
                 msg = self.messages.get(int(m[2]))
             if msg is None or msg["channel_id"] != m[1]:
                 return 404, {"message": "Unknown Message", "code": 10008}
-            content = body.get("content", msg["content"])
-            if len(content or "") > 2000:
-                raise CallError(f"content: Must be 2000 or fewer in length ({len(content)})")
-            with self.lock:
-                msg["content"] = content
-                msg["edited_timestamp"] = now_iso()
-                msg["edits"].append(time.monotonic())
-            return 200, {k: v for k, v in msg.items() if k not in ("edits", "interaction")}
+            return self._edit(int(m[2]), body)
         if verb == "POST" and (m := re.fullmatch(r"/channels/(\d+)/messages/(\d+)/threads", path)):
             name = body.get("name") or ""
             if not 1 <= len(name) <= 100:
@@ -273,6 +423,118 @@ class FakeDiscord:
             self.nick = nick
             return 200, member(BOT_ID, nick=nick, bot=True)
         raise CallError(f"the fake does not know {verb} {path}")
+
+
+# -- components and modals, as Discord's API validates them -------------------------------------------------------
+
+
+def _length(what: str, value, low: int, high: int) -> None:
+    if not isinstance(value, str) or not low <= len(value) <= high:
+        raise CallError(f"{what}: Must be between {low} and {high} in length ({value!r})")
+
+
+def check_components(rows) -> list | None:
+    """A message's components: at most 5 action rows, each 1-5 buttons or one select, custom ids unique."""
+    if rows is None:
+        return None
+    if not isinstance(rows, list) or len(rows) > 5:
+        raise CallError("components: Must be 5 or fewer in length")
+    seen: set[str] = set()
+    for row in rows:
+        if row.get("type") != 1:
+            raise CallError(f"components: a message's top level holds action rows (type 1), not {row.get('type')}")
+        items = row.get("components") or []
+        if not 1 <= len(items) <= 5:
+            raise CallError("an action row holds 1 to 5 components")
+        if any(c.get("type") in SELECTS for c in items) and len(items) > 1:
+            raise CallError("a select menu takes a whole action row")
+        for c in items:
+            if c.get("type") == 2:
+                if c.get("style") not in BUTTON_STYLES:
+                    raise CallError(f"button style {c.get('style')!r}")
+                if "label" in c:
+                    _length("button.label", c["label"], 1, 80)
+                elif "emoji" not in c:
+                    raise CallError("a button needs a label or an emoji")
+                if c["style"] == 5:
+                    if "custom_id" in c or not c.get("url"):
+                        raise CallError("a link button has a url and no custom_id")
+                    continue
+            elif c.get("type") == 3:
+                options = c.get("options") or []
+                if not 1 <= len(options) <= 25:
+                    raise CallError("a string select has 1 to 25 options")
+                for o in options:
+                    _length("option.label", o.get("label"), 1, 100)
+                    _length("option.value", o.get("value"), 1, 100)
+                    if o.get("description") is not None:
+                        _length("option.description", o["description"], 0, 100)
+                if c.get("placeholder") is not None:
+                    _length("select.placeholder", c["placeholder"], 0, 150)
+                low, high = c.get("min_values", 1), c.get("max_values", 1)
+                if not 0 <= low <= high <= min(25, len(options)):
+                    raise CallError("min_values/max_values out of range")
+                if len({o["value"] for o in options}) != len(options):
+                    raise CallError("option values must be unique")
+                if sum(bool(o.get("default")) for o in options) > high:
+                    raise CallError("more default options than max_values")
+            else:
+                raise CallError(f"component type {c.get('type')!r} does not go in a message's action row")
+            _length("custom_id", c.get("custom_id"), 1, 100)
+            if c["custom_id"] in seen:
+                raise CallError(f"custom_id {c['custom_id']!r} is used twice in one message")
+            seen.add(c["custom_id"])
+    return rows
+
+
+def modal_fields(modal: dict) -> list[tuple[int, dict]]:
+    """(the wrapper's type, the text input) per field of a modal: in an action row (1) or a label (18)."""
+    out = []
+    for row in modal.get("components") or []:
+        if row.get("type") == 18:
+            out.append((18, row.get("component") or {}))
+        else:
+            out += [(1, c) for c in row.get("components") or []]
+    return out
+
+
+def check_modal(data: dict) -> None:
+    """A modal callback's data: title up to 45, 1-5 fields, each one text input in a label or an action row."""
+    _length("title", data.get("title"), 1, 45)
+    _length("custom_id", data.get("custom_id"), 1, 100)
+    rows = data.get("components") or []
+    if not 1 <= len(rows) <= 5:
+        raise CallError("a modal holds 1 to 5 components")
+    ids = set()
+    for row in rows:
+        if row.get("type") == 18:
+            _length("label.label", row.get("label"), 1, 45)
+            if row.get("description") is not None:
+                _length("label.description", row["description"], 0, 100)
+            inputs = [row.get("component") or {}]
+        elif row.get("type") == 1:
+            inputs = row.get("components") or []
+            if len(inputs) != 1:
+                raise CallError("an action row in a modal holds exactly one text input")
+            _length("text_input.label", inputs[0].get("label"), 1, 45)
+        else:
+            raise CallError(f"component type {row.get('type')!r} does not go at a modal's top level")
+        for t in inputs:
+            if t.get("type") != 4:
+                raise CallError(f"a modal field must be a text input (type 4), not {t.get('type')!r}")
+            _length("text_input.custom_id", t.get("custom_id"), 1, 100)
+            if t.get("style") not in (1, 2):
+                raise CallError("text_input.style is 1 (short) or 2 (paragraph)")
+            low, high = t.get("min_length", 0), t.get("max_length", 4000)
+            if not 0 <= low <= 4000 or not 1 <= high <= 4000 or low > high:
+                raise CallError("text_input min_length 0-4000, max_length 1-4000")
+            if t.get("value") is not None and len(t["value"]) > high:
+                raise CallError("text_input.value is longer than its max_length")
+            if t.get("placeholder") is not None:
+                _length("text_input.placeholder", t["placeholder"], 0, 100)
+            if t["custom_id"] in ids:
+                raise CallError("text input custom ids must be unique in a modal")
+            ids.add(t["custom_id"])
 
 
 # -- gateway payloads (what discord.py's gateway would hand its parsers) -------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import re
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -32,6 +33,9 @@ class FakeSlack:
         self.messages: dict[tuple[str, str], dict] = {}  # (channel, ts) -> message
         self.script: dict[str, list[tuple]] = {}  # method -> queued (status, headers, body, when)
         self.problems: list[str] = []  # malformed calls seen (also raised as HTTP 400 to the caller)
+        self.views: dict[str, dict] = {}  # view id -> the modal views.open opened
+        self.triggers: dict[str, float] = {}  # trigger id -> when it was issued (issue_trigger)
+        self.used_triggers: set[str] = set()
         self.lock = threading.Lock()
         self._ts = itertools.count(1)
         fake = self
@@ -228,6 +232,24 @@ class FakeSlack:
         if method == "users.info":
             user = next((m for m in self.members.get(team, []) if m["id"] == args.get("user")), None)
             return {"ok": True, "user": user} if user else {"ok": False, "error": "user_not_found"}
+        if method == "views.open":
+            trigger = args.get("trigger_id")
+            if not trigger:
+                raise CallError("trigger_id is required")
+            view = self._modal(args.get("view"))
+            with self.lock:
+                issued = self.triggers.get(trigger)
+                if trigger in self.used_triggers:
+                    return {"ok": False, "error": "trigger_exchanged"}
+                if issued is not None and time.monotonic() - issued > 3.0:
+                    return {"ok": False, "error": "expired_trigger_id"}
+                self.used_triggers.add(trigger)
+                view_id = f"V{next(self._ts):08d}"
+                opened = {"id": view_id, "team_id": team, "type": "modal", "hash": f"h{view_id}",
+                          "state": {"values": {}}, "previous_view_id": None, "root_view_id": view_id,
+                          "app_id": "A0ONNO", "bot_id": f"BBOT{team}", **view}
+                self.views[view_id] = opened
+            return {"ok": True, "view": opened}
         if method == "views.publish":
             view = args.get("view")
             view = json.loads(view) if isinstance(view, str) else view
@@ -237,6 +259,85 @@ class FakeSlack:
                 raise CallError("a view holds at most 100 blocks")
             return {"ok": True, "view": {"id": "V1", **view}}
         raise CallError(f"the fake does not know {method}")
+
+    def _modal(self, view) -> dict:
+        """A modal view as views.open takes it: Slack's limits on its title, buttons, metadata and blocks."""
+        view = json.loads(view) if isinstance(view, str) else view
+        if not isinstance(view, dict) or view.get("type") != "modal":
+            raise CallError("view must be an object of type modal")
+        for key, limit, required in (("title", 24, True), ("submit", 24, False), ("close", 24, False)):
+            text = view.get(key)
+            if text is None and not required:
+                continue
+            if not isinstance(text, dict) or text.get("type") != "plain_text" or not 0 < len(text.get("text", "")) \
+                    <= limit:
+                raise CallError(f"view.{key} must be plain_text of 1 to {limit} characters")
+        if not view.get("callback_id") or len(view["callback_id"]) > 255:
+            raise CallError("view.callback_id is required (at most 255 characters) to tell submissions apart")
+        if len(view.get("private_metadata") or "") > 3000:
+            raise CallError("view.private_metadata is at most 3000 characters")
+        blocks = view.get("blocks")
+        if not isinstance(blocks, list) or not 0 < len(blocks) <= 100:
+            raise CallError("view.blocks must be a list of 1 to 100 blocks")
+        self._blocks({"blocks": blocks})
+        inputs = [b for b in blocks if b.get("type") == "input"]
+        if inputs and "submit" not in view:
+            raise CallError("a modal with input blocks needs a submit button")
+        ids = [b.get("block_id") for b in blocks if b.get("block_id")]
+        if len(ids) != len(set(ids)):
+            raise CallError("block_id must be unique within a view")
+        for b in inputs:
+            label, element = b.get("label") or {}, b.get("element") or {}
+            if label.get("type") != "plain_text" or not 0 < len(label.get("text", "")) <= 2000:
+                raise CallError("an input block needs a plain_text label of at most 2000 characters")
+            if not element.get("action_id") or len(element["action_id"]) > 255:
+                raise CallError("an input's element needs an action_id")
+            kind = element.get("type")
+            if kind == "plain_text_input":
+                most = element.get("max_length", 3000)
+                if not 0 < most <= 3000 or len(element.get("initial_value") or "") > most:
+                    raise CallError("plain_text_input: max_length 1..3000, initial_value within it")
+            elif kind == "datepicker":
+                initial = element.get("initial_date")
+                if initial is not None and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", initial):
+                    raise CallError(f"datepicker.initial_date must be YYYY-MM-DD, not {initial!r}")
+            elif kind not in ("static_select", "users_select", "checkboxes", "radio_buttons", "number_input",
+                              "email_text_input", "url_text_input", "timepicker", "datetimepicker"):
+                raise CallError(f"an input block cannot hold {kind!r}")
+        return view
+
+    def issue_trigger(self) -> str:
+        """A trigger_id as Slack gives one with an interaction: usable once, for 3 seconds."""
+        trigger = f"{next(self._ts)}.{int(time.time())}.trig"
+        with self.lock:
+            self.triggers[trigger] = time.monotonic()
+        return trigger
+
+    def submission(self, view_id: str, values: dict[str, str | None], *, user: str, team: str) -> dict:
+        """The view_submission payload Slack sends when `user` presses Save on an open modal, with `values`
+        (block id -> the text typed, or the date picked) in the state of that view's own inputs."""
+        with self.lock:
+            view = self.views.get(view_id)
+        if view is None:
+            raise CallError(f"no view {view_id} was opened")
+        state: dict = {}
+        for b in view["blocks"]:
+            if b.get("type") != "input":
+                continue
+            element = b["element"]
+            given = values.get(b["block_id"], element.get("initial_value") or element.get("initial_date"))
+            if element["type"] == "datepicker":
+                entry = {"type": "datepicker", "selected_date": given or None}
+            else:
+                entry = {"type": element["type"], "value": given or None}
+            state[b["block_id"]] = {element["action_id"]: entry}
+        unknown = set(values) - set(state)
+        if unknown:
+            raise CallError(f"the view has no inputs {sorted(unknown)}")
+        return {"type": "view_submission", "team": {"id": team, "domain": "acme"},
+                "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
+                "api_app_id": "A0ONNO", "token": "legacy", "trigger_id": self.issue_trigger(),
+                "view": {**view, "state": {"values": state}}, "response_urls": [], "is_enterprise_install": False}
 
     @staticmethod
     def _blocks(args: dict) -> list | None:
@@ -253,6 +354,14 @@ class FakeSlack:
                 raise CallError("a section's text is at most 3000 characters")
             if b["type"] == "actions" and not (0 < len(b["elements"]) <= 25):
                 raise CallError("an actions block holds 1 to 25 elements")
+            if b["type"] == "actions":
+                action_ids = [e.get("action_id") for e in b["elements"]]
+                if len(action_ids) != len(set(action_ids)):
+                    raise CallError(f"action_id must be unique within a block: {action_ids}")
+                for e in b["elements"]:
+                    if e.get("type") == "button" and (not 0 < len(e["text"]["text"]) <= 75
+                                                      or len(e.get("value") or "") > 2000):
+                        raise CallError("a button's text is 1 to 75 characters, its value at most 2000")
         return blocks
 
 

@@ -7,6 +7,12 @@ page sizes. What it refuses it answers with Notion's error body (400 validation_
 also records in `violations`, so a test can assert that nothing we sent was malformed. Faults on demand:
 429/529 with Retry-After, 5xx, a revoked token, a deleted database, a create that is carried out but never
 answered (the connection drops), or one that blocks until released (for killing the client mid-request).
+
+It also plays a public integration's OAuth: Notion's authorize page (the person's choice is set beforehand
+with `user_will`: approve or cancel, which pages and boards to share, a template to duplicate), and
+POST /v1/oauth/token, checked as Notion checks it (HTTP Basic client credentials, grant_type, a single-use
+code, the same redirect_uri). A token made that way sees only what the person shared, and /v1/search lists
+exactly that.
 """
 
 from __future__ import annotations
@@ -17,8 +23,10 @@ import re
 import threading
 import time
 import uuid
+from base64 import b64decode
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlencode
 
 VERSION = "2025-09-03"
 UUID = re.compile(r"^[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}$")
@@ -46,6 +54,27 @@ class ApiError(Exception):
     def __init__(self, status: int, code: str, message: str):
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
+
+
+class OAuthError(Exception):
+    """An answer of the token endpoint in OAuth's own shape: {"error": ..., "error_description": ...}."""
+
+    def __init__(self, status: int, error: str, description: str):
+        super().__init__(description)
+        self.status, self.error, self.description = status, error, description
+
+
+@dataclass
+class Grant:
+    """What the person does on Notion's authorize page, and the code it leads to."""
+
+    approve: bool = True
+    share: tuple[str, ...] = ()  # ids of pages and databases shared with the integration
+    duplicate_template: bool = False
+    client_id: str = ""
+    redirect_uri: str | None = None
+    used: bool = False
+    template_id: str | None = None
 
 
 def now_iso() -> str:
@@ -87,6 +116,11 @@ class FakeNotion:
     tokens: set[str] = field(default_factory=set)
     users: list[dict] = field(default_factory=list)
     parent_pages: set[str] = field(default_factory=set)
+    page_titles: dict[str, str] = field(default_factory=dict)
+    oauth_clients: dict[str, tuple[str, set[str]]] = field(default_factory=dict)  # id -> (secret, redirect URIs)
+    grants: dict[str, set[str]] = field(default_factory=dict)  # OAuth token -> ids the person shared
+    codes: dict[str, Grant] = field(default_factory=dict)
+    oauth_errors: list[str] = field(default_factory=list)  # token requests refused, as "error: description"
     databases: dict[str, dict] = field(default_factory=dict)
     data_sources: dict[str, dict] = field(default_factory=dict)
     pages: dict[str, dict] = field(default_factory=dict)
@@ -103,7 +137,10 @@ class FakeNotion:
         self.lock = threading.RLock()
         self.bot = {"object": "user", "id": new_id(), "type": "bot", "name": "Onno",
                     "bot": {"owner": {"type": "workspace", "workspace": True}, "workspace_name": "Acme"}}
+        self.workspace_id = new_id()
         self._unique = 0
+        self._token: str | None = None  # whose request is being answered (None: the test itself, sees all)
+        self._next = Grant()
 
     # -- setting up -----------------------------------------------------------------------------------------
 
@@ -117,9 +154,10 @@ class FakeNotion:
         self.users.append(user)
         return user["id"]
 
-    def add_parent_page(self) -> str:
+    def add_parent_page(self, title: str = "Team wiki") -> str:
         page_id = new_id()
         self.parent_pages.add(page_id)
+        self.page_titles[page_id] = title
         return page_id
 
     def add_board(self, properties: dict | None = None, title: str = "Team board") -> tuple[str, str]:
@@ -178,6 +216,110 @@ class FakeNotion:
         self.faults.append(Fault(method, re.compile(path), status, code,
                                  None if retry_after is None else str(retry_after), times))
 
+    # -- a public integration's OAuth -----------------------------------------------------------------------
+
+    def add_oauth_client(self, redirect_uri: str, client_id: str = "onno-public-client",
+                         secret: str = "onno-client-secret") -> tuple[str, str]:
+        """A public integration as made in Notion's developer portal, with its one redirect URI."""
+        self.oauth_clients[client_id] = (secret, {redirect_uri})
+        return client_id, secret
+
+    def user_will(self, *, approve: bool = True, share: tuple[str, ...] | list[str] = (),
+                  duplicate_template: bool = False) -> None:
+        """What the person does on the next authorize page: allow (sharing these pages and databases, or
+        duplicating the integration's template into their workspace) or cancel."""
+        self._next = Grant(approve=approve, share=tuple(share), duplicate_template=duplicate_template)
+
+    def authorize(self, query: dict) -> tuple[int, str]:
+        """Notion's authorize page after the person's choice: (302, where the browser goes) or (400, why).
+
+        Like Notion it sends nobody back to a redirect URI it does not know for the client: those are 400s.
+        """
+        client = self.oauth_clients.get(query.get("client_id", ""))
+        if client is None:
+            return 400, "Missing or invalid client_id."
+        redirect = query.get("redirect_uri")
+        if redirect is not None and redirect not in client[1]:
+            return 400, f"redirect_uri {redirect!r} is not one of this integration's redirect URIs."
+        target = redirect or next(iter(client[1]))
+        back = {"state": query["state"]} if "state" in query else {}
+        if query.get("response_type") != "code":
+            return 302, f"{target}?{urlencode({'error': 'unsupported_response_type', **back})}"
+        if query.get("owner") != "user":
+            return 302, f"{target}?{urlencode({'error': 'invalid_request', **back})}"
+        grant, self._next = self._next, Grant()
+        if not grant.approve:
+            return 302, f"{target}?{urlencode({'error': 'access_denied', **back})}"
+        with self.lock:
+            share = set(norm(i) for i in grant.share)
+            if grant.duplicate_template:  # the template page lands in their workspace with a board in it
+                page_id = self.add_parent_page("Onno meetings")
+                self._create_database(page_id, "Meeting action items", {
+                    "Name": {"title": {}}, "Status": {"status": {}}, "Assignee": {"people": {}},
+                    "Due date": {"date": {}}}, check=False)
+                grant.template_id = page_id
+                share.add(page_id)
+            grant.share = tuple(share)
+        grant.client_id, grant.redirect_uri = query["client_id"], redirect
+        code = f"code-{uuid.uuid4().hex}"
+        self.codes[code] = grant
+        return 302, f"{target}?{urlencode({'code': code, **back})}"
+
+    def oauth_token(self, headers, body: dict | None) -> dict:
+        """POST /v1/oauth/token: a code for an access token, or OAuth's error answer."""
+        scheme, _, encoded = (headers.get("Authorization") or "").partition(" ")
+        try:
+            client_id, _, secret = b64decode(encoded).decode().partition(":") if scheme == "Basic" else ("", "", "")
+        except ValueError:
+            client_id = secret = ""
+        client = self.oauth_clients.get(client_id)
+        if client is None or client[0] != secret:
+            raise OAuthError(401, "invalid_client", "Client authentication failed: HTTP Basic with the "
+                             "integration's client id and secret.")
+        body = body if isinstance(body, dict) else {}
+        if body.get("grant_type") != "authorization_code":
+            raise OAuthError(400, "unsupported_grant_type", f"grant_type {body.get('grant_type')!r} is not "
+                             "supported here; use authorization_code.")
+        grant = self.codes.get(body.get("code") or "")
+        if grant is None or grant.client_id != client_id:
+            raise OAuthError(400, "invalid_grant", "Invalid code.")
+        if grant.used:
+            raise OAuthError(400, "invalid_grant", "Invalid code: this code has been used.")
+        if grant.redirect_uri is not None and body.get("redirect_uri") != grant.redirect_uri:
+            raise OAuthError(400, "invalid_grant", "redirect_uri does not match the one of the authorization.")
+        if grant.redirect_uri is None and "redirect_uri" in body:
+            raise OAuthError(400, "invalid_request", "redirect_uri is not allowed: the authorization had none.")
+        grant.used = True
+        token = f"ntn_oauth_{uuid.uuid4().hex}"
+        self.tokens.add(token)
+        self.grants[token] = set(grant.share)
+        person = next((u for u in self.users if u["type"] == "person"), None) or {
+            "object": "user", "id": new_id(), "type": "person", "name": "Maya Cohen", "avatar_url": None,
+            "person": {"email": "maya@example.com"}}
+        return {"access_token": token, "token_type": "bearer", "refresh_token": f"nrt_{uuid.uuid4().hex}",
+                "bot_id": self.bot["id"], "workspace_id": self.workspace_id,
+                "workspace_name": self.bot["bot"]["workspace_name"], "workspace_icon": "https://www.notion.so/icon.png",
+                "owner": {"type": "user", "user": person}, "duplicated_template_id": grant.template_id,
+                "request_id": new_id()}
+
+    # what a token may see: everything for an internal token (the tests share boards by hand), only what the
+    # person shared on the authorize page (and what lies inside it) for an OAuth token
+
+    def _sees(self, object_id: str) -> bool:
+        shared = self.grants.get(self._token) if self._token else None
+        return shared is None or object_id in shared
+
+    def _sees_database(self, db: dict) -> bool:
+        return self._sees(db["id"]) or self._sees(db["parent"].get("page_id", ""))
+
+    def _sees_data_source(self, ds: dict) -> bool:
+        db = self.databases.get(ds["parent"]["database_id"])
+        return db is not None and self._sees_database(db)
+
+    def _sees_card(self, page: dict) -> bool:
+        ds = self.data_sources.get(page["parent"]["data_source_id"])
+        return ds is not None and self._sees_data_source(ds)
+
     # -- reading back ---------------------------------------------------------------------------------------
 
     def cards(self, data_source_id: str) -> list[dict]:
@@ -208,55 +350,67 @@ class FakeNotion:
         if headers.get("Notion-Version") != VERSION:
             raise ApiError(400, "missing_version" if not headers.get("Notion-Version") else "validation_error",
                            f"Notion-Version must be {VERSION}, got {headers.get('Notion-Version')!r}")
-        auth = headers.get("Authorization", "")
-        if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
-            raise ApiError(401, "unauthorized", "API token is invalid.")
         for fault in self.faults:
             if fault.times > 0 and fault.method == method and fault.path.search(path):
                 fault.times -= 1
                 extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
                 return fault.status, error_body(fault.status, fault.code, "Fault injected by the test."), extra
-        route = path.removeprefix("/v1")
+        if method == "POST" and path == "/v1/oauth/token":
+            with self.lock:
+                return 200, self.oauth_token(headers, body), {}
+        auth = headers.get("Authorization", "")
+        if not auth.startswith("Bearer ") or auth[7:] not in self.tokens:
+            raise ApiError(401, "unauthorized", "API token is invalid.")
         with self.lock:
-            if method == "GET" and route == "/users/me":
-                return 200, self.bot, {}
-            if method == "GET" and route == "/users":
-                return 200, self._list(self.users + [self.bot], query, kind="user"), {}
-            if method == "POST" and route == "/databases":
-                return 200, self._create_database_request(body), {}
-            if method == "GET" and (m := re.fullmatch(r"/databases/([^/]+)", route)):
-                return 200, self._database(norm(m[1])), {}
-            if m := re.fullmatch(r"/data_sources/([^/]+)", route):
-                ds = self._data_source(norm(m[1]))
-                if method == "GET":
-                    return 200, ds, {}
-                if method == "PATCH":
-                    return 200, self._update_data_source(ds, body), {}
-            if method == "POST" and (m := re.fullmatch(r"/data_sources/([^/]+)/query", route)):
-                return 200, self._query(self._data_source(norm(m[1])), body or {}, query), {}
-            if method == "POST" and route == "/pages":
-                return 200, self._create_page(body), {}
-            if m := re.fullmatch(r"/pages/([^/]+)", route):
-                page = self._page(norm(m[1]))
-                if method == "GET":
-                    return 200, page, {}
-                if method == "PATCH":
-                    return 200, self._update_page(page, body), {}
-            if re.fullmatch(r"/databases/([^/]+)/query", route):
-                raise ApiError(400, "invalid_request_url", "Invalid request URL: with 2025-09-03 query "
-                               "/v1/data_sources/{id}/query")
+            self._token = auth[7:]
+            try:
+                return self._route(method, path, query, body)
+            finally:
+                self._token = None
+
+    def _route(self, method: str, path: str, query: dict, body: dict | None) -> tuple[int, dict, dict]:
+        route = path.removeprefix("/v1")
+        if method == "POST" and route == "/search":
+            return 200, self._search(body or {}), {}
+        if method == "GET" and route == "/users/me":
+            return 200, self.bot, {}
+        if method == "GET" and route == "/users":
+            return 200, self._list(self.users + [self.bot], query, kind="user"), {}
+        if method == "POST" and route == "/databases":
+            return 200, self._create_database_request(body), {}
+        if method == "GET" and (m := re.fullmatch(r"/databases/([^/]+)", route)):
+            return 200, self._database(norm(m[1])), {}
+        if m := re.fullmatch(r"/data_sources/([^/]+)", route):
+            ds = self._data_source(norm(m[1]))
+            if method == "GET":
+                return 200, ds, {}
+            if method == "PATCH":
+                return 200, self._update_data_source(ds, body), {}
+        if method == "POST" and (m := re.fullmatch(r"/data_sources/([^/]+)/query", route)):
+            return 200, self._query(self._data_source(norm(m[1])), body or {}, query), {}
+        if method == "POST" and route == "/pages":
+            return 200, self._create_page(body), {}
+        if m := re.fullmatch(r"/pages/([^/]+)", route):
+            page = self._page(norm(m[1]))
+            if method == "GET":
+                return 200, page, {}
+            if method == "PATCH":
+                return 200, self._update_page(page, body), {}
+        if re.fullmatch(r"/databases/([^/]+)/query", route):
+            raise ApiError(400, "invalid_request_url", "Invalid request URL: with 2025-09-03 query "
+                           "/v1/data_sources/{id}/query")
         raise ApiError(400, "invalid_request_url", f"Invalid request URL: {method} {path}")
 
     # databases and data sources
 
     def _database(self, database_id: str) -> dict:
-        if database_id not in self.databases:
+        if database_id not in self.databases or not self._sees_database(self.databases[database_id]):
             raise ApiError(404, "object_not_found", f"Could not find database with ID: {database_id}. Make sure "
                            "the relevant pages and databases are shared with your integration.")
         return self.databases[database_id]
 
     def _data_source(self, data_source_id: str) -> dict:
-        if data_source_id not in self.data_sources:
+        if data_source_id not in self.data_sources or not self._sees_data_source(self.data_sources[data_source_id]):
             raise ApiError(404, "object_not_found", f"Could not find data_source with ID: {data_source_id}.")
         return self.data_sources[data_source_id]
 
@@ -267,7 +421,7 @@ class FakeNotion:
             raise ApiError(400, "validation_error", "body.parent.type should be `page_id` (a database is created "
                            "under a page)")
         page_id = norm(parent["page_id"])
-        if page_id not in self.parent_pages:
+        if page_id not in self.parent_pages or not self._sees(page_id):
             raise ApiError(404, "object_not_found", f"Could not find page with ID: {page_id}.")
         if "properties" in body:
             raise ApiError(400, "validation_error", "body.properties is not a field of create database in "
@@ -351,7 +505,7 @@ class FakeNotion:
 
     def _page(self, page_id: str) -> dict:
         page = self.pages.get(page_id)
-        if page is None or page["parent"]["data_source_id"] not in self.data_sources:
+        if page is None or not self._sees_card(page):
             raise ApiError(404, "object_not_found", f"Could not find page with ID: {page_id}.")
         return page
 
@@ -490,6 +644,53 @@ class FakeNotion:
         pages.sort(key=lambda p: p["created_time"], reverse=True)
         return self._list(pages, body, kind="page_or_data_source")
 
+    def _search(self, body: dict) -> dict:
+        """POST /v1/search (2025-09-03): pages and data sources shared with the integration, titles matching."""
+        unknown = set(body) - {"query", "sort", "filter", "start_cursor", "page_size"}
+        if unknown:
+            raise ApiError(400, "validation_error", f"body has unknown fields: {sorted(unknown)}")
+        flt = body.get("filter")
+        if flt is not None:
+            flt = require_object(flt, "body.filter")
+            if flt.get("property") != "object" or set(flt) != {"property", "value"}:
+                raise ApiError(400, "validation_error", "body.filter.property should be `object`")
+            if flt["value"] not in ("page", "data_source"):
+                raise ApiError(400, "validation_error", "body.filter.value should be `page` or `data_source`, "
+                               f"instead was `{flt['value']}`")
+        sort = body.get("sort")
+        if sort is not None and (not isinstance(sort, dict) or sort.get("timestamp") != "last_edited_time"
+                                 or sort.get("direction") not in ("ascending", "descending")):
+            raise ApiError(400, "validation_error", "body.sort should be {timestamp: last_edited_time, direction}")
+        query = body.get("query") or ""
+        if not isinstance(query, str):
+            raise ApiError(400, "validation_error", "body.query should be a string")
+        found: list[dict] = []
+        if flt is None or flt["value"] == "data_source":
+            found += [ds for ds in self.data_sources.values() if self._sees_data_source(ds) and not ds["in_trash"]]
+        if flt is None or flt["value"] == "page":
+            found += [self._page_object(p) for p in self.parent_pages if self._sees(p)]
+            found += [p for p in self.pages.values() if not p["in_trash"] and self._sees_card(p)]
+        if query:
+            found = [o for o in found if query.casefold() in self._title_of(o).casefold()]
+        found.sort(key=lambda o: o["last_edited_time"], reverse=(sort or {}).get("direction") != "ascending")
+        return self._list(found, body, kind="page_or_data_source")
+
+    def _page_object(self, page_id: str) -> dict:
+        """A page that holds boards, as the API shows it (a top-level page of the workspace)."""
+        ts = "2026-01-05T09:00:00.000Z"
+        return {"object": "page", "id": page_id, "created_time": ts, "last_edited_time": ts, "in_trash": False,
+                "archived": False, "parent": {"type": "workspace", "workspace": True},
+                "properties": {"title": {"id": "title", "type": "title",
+                                         "title": text_items(self.page_titles.get(page_id, "Untitled"))}},
+                "url": f"https://www.notion.so/{page_id.replace('-', '')}"}
+
+    @staticmethod
+    def _title_of(obj: dict) -> str:
+        if obj["object"] == "data_source":
+            return "".join(t["plain_text"] for t in obj.get("title", []))
+        prop = next((p for p in obj.get("properties", {}).values() if p.get("type") == "title"), None)
+        return "".join(t["plain_text"] for t in prop["title"]) if prop else ""
+
     def _list(self, items: list[dict], params: dict, *, kind: str) -> dict:
         size = params.get("page_size", 100)
         try:
@@ -625,8 +826,25 @@ class NotionServer:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def _redirect(self, status: int, location_or_text: str) -> None:
+                data = b"" if status == 302 else location_or_text.encode()
+                self.send_response(status)
+                if status == 302:
+                    self.send_header("Location", location_or_text)
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
             def _serve(self, method: str):
                 path, _, qs = self.path.partition("?")
+                if method == "GET" and path == "/v1/oauth/authorize":  # the page a browser is sent to
+                    query = dict(parse_qsl(qs))
+                    fake.requests.append({"t": time.monotonic(), "method": method, "path": path, "query": query})
+                    status, where = fake.authorize(query)
+                    if status == 400:
+                        fake.violations.append(f"GET {path}: {where}")
+                    return self._redirect(status, where)
                 query = dict(p.split("=", 1) for p in qs.split("&") if "=" in p)
                 raw = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 started = time.monotonic()
@@ -646,6 +864,12 @@ class NotionServer:
                     status, answer, extra = exc.status, error_body(exc.status, exc.code, exc.message), {}
                     if exc.status == 400:
                         fake.violations.append(f"{method} {path}: {exc.message}")
+                except OAuthError as exc:
+                    status, extra = exc.status, {}
+                    answer = {"error": exc.error, "error_description": exc.description, "request_id": new_id()}
+                    fake.oauth_errors.append(f"{exc.error}: {exc.description}")
+                    if exc.error in ("invalid_request", "unsupported_grant_type"):  # we sent it wrong
+                        fake.violations.append(f"{method} {path}: {exc.description}")
                 record["status"] = status
                 fake.requests.append(record)
                 if method == "POST" and path == "/v1/pages" and status == 200:

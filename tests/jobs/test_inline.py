@@ -90,6 +90,35 @@ def test_unreachable_receiver_stays_pending_once_the_wait_budget_is_spent(app):
     assert delivery["status"] in ("pending", "failed") and "could not connect" in delivery["error"]
 
 
+def test_onno_web_without_workers_retries_what_is_left_pending(tmp_path, database_url, receiver):
+    """No broker, no workers: the long-lived `onno web` process sweeps, so a pending delivery still goes out."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.jobs.conftest import free_port, wait_for
+
+    a = App(Settings(data_dir=tmp_path / "data", database_url=database_url, webhook_secret=SECRET,
+                     delivery_backoff=0.05, inline_retry_wait=0.5))
+    receiver.answers = [503] * 40  # down for the whole in-process retry budget
+    job_id = a.runner.submit(VTT, info(), targets=[f"webhook:{receiver.url}"])
+    assert job_row(a, job_id)["deliveries"][0]["status"] == "pending"
+    receiver.answers = []  # back up
+    env = {**os.environ, "ONNO_DATA_DIR": str(tmp_path / "data"), "ONNO_DATABASE_URL": database_url,
+           "ONNO_WEBHOOK_SECRET": SECRET, "ONNO_SWEEP_INTERVAL": "0.5", "ONNO_REQUEUE_AFTER": "0",
+           "ONNO_BROKER_URL": ""}
+    onno = os.path.join(os.path.dirname(sys.executable), "onno")
+    web = subprocess.Popen([onno, "web", "--port", str(free_port())], env=env,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(lambda: job_row(a, job_id)["deliveries"][0]["status"] == "delivered", 60, "the web's sweeper")
+    finally:
+        web.terminate()
+        web.wait(10)
+    assert len(receiver.accepted()) == 1
+    a.engine.dispose()
+
+
 def test_running_a_step_again_changes_nothing(app, receiver):
     job_id = app.runner.submit(VTT, info(), targets=[f"webhook:{receiver.url}"])
     with app.session() as s:

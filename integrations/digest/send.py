@@ -1,0 +1,171 @@
+"""Sending one week's digest: mailed to each person on file who has not opted out, posted to the Slack channel.
+
+The caller holds the row's claim. Each reader is settled on record (storage.mail, under the round's key) the moment
+the SMTP server answers, the Slack post by its ts, so a send that dies half way resumes with only what is left. A
+4xx or a dropped connection puts the row back to wait for a retry; what can never work (a 5xx for an address, no
+SMTP set up, the bot not in the channel) is noted, and the digest counts as sent when anyone got it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from email.utils import parseaddr
+
+from integrations.digest import compose, content
+from integrations.digest import slack as slack_post
+from integrations.email.adapter import sender_address
+from integrations.email.smtp import RecipientFailed, SmtpConfig, SmtpSession
+from integrations.email.unsubscribe import unsubscribe_url
+from integrations.errors import PermanentError, TransientError
+from storage import digest as store
+from storage import mail
+from storage import repository as repo
+from storage.models import utcnow
+
+log = logging.getLogger(__name__)
+
+LEASE = 600.0  # seconds a sender may go without settling anyone before another may take the digest over
+
+
+@dataclass
+class Outcome:
+    """What became of one attempt: the row's status and who has the digest so far."""
+
+    week: str
+    status: str  # sent | pending (a retry is due later) | skipped | failed | already (sent before) | busy
+    emailed: list[str] = field(default_factory=list)
+    slack_channel: str | None = None
+    note: str | None = None
+    digest: content.WeekDigest | None = None
+
+
+@dataclass
+class Mailed:
+    sent: list[str] = field(default_factory=list)
+    refused: list[str] = field(default_factory=list)  # "address (550 …)"
+    deferred: list[str] = field(default_factory=list)  # "address (451 …)"
+
+
+def mail_readers(app, d: content.WeekDigest, *, digest_id: int, key: str, readers: list[tuple[str, str, bool]],
+                 settled: dict[str, tuple[str, str | None]]) -> Mailed:
+    """One message per reader not yet settled under `key`; TransientError when the connection itself fails."""
+    settings = app.settings
+    if not settings.smtp_url:
+        raise PermanentError("e-mail is not set up: set ONNO_SMTP_URL (and ONNO_MAIL_FROM)")
+    try:
+        config = SmtpConfig.from_url(settings.smtp_url, timeout=settings.smtp_timeout)
+    except ValueError as exc:
+        raise PermanentError(f"ONNO_SMTP_URL: {exc}") from exc
+    sender = sender_address(settings, config)
+    out = Mailed()
+    with SmtpSession(config) as smtp:
+        for address, name, by_first_name in readers:
+            if address in settled:  # an earlier attempt of this round settled this reader
+                status, reply = settled[address]
+                if status == "sent":
+                    out.sent.append(address)
+                else:
+                    out.refused.append(f"{address} ({reply})")
+                continue
+            unsubscribe = unsubscribe_url(settings, d.workspace_id, address)
+            msg = compose.build_message(d, reader_email=address, reader_name=name, sender=sender, key=key,
+                                        unsubscribe=unsubscribe, by_first_name=by_first_name)
+            try:
+                reply = smtp.send(msg, sender=parseaddr(sender)[1], recipient=address)
+            except RecipientFailed as exc:
+                if not exc.permanent:
+                    out.deferred.append(f"{address} ({exc.reply})")
+                    continue
+                status, reply = "rejected", exc.reply
+                out.refused.append(f"{address} ({reply})")
+            else:
+                status = "sent"
+                out.sent.append(address)
+            with app.session() as s:
+                mail.record_send(s, key, address, status=status, message_id=msg["Message-ID"], reply=reply)
+                store.renew(s, digest_id, lease=LEASE)
+    return out
+
+
+def first_name(name: str) -> str:
+    return mail.normal_name(name).split(" ")[0]
+
+
+def deliver(app, digest_id: int) -> Outcome:
+    """Send a claimed digest row to whoever has not got it yet, and settle the row."""
+    settings = app.settings
+    with app.session() as s:
+        row = s.get(store.Digest, digest_id)
+        ws = repo.workspace_by_id(s, row.workspace_id)
+        key, week, ws_id, attempts, slack_ts = row.key, row.week, row.workspace_id, row.attempts, row.slack_ts
+        picked = store.get_settings(s, ws_id).slack_channel
+        channel = picked if ws.platform == "slack" else None
+        channel = row.slack_channel if slack_ts else channel  # a post made this round stays the one
+        team_id = ws.external_id
+        on_file = mail.list_people(s, ws_id)
+        # Their items by first name too, unless someone else on file has the same first name.
+        firsts = Counter(first_name(p.name) for p in on_file)
+        readers = [(p.email, p.name, firsts[first_name(p.name)] == 1) for p in on_file if not p.opted_out]
+        settled = {a: (r.status, r.reply) for a, r in mail.sends_for(s, key).items()}
+    d = content.collect(app, ws_id, week)
+    if d.empty:
+        return finish(app, digest_id, Outcome(week, "skipped", digest=d, note=(
+            f"nothing happened in {week}: no meetings, nothing done, no tickets moved")))
+    if not readers and not channel:
+        return finish(app, digest_id, Outcome(week, "skipped", digest=d, note=(
+            "no one to send it to: put people on file (`onno people add NAME EMAIL`) or pick a Slack channel "
+            "(`/onno settings digest here`)")))
+
+    transient: list[str] = []
+    permanent: list[str] = []
+    emailed: list[str] = []
+    if readers:
+        try:
+            mailed = mail_readers(app, d, digest_id=digest_id, key=key, readers=readers, settled=settled)
+            emailed = mailed.sent
+            if mailed.refused:
+                permanent.append("refused: " + "; ".join(mailed.refused))
+            if mailed.deferred:
+                transient.append("deferred: " + "; ".join(mailed.deferred))
+        except TransientError as exc:
+            transient.append(exc.reason)
+        except PermanentError as exc:
+            permanent.append(exc.reason)
+        if transient or permanent:  # what was sent before the trouble is on record; count it
+            with app.session() as s:
+                emailed = [a for a, r in mail.sends_for(s, key).items() if r.status == "sent"]
+    posted = None
+    if channel:
+        try:
+            if slack_ts is None:
+                ts = slack_post.post(app, d, team_id=team_id, channel=channel, key=key)
+                with app.session() as s:
+                    store.record_slack_post(s, digest_id, channel, ts)
+            posted = channel
+        except TransientError as exc:
+            transient.append(exc.reason)
+        except PermanentError as exc:
+            permanent.append(f"{exc.reason} (is the app in the channel? `/invite @Onno` there)"
+                             if "not_in_channel" in exc.reason else exc.reason)
+
+    outcome = Outcome(week, "sent", emailed=emailed, slack_channel=posted, digest=d,
+                      note="; ".join(transient + permanent) or None)
+    if transient and attempts < settings.delivery_max_attempts:
+        outcome.status = "pending"
+        wait = min(settings.delivery_backoff * 2 ** (attempts - 1), settings.delivery_backoff_max)
+        return finish(app, digest_id, outcome, retry_at=utcnow() + dt.timedelta(seconds=wait))
+    if not (emailed or posted):
+        outcome.status = "failed"
+    return finish(app, digest_id, outcome)
+
+
+def finish(app, digest_id: int, outcome: Outcome, *, retry_at: dt.datetime | None = None) -> Outcome:
+    with app.session() as s:
+        store.finish(s, digest_id, outcome.status, note=outcome.note, emailed=len(outcome.emailed),
+                     retry_at=retry_at)
+    if outcome.note:
+        log.info("digest %s %s: %s", digest_id, outcome.status, outcome.note)
+    return outcome
