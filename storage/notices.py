@@ -5,10 +5,9 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, or_, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.db import insert_ignore
 from storage.discord import DiscordLiveMeeting
 from storage.models import Base, Workspace, utcnow
 from storage.slack import SlackFile
@@ -62,12 +61,9 @@ def create_notice(s: Session, workspace_id: int, *, key: str, kind: str, text: s
     notice can be written in the same transaction as the change it reports.
     """
     now = utcnow()
-    insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(TeamNotice).values(workspace_id=workspace_id, key=key[:200], kind=kind, text=text, hint=hint,
-                                     status="pending", attempts=0, next_attempt_at=now, destinations={},
-                                     created_at=now).on_conflict_do_nothing(index_elements=["key"])
-    # RETURNING says whether a row went in (rowcount is not reliable for INSERT … RETURNING on every driver).
-    return s.execute(stmt.returning(TeamNotice.id)).scalar() is not None
+    values = dict(workspace_id=workspace_id, key=key[:200], kind=kind, text=text, hint=hint, status="pending",
+                  attempts=0, next_attempt_at=now, destinations={}, created_at=now)
+    return insert_ignore(s, TeamNotice, values, ["key"]) is not None
 
 
 def get_notice(s: Session, notice_id: int) -> TeamNotice | None:

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstr
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.db import insert_ignore
 from storage.models import Base, Finding, Meeting, Workspace, utcnow
 
 
@@ -264,15 +265,20 @@ def open_action_items(s: Session, workspace: Workspace, *, limit: int = 500) -> 
 
 def channel_settings(s: Session, workspace: Workspace, channel_id: str, *,
                      create: bool = False) -> SlackChannelSettings:
-    """The channel's settings; the defaults (not stored) when it has none, unless `create`."""
-    row = s.scalar(select(SlackChannelSettings).where(SlackChannelSettings.workspace_id == workspace.id,
-                                                      SlackChannelSettings.channel_id == channel_id))
+    """The channel's settings; the defaults (not stored) when it has none, unless `create`.
+
+    `create` is for changing them: the row is made if missing and locked until the transaction ends, so two
+    settings commands at once neither collide on the insert nor lose each other's change."""
+    if create:
+        insert_ignore(s, SlackChannelSettings, {"workspace_id": workspace.id, "channel_id": channel_id,
+                                                "meeting_type": "general", "options": {}},
+                      ["workspace_id", "channel_id"])
+    q = select(SlackChannelSettings).where(SlackChannelSettings.workspace_id == workspace.id,
+                                           SlackChannelSettings.channel_id == channel_id)
+    row = s.scalar(q.with_for_update() if create else q)
     if row is None:
         row = SlackChannelSettings(workspace_id=workspace.id, channel_id=channel_id, meeting_type="general",
                                    options={})
-        if create:
-            s.add(row)
-            s.flush()
     return row
 
 

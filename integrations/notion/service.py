@@ -101,13 +101,34 @@ class Connected:
 
 def check_room(app, workspace_id: int, name: str) -> None:
     """Refuse a board more than the plan holds (billing.gate.PlanLimit); reconnecting a name is always allowed."""
+    with app.session() as s:
+        check_room_in(s, app.settings, workspace_id, name)
+
+
+def check_room_in(s, settings, workspace_id: int, name: str) -> None:
     from billing.gate import check_boards
     from storage.models import Workspace
 
-    with app.session() as s:
-        names = [c.name for c in list_connections(s, workspace_id)]
-        if name not in names:
-            check_boards(s, app.settings, s.get(Workspace, workspace_id), names)
+    names = [c.name for c in list_connections(s, workspace_id)]
+    if name not in names:
+        check_boards(s, settings, s.get(Workspace, workspace_id), names)
+
+
+def new_connection(s, app, workspace_id: int, name: str) -> NotionConnection:
+    """The connection row called `name`, made if missing; the plan's board limit is checked again under the
+    workspace's lock, so two connects at once cannot both take the last board."""
+    from billing.accounts import lock_usage
+    from storage.models import Workspace
+
+    conn = get_connection(s, workspace_id, name)
+    if conn is None:
+        lock_usage(s, s.get(Workspace, workspace_id))
+        conn = get_connection(s, workspace_id, name)  # made by the connect we waited for
+    if conn is None:
+        check_room_in(s, app.settings, workspace_id, name)
+        conn = NotionConnection(workspace_id=workspace_id, name=name)
+        s.add(conn)
+    return conn
 
 
 def _id(value: str, what: str) -> str:
@@ -168,10 +189,7 @@ def connect(app, workspace_id: int, *, token: str, database: str, name: str = "d
             except PermanentError as exc:
                 log.warning("could not add the %r property to the board: %s", ONNO_ID, exc.reason)
         with app.session() as s:
-            conn = get_connection(s, workspace_id, name)
-            if conn is None:
-                conn = NotionConnection(workspace_id=workspace_id, name=name)
-                s.add(conn)
+            conn = new_connection(s, app, workspace_id, name)
             conn.token_encrypted = encrypt_token(app.settings.resolved_secret_key, token)
             conn.bot_id = bot.get("id")
             conn.notion_workspace = (bot.get("bot") or {}).get("workspace_name")

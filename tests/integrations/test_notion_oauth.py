@@ -544,3 +544,45 @@ def test_cli_refuses_a_second_board_on_pro_before_making_it_in_notion(tmp_path, 
 def _slack_ws(server: SlackServer) -> int:
     with server.app.session() as s:
         return slack_repo.team_workspace(s, T1).id
+
+
+def test_two_connects_at_once_cannot_both_take_the_last_board(tmp_path, notion, database_url):
+    """The board limit is checked again under the workspace's lock when the connection is stored."""
+    import threading
+
+    from billing.accounts import get_account
+    from billing.gate import PlanLimit
+
+    fake = notion.state
+    token = fake.add_token(f"ntn_{uuid.uuid4().hex}")
+    boards = [fake.add_board(title=f"Board {n}")[0] for n in (1, 2)]
+    stripe = FakeStripe()
+    app = App(Settings(data_dir=tmp_path / "data", database_url=database_url, notion_api_url=notion.url,
+                       secret_key=SECRET, notion_rate=1000, public_url=PUBLIC, stripe_api_key=API_KEY,
+                       stripe_api_url=stripe.url))
+    try:
+        with app.session() as s:
+            ws = repo.get_or_create_workspace(s)
+            acct = get_account(s, ws, create=True)
+            acct.plan, acct.status, ws_id = "pro", "active", ws.id
+        start, outcomes = threading.Barrier(2), []
+
+        def connect(name: str, database: str):
+            start.wait()
+            try:
+                service.connect(app, ws_id, token=token, database=database, name=name)
+                outcomes.append("connected")
+            except PlanLimit as exc:
+                outcomes.append(str(exc))
+
+        threads = [threading.Thread(target=connect, args=(f"b{n}", db)) for n, db in enumerate(boards)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(60)
+        refused = [o for o in outcomes if o != "connected"]
+        assert len(outcomes) == 2 and len(refused) == 1 and "The Pro plan connects 1 Notion board" in refused[0]
+        assert len(connections(app)) == 1
+    finally:
+        app.engine.dispose()
+        stripe.close()

@@ -126,3 +126,35 @@ def test_recordings_are_tracked_and_forgotten(engine):
         repo.delete_recording(s, rec)
         s.flush()
         assert not repo.blob_in_use(s, "ab" * 32)
+
+
+def test_two_settings_changes_at_once_in_a_new_channel_both_stick(engine):
+    """Two `/onno settings` at the same moment: no unique-constraint error, and neither change is lost."""
+    import threading
+
+    from storage import slack as slack_repo
+
+    with db.session_scope(engine) as s:
+        ws_id = repo.get_or_create_workspace(s, "team").id
+    start, errors = threading.Barrier(2), []
+
+    def change(key: str):
+        try:
+            start.wait()
+            with db.session_scope(engine) as s:
+                row = slack_repo.channel_settings(s, repo.workspace_by_id(s, ws_id), "C1", create=True)
+                opts = dict(row.options or {})
+                threading.Event().wait(0.3)  # both are inside their read-modify-write at once
+                row.options = {**opts, key: True}
+        except Exception as exc:  # surfaced below with the test's own message
+            errors.append(exc)
+
+    threads = [threading.Thread(target=change, args=(k,)) for k in ("email", "review_first")]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    with db.session_scope(engine) as s:
+        row = slack_repo.channel_settings(s, repo.workspace_by_id(s, ws_id), "C1")
+        assert row.options == {"email": True, "review_first": True}
