@@ -1,16 +1,18 @@
-"""Discord's own rows: members' recording opt-outs, live meetings (their tracks on disk) and posted results."""
+"""Discord's own rows: recording opt-outs, live meetings (their tracks on disk), posted results, channel settings."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.db import insert_ignore
 from storage.models import Base, Workspace, utcnow
 
 LIVE_OPEN = ("recording", "finishing")  # a meeting in these states still needs its job submitted
+SERVER = "server"  # the settings row of the whole server (what channels without their own setting follow)
 
 
 class DiscordOptOut(Base):
@@ -59,6 +61,40 @@ class DiscordPost(Base):
     key: Mapped[str] = mapped_column(String(200))
     channel_id: Mapped[str] = mapped_column(String(40))
     message_ids: Mapped[list] = mapped_column(default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DiscordChannelSettings(Base):
+    """What meetings of one text channel (or, `channel_id` SERVER, of the whole server) get: None follows the
+    server's row, and the server's None the built-in default. The server's review first is the workspace's."""
+
+    __tablename__ = "discord_channel_settings"
+    __table_args__ = (UniqueConstraint("workspace_id", "channel_id", name="uq_discord_channel_settings"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    channel_id: Mapped[str] = mapped_column(String(40))
+    meeting_type: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[bool | None] = mapped_column(Boolean)
+    notion: Mapped[bool | None] = mapped_column(Boolean)
+    notion_target: Mapped[str | None] = mapped_column(String(100))  # a connected board's name
+    review_first: Mapped[bool | None] = mapped_column(Boolean)
+    updated_by: Mapped[str | None] = mapped_column(String(40))
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class DiscordIntake(Base):
+    """Who handed a meeting to a job and from which channel: the channel's settings apply, the starter may approve."""
+
+    __tablename__ = "discord_intakes"
+    __table_args__ = (UniqueConstraint("job_id", name="uq_discord_intake_job"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    job_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(40))  # the text channel whose settings the meeting gets
+    started_by: Mapped[str | None] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(20))  # live | upload
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -149,3 +185,43 @@ def save_post(s: Session, key: str, channel_id: str, message_ids: list[str]) -> 
         s.add(row)
     row.channel_id, row.message_ids = channel_id, list(message_ids)
     s.flush()
+
+
+# -- settings and intakes ------------------------------------------------------------------------------------------
+
+
+def settings_rows(s: Session, workspace: Workspace, channel_id: str | int) -> tuple[DiscordChannelSettings | None,
+                                                                                   DiscordChannelSettings | None]:
+    """(the channel's row, the server's row); None where there is none."""
+    q = select(DiscordChannelSettings).where(DiscordChannelSettings.workspace_id == workspace.id,
+                                             DiscordChannelSettings.channel_id.in_((str(channel_id), SERVER)))
+    rows = {r.channel_id: r for r in s.scalars(q)}
+    return rows.get(str(channel_id)), rows.get(SERVER)
+
+
+def settings_for_change(s: Session, workspace: Workspace, channel_id: str) -> DiscordChannelSettings:
+    """The row of `channel_id` (or SERVER), made if missing and locked until the transaction ends, so two changes
+    at once neither collide on the insert nor lose each other's value."""
+    insert_ignore(s, DiscordChannelSettings, {"workspace_id": workspace.id, "channel_id": channel_id,
+                                              "updated_at": utcnow()}, ["workspace_id", "channel_id"])
+    q = select(DiscordChannelSettings).where(DiscordChannelSettings.workspace_id == workspace.id,
+                                             DiscordChannelSettings.channel_id == channel_id)
+    return s.scalar(q.with_for_update())
+
+
+def record_intake(s: Session, workspace: Workspace, *, job_id: str, channel_id: str | int, started_by: str | int | None,
+                  kind: str) -> None:
+    """Note where a job came from; a second note for the same job (a retried hand-off) keeps the first."""
+    insert_ignore(s, DiscordIntake, {"workspace_id": workspace.id, "job_id": job_id, "channel_id": str(channel_id),
+                                     "started_by": str(started_by) if started_by is not None else None,
+                                     "kind": kind, "created_at": utcnow()}, ["job_id"])
+
+
+def intake(s: Session, job_id: str) -> DiscordIntake | None:
+    return s.scalar(select(DiscordIntake).where(DiscordIntake.job_id == job_id))
+
+
+def forget_intake(s: Session, job_id: str) -> None:
+    row = intake(s, job_id)
+    if row is not None:
+        s.delete(row)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from bots import review as shared_review
 from bots.slack import commands
@@ -97,8 +98,8 @@ def register(bot) -> None:
     async def item_edited(ack, body, view, client, context):
         await save_edit(bot, ack, body, view, client, team_of(body, context))
 
-    @bolt.action("onno_open_meeting")
-    async def open_meeting(ack):
+    @bolt.action(re.compile(r"^onno_open_(meeting|link)$"))
+    async def open_link(ack):
         await ack()  # a link button: the browser opens the page, Slack still tells us
 
 

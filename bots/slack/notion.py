@@ -74,7 +74,7 @@ def notion_blocks(s, settings, ws) -> tuple[str, list[dict]]:
     blocks = [section("*Notion boards*\n" + "\n".join(lines))]
     if url:
         blocks.append({"type": "actions", "block_id": "notion-connect", "elements": [
-            button("Connect Notion", "onno_open_meeting", "notion-connect", style="primary", url=url)]})
+            button("Connect Notion", "onno_open_link", "notion-connect", style="primary", url=url)]})
         blocks.append(context("Pick the board (or a page to make one in) on Notion's page. The link works for a day."))
         text = "\n".join(["*Notion boards*", *lines, f"Connect Notion: {url}"])
     else:

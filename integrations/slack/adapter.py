@@ -32,14 +32,6 @@ def done_text(title: str) -> str:
     return f"✅ Done: *{title}*. The findings are in this thread."
 
 
-def waiting_for_review(s, meeting_id: int) -> list[str]:
-    """The kinds of delivery (notion, email) held until someone approves this meeting's findings."""
-    review = review_repo.meeting_review(s, meeting_id)
-    if review is None or review.status == "approved":
-        return []
-    return sorted({d.target.partition(":")[0] for d in review_repo.held_deliveries(s, meeting_id)}, reverse=True)
-
-
 def members(web, team_id: str) -> MemberIndex:
     """Who is who in the team, for mentions; without users:read the owners stay plain names."""
     index = MEMBERS.get(team_id)
@@ -67,7 +59,7 @@ def send(arg: str, ctx: DeliveryContext) -> int:
         status_ts, result_ts = (row.status_ts, row.result_ts) if row else (None, None)
         item_ids = slack_repo.action_item_ids(s, ctx.meeting_id)
         marks = slack_repo.marks(s, ws)
-        held = waiting_for_review(s, ctx.meeting_id)
+        held = review_repo.waiting_kinds(s, ctx.meeting_id)
     token = bot_token(app, team_id)
     if not token:
         raise PermanentError(f"no Slack token for team {team_id}: install the app again")

@@ -356,7 +356,12 @@ def test_slash_notion_shows_the_boards_and_a_connect_button_that_works(slack, fa
     assert body["response_type"] == "ephemeral" and "No Notion board is connected yet" in body["text"]
     FakeSlack._blocks(body)  # Slack's own limits on blocks
     [button] = [e for b in body["blocks"] if b["type"] == "actions" for e in b["elements"]]
-    assert button["text"]["text"] == "Connect Notion" and button["action_id"] == "onno_open_meeting"
+    assert button["text"]["text"] == "Connect Notion" and button["action_id"] == "onno_open_link"
+    # Slack also tells us of the click on a link button: it is acknowledged, nothing more.
+    click = server.action(T1, {"user": {"id": "U_MAYA", "team_id": T1}, "channel": {"id": "C0000GEN1"},
+                               "actions": [{"action_id": "onno_open_link", "block_id": "b", "type": "button",
+                                            "value": "notion-connect", "action_ts": "1.2"}]})
+    assert click.status_code == 200
     # The button is the signed link for this Slack workspace: it leads through Notion and connects the board.
     fake.user_will(share=[db])
     page = Browser(server, notion).connect(button["url"])
