@@ -9,7 +9,8 @@ the local fake of Notion's API from the tests, which checks every request and lo
 - the same delivery sent again (a lost receipt): requests and cards created (duplicates);
 - a create whose answer is lost (connection dropped) at the 10th card: attempts and duplicates;
 - three 429 answers with Retry-After: 1 during the creates: time added and duplicates;
-- two meetings delivered at once from two threads on one integration token (the shared bucket).
+- two meetings delivered at once from two threads on one integration token (the process's bucket);
+- two meetings delivered at once by two worker processes sharing a Redis broker (the bucket kept in Redis).
 
     .venv/bin/python scripts/bench_notion.py [--items 20] [--rate 3]
 """
@@ -163,6 +164,7 @@ def main() -> None:
         b.fake.fail("POST", "^/v1/pages$", 429, retry_after=1, times=3)
         out["three_429s"] = b.run_job(args.items, "Standup 3", tag="c")
         out["two_meetings_at_once"] = _concurrent(b, args.items)
+        out["two_worker_processes"] = _two_processes(b, args.items)
         b.app.engine.dispose()
         b.server.close()
     print(json.dumps(out, indent=2))
@@ -190,6 +192,49 @@ def _concurrent(b: Bench, items: int) -> dict:
     return {"wall_s": round(time.monotonic() - started, 2), "requests": len(reqs),
             "mean_rate_per_s": round((len(reqs) - 1) / max(1e-9, reqs[-1]["t"] - reqs[0]["t"]), 2),
             "max_requests_in_1s": max_per_second([r["t"] for r in reqs]),
+            "cards_created": len(b.action_cards()) - before, "duplicates": b.duplicates(),
+            "violations": len(b.fake.violations)}
+
+
+DELIVER = """
+import sys
+from onno.service import App
+App().runner.deliver(int(sys.argv[1]))
+"""
+
+
+def _two_processes(b: Bench, items: int) -> dict:
+    """Two meetings' deliveries sent at the same moment by two processes with a Redis broker: one schedule."""
+    import os
+    import subprocess
+
+    from tests.jobs.conftest import RedisServer
+
+    ids = []
+    for i in range(2):  # held for review, so the deliveries wait until both processes are ready
+        src = transcript(b.tmp / f"proc{i}.txt", items, f"w{i}")
+        job_id = b.app.runner.submit(src, info(f"Worker {i}"), targets=["notion"], review_first=True)
+        with b.app.session() as s:
+            d = s.scalar(select(Delivery).where(Delivery.job_id == job_id))
+            d.status, d.next_attempt_at = "pending", utcnow()
+            ids.append(d.id)
+    redis = RedisServer(b.tmp)
+    redis.start()
+    env = {**os.environ, "ONNO_DATA_DIR": str(b.tmp / "data"), "ONNO_DATABASE_URL": f"sqlite:///{b.tmp / 'onno.db'}",
+           "ONNO_SECRET_KEY": "bench", "NOTION_API_URL": b.server.url, "ONNO_BROKER_URL": redis.url,
+           "ONNO_NOTION_RATE": str(b.app.settings.notion_rate), "PYTHONPATH": str(ROOT)}
+    first, before = len(b.fake.requests), len(b.action_cards())
+    started = time.monotonic()
+    procs = [subprocess.Popen([sys.executable, "-c", DELIVER, str(i)], env=env) for i in ids]
+    for p in procs:
+        p.wait()
+    wall = time.monotonic() - started
+    redis.stop()
+    reqs = b.fake.requests[first:]
+    return {"wall_s": round(wall, 2), "requests": len(reqs),
+            "mean_rate_per_s": round((len(reqs) - 1) / max(1e-9, reqs[-1]["t"] - reqs[0]["t"]), 2),
+            "max_requests_in_1s": max_per_second([r["t"] for r in reqs]),
+            "status_429": sum(1 for r in reqs if r["status"] in (429, 529)),
             "cards_created": len(b.action_cards()) - before, "duplicates": b.duplicates(),
             "violations": len(b.fake.violations)}
 
