@@ -87,6 +87,7 @@ class Settings(BaseSettings):
                                                                                         "onno_notion_api_url"))
     notion_rate: float = 3.0
     notion_max_wait: float = 10.0
+    notion_pull_interval: float = 900.0  # the sweeper pulls each board this often (0: only before deliveries)
     # Notion public integration (OAuth, "Connect Notion" from Slack): its client id and secret, and Notion's
     # authorize page (tests point it elsewhere). Redirect URI to register: ONNO_PUBLIC_URL/notion/oauth/callback.
     notion_client_id: str = Field("", validation_alias=AliasChoices("notion_client_id", "onno_notion_client_id"))

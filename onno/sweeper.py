@@ -8,6 +8,7 @@ import threading
 
 from billing.accounts import settle
 from integrations.digest.schedule import due_digests
+from integrations.notion.service import pull_stale
 from onno import notices
 from storage import jobs as jobs_repo
 from storage.models import utcnow
@@ -45,8 +46,12 @@ def sweep_once(app) -> dict[str, int]:
         runner.send(step, ref)
     counts["notices"] = notices.sweep(app)  # team notices due: new, waiting for a retry, or left by a dead sender
     counts["digests"] = due_digests(app)  # weekly digests due (once per workspace and week), or left half sent
-    if any(counts.values()):
+    if settings.notion_pull_interval > 0:  # boards moved in Notion reach the tickets even between meetings
+        counts["boards"] = pull_stale(app, settings.notion_pull_interval)
+    if any(counts[k] for k in ("requeued", "resent", "deliveries", "failed")):  # something had gone missing
         log.warning("sweeper: %s", counts)
+    elif any(counts.values()):
+        log.info("sweeper: %s", counts)
     return counts
 
 

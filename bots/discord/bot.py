@@ -1,4 +1,5 @@
-"""The Discord bot: `/onno` commands, live voice meetings, review panels, and finishing what a restart left.
+"""The Discord bot: `/onno` commands, live voice meetings, channel settings, review panels, and finishing what a
+restart left.
 
 Thin at the edge, like the Slack bot: each command answers (or defers) at once, database work runs off the event
 loop, and whole jobs (no broker: submit runs the job here and now) run in a small pool of their own.
@@ -21,6 +22,7 @@ from discord.ext import voice_recv
 
 from bots.discord import commands as cmd
 from bots.discord import review
+from bots.discord import settings as channel_settings
 from bots.discord.meeting import LiveMeeting, finish_meeting, live_job_id
 from bots.discord.recorder import FLUSH_EVERY, meeting_folder
 from integrations.discord.adapter import target as discord_target
@@ -35,6 +37,11 @@ from storage import repository as repo
 log = logging.getLogger(__name__)
 
 TYPE_CHOICES = [app_commands.Choice(name=t.replace("_", " "), value=t) for t in MEETING_TYPES]
+SETTING_TYPES = [*TYPE_CHOICES, app_commands.Choice(name="default (follow the server)", value="default")]
+SWITCHES = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off"),
+            app_commands.Choice(name="default (follow the server)", value="default")]
+SCOPES = [app_commands.Choice(name="this channel", value=channel_settings.CHANNEL),
+          app_commands.Choice(name="the whole server (channels without their own)", value=channel_settings.SERVER)]
 NO_MENTIONS = discord.AllowedMentions.none()
 JOB_POLL = 5.0  # seconds between looks at a submitted meeting's job (to report a failure in its thread)
 MAX_UPLOAD = 500 * 1024 * 1024
@@ -209,7 +216,7 @@ class OnnoDiscord(discord.Client):
         @app_commands.describe(type="The kind of meeting (picks the questions worth asking)")
         @app_commands.choices(type=TYPE_CHOICES)
         async def join(interaction: discord.Interaction, type: app_commands.Choice[str] | None = None):
-            await bot.join(interaction, type.value if type else "general")
+            await bot.join(interaction, type.value if type else None)
 
         @group.command(name="leave", description="End the meeting: stop recording and post the full notes")
         async def leave(interaction: discord.Interaction):
@@ -221,7 +228,7 @@ class OnnoDiscord(discord.Client):
         @app_commands.choices(type=TYPE_CHOICES)
         async def process(interaction: discord.Interaction, recording: discord.Attachment,
                           type: app_commands.Choice[str] | None = None):
-            await bot.process(interaction, recording, type.value if type else "general")
+            await bot.process(interaction, recording, type.value if type else None)
 
         @group.command(name="tickets", description="The board, and what meetings moved")
         async def tickets(interaction: discord.Interaction):
@@ -243,6 +250,29 @@ class OnnoDiscord(discord.Client):
         @group.command(name="optin", description="Allow your voice in recordings in this server again")
         async def optin(interaction: discord.Interaction):
             await bot.opt(interaction, out=False)
+
+        @group.command(name="settings", description="What this channel's meetings get: type, e-mail, Notion, "
+                                                    "review first")
+        @app_commands.describe(type="The kind of meeting this channel's meetings are",
+                               email="E-mail the summary to the meeting's participants on file",
+                               notion="Cards on a connected Notion board: on, off, or the board's name",
+                               review="Hold Notion and e-mail until someone approves the notes",
+                               scope="This channel (the default), or the server-wide default")
+        @app_commands.rename(scope="for")
+        @app_commands.choices(type=SETTING_TYPES, email=SWITCHES, review=SWITCHES, scope=SCOPES)
+        async def settings(interaction: discord.Interaction, type: app_commands.Choice[str] | None = None,
+                           email: app_commands.Choice[str] | None = None, notion: str | None = None,
+                           review: app_commands.Choice[str] | None = None,
+                           scope: app_commands.Choice[str] | None = None):
+            want = channel_settings.Change(meeting_type=type and type.value, email=email and email.value,
+                                           notion=notion, review=review and review.value)
+            await bot.settings_cmd(interaction, scope.value if scope else channel_settings.CHANNEL, want)
+
+        @settings.autocomplete("notion")
+        async def notion_boards(interaction: discord.Interaction, current: str):
+            ws_id = await bot.ws_id(interaction.guild)
+            found = await bot.db(channel_settings.board_choices, bot.app, ws_id, current)
+            return [app_commands.Choice(name=label, value=value) for label, value in found]
 
         @group.command(name="help", description="What Onno does and how")
         async def help_(interaction: discord.Interaction):
@@ -268,6 +298,22 @@ class OnnoDiscord(discord.Client):
             else:
                 await interaction.response.send_message(reply, ephemeral=True)
 
+    async def settings_cmd(self, interaction: discord.Interaction, scope: str, want) -> None:
+        """`/onno settings`: the channel's settings for anyone; changes for those who may manage the channel."""
+        channel_id = channel_settings.settings_channel(interaction.channel)
+        if not want.empty():
+            refusal = channel_settings.may_change(interaction.permissions, scope)
+            if refusal is not None:
+                await interaction.response.send_message(refusal, ephemeral=True, allowed_mentions=NO_MENTIONS)
+                return
+        ws_id = await self.ws_id(interaction.guild)
+        if want.empty():
+            text = await self.db(channel_settings.view, self.app, ws_id, channel_id)
+        else:
+            text = await self.db(channel_settings.change, self.app, ws_id, channel_id, scope=scope,
+                                 user_id=interaction.user.id, want=want)
+        await interaction.response.send_message(cmd.clip(text), ephemeral=True, allowed_mentions=NO_MENTIONS)
+
     async def answer(self, interaction: discord.Interaction, fn, *args) -> None:
         """A private answer computed from the database (fast enough for Discord's 3 s)."""
         ws_id = await self.ws_id(interaction.guild)
@@ -276,7 +322,7 @@ class OnnoDiscord(discord.Client):
 
     # -- /onno join and leave ----------------------------------------------------------------------------------
 
-    async def join(self, interaction: discord.Interaction, meeting_type: str) -> None:
+    async def join(self, interaction: discord.Interaction, meeting_type: str | None) -> None:
         guild = interaction.guild
         member = interaction.user
         voice = getattr(member, "voice", None)
@@ -307,6 +353,8 @@ class OnnoDiscord(discord.Client):
             await interaction.followup.send(f"{exc.problem}\n{exc.hint}", ephemeral=True)
             return
         opted = await self.db(cmd.opted_out, self.app, ws_id)
+        settings_channel = channel_settings.settings_channel(text_channel)
+        meeting_type = meeting_type or await self.db(channel_settings.meeting_type, self.app, ws_id, settings_channel)
         nick_ok = await self._set_nick(guild, cmd.RECORDING_NICK)
         try:
             announce = await text_channel.send(cmd.announcement(channel.mention, nick_ok=nick_ok),
@@ -324,7 +372,7 @@ class OnnoDiscord(discord.Client):
         info = MeetingInfo(title=title, type=meeting_type, date=dt.date.today(),
                            participants=[m.display_name for m in channel.members if not m.bot])
         row_id, board = await self.db(self._create_row, ws_id, guild.id, channel.id, text_channel.id,
-                                      post_channel.id, member.id, title, meeting_type)
+                                      post_channel.id, member.id, title, meeting_type, settings_channel)
         meeting = LiveMeeting(self, row_id=row_id, workspace_id=ws_id, guild_id=guild.id, voice_channel_id=channel.id,
                               post_channel=post_channel, info=info, board=board, opted_out=opted,
                               clock=self.clock_factory() if self.clock_factory else None)
@@ -349,7 +397,7 @@ class OnnoDiscord(discord.Client):
                                         "the meeting.", ephemeral=True)
 
     def _create_row(self, ws_id: int, guild_id: int, voice_id: int, text_id: int, thread_id: int, user_id: int,
-                    title: str, meeting_type: str) -> tuple[int, list]:
+                    title: str, meeting_type: str, settings_channel: int) -> tuple[int, list]:
         with self.app.session() as s:
             row = discord_repo.DiscordLiveMeeting(
                 workspace_id=ws_id, guild_id=str(guild_id), voice_channel_id=str(voice_id),
@@ -359,7 +407,10 @@ class OnnoDiscord(discord.Client):
             s.flush()
             folder = meeting_folder(self.settings.resolved_blob_dir, row.id)
             row.folder = str(folder.relative_to(self.settings.resolved_blob_dir))
-            board = repo.board(s, repo.workspace_by_id(s, ws_id))
+            ws = repo.workspace_by_id(s, ws_id)
+            discord_repo.record_intake(s, ws, job_id=live_job_id(row.id), channel_id=settings_channel,
+                                       started_by=user_id, kind="live")
+            board = repo.board(s, ws)
             return row.id, board
 
     def _fail_row(self, row_id: int, error: str) -> None:
@@ -403,10 +454,14 @@ class OnnoDiscord(discord.Client):
 
     async def _finish(self, row_id: int, channel) -> None:
         try:
-            status, detail = await self.in_jobs_pool(finish_meeting, self.app, row_id)
+            status, detail, left_out = await self.in_jobs_pool(finish_meeting, self.app, row_id)
         except Exception as exc:
             log.exception("finishing meeting %s failed", row_id)
-            status, detail = "error", repr(exc)
+            status, detail, left_out = "error", repr(exc), []
+        if left_out and channel is not None:
+            with contextlib.suppress(discord.HTTPException):
+                await channel.send(cmd.clip("ℹ️ Not sent this time:\n" + "\n".join(f"- {n}" for n in left_out)),
+                                   allowed_mentions=NO_MENTIONS)
         if status == "submitted":
             await self._watch(row_id, detail, channel)
             return
@@ -512,7 +567,7 @@ class OnnoDiscord(discord.Client):
     # -- /onno process -----------------------------------------------------------------------------------------
 
     async def process(self, interaction: discord.Interaction, attachment: discord.Attachment,
-                      meeting_type: str) -> None:
+                      meeting_type: str | None) -> None:
         name = PurePosixPath(attachment.filename).name or "recording"
         suffix = PurePosixPath(name).suffix.lower()
         ctype = (attachment.content_type or "").lower()
@@ -535,12 +590,18 @@ class OnnoDiscord(discord.Client):
         status = await interaction.channel.send(
             f"📥 Got **{discord.utils.escape_markdown(name)}** from {interaction.user.mention}. Processing…",
             allowed_mentions=NO_MENTIONS)
-        reply = await self._process_upload(attachment, name, meeting_type, ws_id, interaction.channel, status)
-        await interaction.followup.send(reply, ephemeral=True)
+        reply = await self._process_upload(attachment, name, meeting_type, ws_id, interaction.channel, status,
+                                           interaction.user.id)
+        await interaction.followup.send(cmd.clip(reply), ephemeral=True)
 
-    async def _process_upload(self, attachment, name: str, meeting_type: str, ws_id: int, channel,
-                              status: discord.Message) -> str:
+    async def _process_upload(self, attachment, name: str, meeting_type: str | None, ws_id: int, channel,
+                              status: discord.Message, user_id: int) -> str:
         job_id = jobs_repo.new_job_id()
+        settings_channel = channel_settings.settings_channel(channel)
+        meeting_type = meeting_type or await self.db(channel_settings.meeting_type, self.app, ws_id, settings_channel)
+        extra = await self.db(channel_settings.delivery, self.app, ws_id, settings_channel)
+        # Recorded before the job runs: with no broker the review panel is posted before submit returns.
+        await self.db(self._record_upload, ws_id, job_id, settings_channel, user_id)
         try:
             with tempfile.TemporaryDirectory(prefix="onno-discord-") as tmp:
                 path = Path(tmp) / name
@@ -548,20 +609,37 @@ class OnnoDiscord(discord.Client):
                 stem = PurePosixPath(name).stem.replace("_", " ").strip() or "Discord recording"
                 info = MeetingInfo(title=stem, type=meeting_type, date=dt.date.today(), participants=[])
                 fut = self.in_jobs_pool(self.app.runner.submit, path, info, workspace=ws_id, job_id=job_id,
-                                        targets=[discord_target(channel.id, status.id)])
+                                        targets=[discord_target(channel.id, status.id), *extra.targets],
+                                        review_first=extra.review_first)
                 await fut
         except InputError as exc:
+            await self.db(self._forget_upload, job_id)
             reply = f"I can't process **{discord.utils.escape_markdown(name)}**: {exc}"
             with contextlib.suppress(discord.HTTPException):
                 await status.edit(content=f"⚠️ {reply}", allowed_mentions=NO_MENTIONS)
             return reply
         except discord.HTTPException as exc:
+            await self.db(self._forget_upload, job_id)
             reply = f"I couldn't download **{discord.utils.escape_markdown(name)}** ({exc.status}); attach it again."
             with contextlib.suppress(discord.HTTPException):
                 await status.edit(content=f"⚠️ {reply}", allowed_mentions=NO_MENTIONS)
             return reply
         self.spawn(self._watch_upload(job_id, status))
-        return f"Processing **{discord.utils.escape_markdown(name)}**: the notes will be posted in this channel."
+        reply = f"Processing **{discord.utils.escape_markdown(name)}**: the notes will be posted in this channel."
+        if extra.left_out:
+            reply += "\nNot sent this time:\n" + "\n".join(f"- {n}" for n in extra.left_out)
+        return reply
+
+    def _record_upload(self, ws_id: int, job_id: str, channel_id: int, user_id: int) -> None:
+        with self.app.session() as s:
+            discord_repo.record_intake(s, repo.workspace_by_id(s, ws_id), job_id=job_id, channel_id=channel_id,
+                                       started_by=user_id, kind="upload")
+
+    def _forget_upload(self, job_id: str) -> None:
+        """The upload was refused before its job was made: no one started anything."""
+        with self.app.session() as s:
+            if jobs_repo.get_job(s, job_id) is None:
+                discord_repo.forget_intake(s, job_id)
 
     async def _watch_upload(self, job_id: str, status: discord.Message) -> None:
         while True:

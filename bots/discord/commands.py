@@ -17,6 +17,7 @@ USAGE = """**Onno** takes notes of your meetings.
 - `/onno process`: attach a recording (audio, video, or a .vtt/.srt transcript) and get its notes here
 - `/onno tickets`: the board, and what meetings moved
 - `/onno ask QUESTION`: search past meetings
+- `/onno settings`: this channel's meeting type, e-mailed summary, Notion board and review first (admins change them; `for:server` sets the server-wide default)
 - `/onno plan`: your plan and minutes
 - `/onno optout` / `/onno optin`: keep your voice out of recordings in this server, or allow it again"""
 

@@ -2,7 +2,7 @@
 
 `finish_meeting` is the end-of-meeting hand-off, shared by `/onno leave`, an emptied channel and a restarted bot:
 the flushed tracks become a tracks folder (`Maya.ogg` …) submitted to the job runner, whose `discord:` delivery
-posts the full result in the meeting's thread.
+posts the full result in the meeting's thread, beside the channel's e-mail and Notion (`/onno settings`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from bots.discord import settings as channel_settings
 from bots.discord.poster import LivePoster
 from bots.discord.receive import MeetingSink, monotonic_clock
 from bots.discord.recorder import FLUSH_EVERY, TrackRecorder, build_tracks, meeting_folder
@@ -175,8 +176,9 @@ def live_job_id(meeting_id: int) -> str:
     return f"discord-live-{meeting_id}"
 
 
-def finish_meeting(app, meeting_id: int) -> tuple[str, str | None]:
-    """Submit a meeting's recorded tracks as a job; return (status, job id or the reason it was not submitted).
+def finish_meeting(app, meeting_id: int) -> tuple[str, str | None, list[str]]:
+    """Submit a meeting's recorded tracks as a job; return (status, job id or the reason it was not submitted,
+    the channel's deliveries left out and why).
 
     Safe to call twice (a restart while finishing): a submitted meeting is left alone, and the job id is fixed
     per meeting so a job submitted just before a crash is found rather than submitted again.
@@ -184,9 +186,9 @@ def finish_meeting(app, meeting_id: int) -> tuple[str, str | None]:
     with app.session() as s:
         row = s.get(discord_repo.DiscordLiveMeeting, meeting_id)
         if row is None:
-            return "missing", None
+            return "missing", None, []
         if row.status not in discord_repo.LIVE_OPEN:
-            return row.status, row.job_id or row.error
+            return row.status, row.job_id or row.error, []
         row.status, row.ended_at = "finishing", row.ended_at or discord_repo.utcnow()
         ws = repo.workspace_by_id(s, row.workspace_id)
         excluded = discord_repo.opted_out(s, ws)
@@ -197,29 +199,33 @@ def finish_meeting(app, meeting_id: int) -> tuple[str, str | None]:
         title, mtype, ws_id = row.title, row.type, row.workspace_id
         job_id = live_job_id(meeting_id)
         existing = jobs_repo.get_job(s, job_id) is not None
+        intake = discord_repo.intake(s, job_id)  # where `/onno join` was typed (a thread: its parent channel)
+        settings_channel = intake.channel_id if intake is not None else row.text_channel_id
     if existing:
         _mark(app, meeting_id, status="submitted", job_id=job_id)
-        return "submitted", job_id
+        return "submitted", job_id, []
+    # Read at the hand-off, not the start: a setting changed during the meeting applies to it.
+    extra = channel_settings.delivery(app, ws_id, settings_channel)
     with tempfile.TemporaryDirectory(prefix="onno-discord-") as tmp:
         tracks = Path(tmp) / f"discord-meeting-{meeting_id}"
         speakers = build_tracks(folder, tracks, names=names, exclude=excluded) if folder.exists() else []
         if not speakers:
             _mark(app, meeting_id, status="empty", error="nobody spoke")
             shutil.rmtree(folder, ignore_errors=True)
-            return "empty", "Nobody said anything I could record, so there are no notes."
+            return "empty", "Nobody said anything I could record, so there are no notes.", []
         date = (started or dt.datetime.now(dt.UTC)).date()
         info = MeetingInfo(title=title, type=mtype, date=date, participants=speakers)
         try:
             # Gated when it started (live voice, minutes left), never half-way: its minutes count, it is not refused.
-            app.runner.submit(tracks, info, targets=[discord_target(thread)], workspace=ws_id, job_id=job_id,
-                              admitted=True)
+            app.runner.submit(tracks, info, targets=[discord_target(thread), *extra.targets], workspace=ws_id,
+                              job_id=job_id, admitted=True, review_first=extra.review_first)
         except InputError as exc:  # unreadable tracks: the recording is kept, the reason goes to the thread
             reason = str(exc)
             _mark(app, meeting_id, status="failed", error=reason)
-            return "failed", reason
+            return "failed", reason, []
     _mark(app, meeting_id, status="submitted", job_id=job_id)
     shutil.rmtree(folder, ignore_errors=True)  # the job keeps its own copy in the blob store
-    return "submitted", job_id
+    return "submitted", job_id, extra.left_out
 
 
 def _mark(app, meeting_id: int, **values) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from bots import review as shared
 from bots.discord import commands as cmd
 from integrations.discord.format import BUTTON_ITEMS, PREFIX, edit_modal, review_panel
-from storage.discord import DiscordLiveMeeting
+from storage.discord import DiscordIntake, DiscordLiveMeeting
 from storage.models import Job
 from storage.review import check_edits
 
@@ -25,8 +25,8 @@ log = logging.getLogger(__name__)
 
 NO_MENTIONS = discord.AllowedMentions.none()
 NOT_IN_SERVER = "Review a meeting in the server it belongs to."
-CANT_APPROVE = ("Only the person who started this meeting, or someone with **Manage Messages** in this channel, "
-                "can approve it. Ask one of them, or a server admin for that permission.")
+CANT_APPROVE = ("Only the person who started this meeting (or uploaded it), or someone with **Manage Messages** "
+                "in this channel, can approve it. Ask one of them, or a server admin for that permission.")
 
 
 class Components(discord.ui.View):
@@ -54,10 +54,14 @@ class Form(discord.ui.Modal):
 
 
 def starter(app, meeting_id: int) -> str | None:
-    """Who ran `/onno join` for this meeting (a live one); None for one that came from an upload."""
+    """Who ran `/onno join` or `/onno process` for this meeting; None for one that came from elsewhere."""
     with app.session() as s:
-        q = (select(DiscordLiveMeeting.started_by).join(Job, Job.id == DiscordLiveMeeting.job_id)
+        q = (select(DiscordIntake.started_by).join(Job, Job.id == DiscordIntake.job_id)
              .where(Job.meeting_id == meeting_id))
+        if (who := s.scalars(q).first()) is not None:
+            return who
+        q = (select(DiscordLiveMeeting.started_by).join(Job, Job.id == DiscordLiveMeeting.job_id)
+             .where(Job.meeting_id == meeting_id))  # meetings recorded before intakes were noted
         return s.scalars(q).first()
 
 

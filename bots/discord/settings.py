@@ -162,7 +162,7 @@ def lines(s, app, ws, channel_id: int) -> list[str]:
                   f"{'person' if len(people) == 1 else 'people'} on file for this server)")
         if not settings.smtp_url:
             email += " ⚠️ e-mail isn't set up on this Onno yet (ONNO_SMTP_URL), so nothing is mailed"
-        elif not people:
+        if not people:
             email += " ⚠️ nobody is on file, so nobody is mailed"
         if (refusal := plan_refusal(s, settings, ws, "email")) is not None:
             email += f" ⚠️ left out: {refusal.problem} {refusal.hint}"

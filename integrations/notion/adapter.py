@@ -27,10 +27,10 @@ def send(arg: str, ctx: DeliveryContext) -> int:
 
     name = arg or DEFAULT_ARG
     with connection_api(ctx.app, ctx.workspace_id, name) as (connection_id, api):
-        board = Board(ctx.app, api, connection_id, delivery_key=ctx.key)
+        board = Board(ctx.app, api, connection_id)
         board.refresh_schema()
         synced = board.pull()
-        report = board.deliver(meeting_id=ctx.meeting_id, result=ctx.result, lease=ctx.settings.job_lease_seconds)
+        report = board.deliver(meeting_id=ctx.meeting_id, result=ctx.result)
     log.info("notion:%s meeting %s: %d cards created, %d already there, %d recovered, %d moved (pull: %s); "
              "%d requests", name, ctx.meeting_id, len(report.created), report.existing, len(report.recovered),
              len(report.moved), synced.summary(), api.requests)

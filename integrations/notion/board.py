@@ -13,7 +13,7 @@ from integrations.notion import schema
 from integrations.notion.api import BrokenConnection, NotFound, NotionAPI
 from integrations.notion.models import NotionCard, NotionConnection
 from integrations.notion.schema import CardView, Mapping, build_mapping, read_card
-from integrations.notion.store import card_by_onno_id, card_by_ticket, cards, renew_delivery_lease
+from integrations.notion.store import card_by_onno_id, card_by_ticket, cards
 from onno.links import meeting_url
 from onno.render import clock
 from storage.models import Finding, Meeting, Ticket, TicketHistory
@@ -55,8 +55,8 @@ class DeliveryReport:
 class Board:
     """One connection's board. Network calls happen outside database transactions, each write in its own."""
 
-    def __init__(self, app, api: NotionAPI, connection_id: int, *, delivery_key: str | None = None):
-        self.app, self.api, self.connection_id, self.delivery_key = app, api, connection_id, delivery_key
+    def __init__(self, app, api: NotionAPI, connection_id: int):
+        self.app, self.api, self.connection_id = app, api, connection_id
         with app.session() as s:
             conn = s.get(NotionConnection, connection_id)
             self.workspace_id, self.data_source_id = conn.workspace_id, conn.data_source_id
@@ -171,7 +171,7 @@ class Board:
 
     # -- push a meeting -----------------------------------------------------------------------------------
 
-    def deliver(self, *, meeting_id: int, result: dict, lease: float = 30.0) -> DeliveryReport:
+    def deliver(self, *, meeting_id: int, result: dict) -> DeliveryReport:
         """A card for each of the meeting's action items (once, whatever happens), then its ticket moves."""
         report = DeliveryReport()
         with self.app.session() as s:
@@ -205,9 +205,6 @@ class Board:
                 report.created.append(oid)
             else:
                 report.existing += 1
-            if self.delivery_key:
-                with self.app.session() as s:
-                    renew_delivery_lease(s, self.delivery_key, lease)
         for update in result.get("ticket_updates", []):
             self._push_move(update["key"], report)
         return report

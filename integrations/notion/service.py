@@ -6,6 +6,7 @@ integrations), or a public integration's OAuth token (integrations/notion/oauth.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 from notion_client.helpers import extract_notion_id
 
-from integrations.errors import PermanentError
+from integrations.errors import PermanentError, TransientError
 from integrations.notion.api import BrokenConnection, NotFound, NotionAPI
 from integrations.notion.models import NotionConnection
 from integrations.notion.schema import ONNO_ID, build_mapping, plain
@@ -238,6 +239,34 @@ def sync(app, workspace_id: int, name: str = "default"):
         board = Board(app, api, connection_id)
         board.refresh_schema()
         return board.pull()
+
+
+def pull_stale(app, every: float) -> int:
+    """Pull each working board not pulled for `every` seconds (the sweeper's periodic pull); returns how many.
+
+    Each board is claimed by moving its pull time first, so of several sweepers one pulls it."""
+    from sqlalchemy import or_, select, update
+
+    from storage.models import utcnow
+
+    cutoff = utcnow() - dt.timedelta(seconds=every)
+    stale = or_(NotionConnection.last_synced_at.is_(None), NotionConnection.last_synced_at < cutoff)
+    with app.session() as s:
+        due = list(s.execute(select(NotionConnection.id, NotionConnection.workspace_id, NotionConnection.name)
+                             .where(NotionConnection.status == "ok", stale)))
+    pulled = 0
+    for connection_id, workspace_id, name in due:
+        with app.session() as s:
+            claimed = s.execute(update(NotionConnection).where(NotionConnection.id == connection_id, stale)
+                                .values(last_synced_at=utcnow())).rowcount == 1
+        if not claimed:
+            continue
+        try:
+            sync(app, workspace_id, name)
+            pulled += 1
+        except (PermanentError, TransientError) as exc:  # broken (told once) or busy: the next round tries again
+            log.info("periodic pull of Notion board %r skipped: %s", name, exc.reason)
+    return pulled
 
 
 def status(app, workspace_id: int) -> list[dict]:

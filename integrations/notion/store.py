@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from integrations.notion.models import NotionCard, NotionConnection
 from onno import secrets
-from storage.models import Delivery, utcnow
+from storage.models import utcnow
 
 
 class TokenUnreadable(Exception):
@@ -68,12 +66,3 @@ def card_by_ticket(s: Session, connection_id: int, ticket_id: int) -> NotionCard
     return s.scalar(select(NotionCard).where(NotionCard.connection_id == connection_id,
                                              NotionCard.ticket_id == ticket_id, NotionCard.page_id.is_not(None))
                     .order_by(NotionCard.id).limit(1))
-
-
-# -- the delivery we are sending --------------------------------------------------------------------------
-
-def renew_delivery_lease(s: Session, key: str, seconds: float) -> None:
-    """Keep a long Notion delivery ours, so no second worker starts the same cards while we create them."""
-    s.execute(update(Delivery).where(Delivery.key == key, Delivery.status == "sending")
-              .values(lease_expires_at=utcnow() + dt.timedelta(seconds=seconds))
-              .execution_options(synchronize_session=False))

@@ -28,10 +28,12 @@ VOICE_ID = 1300000000000000030
 MAYA, DANIEL, LENA = 1300000000000000101, 1300000000000000102, 1300000000000000103
 NAMES = {MAYA: "Maya", DANIEL: "Daniel", LENA: "Lena", BOT_ID: "Onno"}
 EPHEMERAL = 64
-MEMBER_PERMISSIONS = "2248473465835073"  # an ordinary member: no Manage Messages
-MANAGE_MESSAGES = 1 << 13
+MEMBER_PERMISSIONS = "2248473465835073"  # an ordinary member: no Manage Messages, Channels or Server
+MANAGE_CHANNELS, MANAGE_GUILD, MANAGE_MESSAGES = 1 << 4, 1 << 5, 1 << 13
 # Interaction callback types each interaction type takes (Discord's "Interaction Callback Type" table).
-CALLBACKS = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 5: {4, 5, 6, 7}}
+CALLBACKS = {2: {4, 5, 9}, 3: {4, 5, 6, 7, 9}, 4: {8}, 5: {4, 5, 6, 7}}
+# Application command option types: 1 subcommand, 2 subcommand group, 3 string ... 11 attachment.
+OPTION_TYPES = set(range(1, 12))
 BUTTON_STYLES = {1, 2, 3, 4, 5, 6}
 SELECTS = {3, 5, 6, 7, 8}
 
@@ -153,6 +155,23 @@ class FakeDiscord:
 
     # -- interactions as Discord sends them -------------------------------------------------------------------
 
+    def autocomplete(self, sub: str, options: list[dict], *, uid: int = MAYA) -> dict:
+        """INTERACTION_CREATE (type 4) for `uid` typing into the option marked `"focused": True` of `/onno SUB`;
+        only an option the registered command offers autocomplete on sends these."""
+        focused = [o for o in options if o.get("focused")]
+        if len(focused) != 1:
+            raise CallError("an autocomplete interaction has exactly one focused option")
+        command = next((o for c in self.commands for o in c.get("options") or [] if o["name"] == sub), None)
+        declared = {o["name"]: o for o in (command or {}).get("options") or []}
+        if not declared.get(focused[0]["name"], {}).get("autocomplete"):
+            raise CallError(f"/onno {sub} {focused[0]['name']} has no autocomplete: Discord would not send this")
+        payload = interaction(sub, options, uid=uid)
+        payload["type"] = 4
+        with self.lock:
+            self.interactions[payload["id"]] = {"type": 4, "message_id": None, "responses": [],
+                                                "response_message_id": None}
+        return payload
+
     def click(self, message_id: int | str, custom_id: str, *, uid: int = MAYA, values: list[str] | None = None,
               permissions: str = MEMBER_PERMISSIONS, guild: bool = True) -> dict:
         """INTERACTION_CREATE (type 3) for `uid` pressing the component `custom_id` of a message: only a component
@@ -216,13 +235,19 @@ class FakeDiscord:
     def _interaction(self, itype: int, data: dict, *, uid: int, permissions: str, message: dict | None,
                      channel_id: int, guild: bool = True) -> dict:
         iid = str(next(_interaction_ids))
+        known = self.channels.get(channel_id, {})
+        channel = {"id": str(channel_id), "type": known.get("type", 0), "name": known.get("name", "thread"),
+                   "guild_id": str(GUILD_ID), "permissions": APP_PERMISSIONS, "position": 0,
+                   "parent_id": known.get("parent_id"), "nsfw": False, "rate_limit_per_user": 0, "topic": None,
+                   "last_message_id": None, "permission_overwrites": []}
+        if channel["type"] == 11:  # a thread: Discord sends its parent and thread fields, not a channel's
+            for k in ("position", "topic", "permission_overwrites"):
+                channel.pop(k)
+            channel.update(owner_id=str(BOT_ID), message_count=0, member_count=1, flags=0,
+                           thread_metadata={"archived": False, "auto_archive_duration": 1440, "locked": False,
+                                            "archive_timestamp": now_iso(), "create_timestamp": now_iso()})
         payload = {"id": iid, "application_id": str(APP_ID), "type": itype, "token": f"tok-{iid}", "version": 1,
-                   "channel_id": str(channel_id),
-                   "channel": {"id": str(channel_id), "type": self.channels.get(channel_id, {}).get("type", 0),
-                               "name": self.channels.get(channel_id, {}).get("name", "thread"),
-                               "guild_id": str(GUILD_ID), "permissions": APP_PERMISSIONS, "position": 0,
-                               "parent_id": None, "nsfw": False, "rate_limit_per_user": 0, "topic": None,
-                               "last_message_id": None, "permission_overwrites": []},
+                   "channel_id": str(channel_id), "channel": channel,
                    "app_permissions": APP_PERMISSIONS, "locale": "en-US", "data": data, "entitlements": [],
                    "context": 0 if guild else 1, "attachment_size_limit": 26214400}
         if guild:
@@ -341,6 +366,8 @@ class FakeDiscord:
             msg = self._message(TEXT_ID, data or {"content": "…"}, interaction=True)
         elif rtype == 7:
             _status, msg = self._edit(int(known["message_id"]), data)
+        elif rtype == 8:
+            check_choices(data.get("choices"))
         elif rtype == 9:
             check_modal(data)
             with self.lock:
@@ -368,6 +395,7 @@ class FakeDiscord:
             for c in body:
                 if not re.fullmatch(r"[-_\w]{1,32}", c.get("name", "")) or len(c.get("description", "")) > 100:
                     raise CallError(f"bad command {c.get('name')}")
+                check_options(c.get("options") or [], c["name"])
             self.commands = body
             return 200, [{**c, "id": str(next(self._ids)), "application_id": str(APP_ID), "version": "1"}
                          for c in body]
@@ -425,7 +453,47 @@ class FakeDiscord:
         raise CallError(f"the fake does not know {verb} {path}")
 
 
-# -- components and modals, as Discord's API validates them -------------------------------------------------------
+# -- commands, components and modals, as Discord's API validates them ---------------------------------------------
+
+
+def check_options(options: list[dict], where: str) -> None:
+    """A command's options: up to 25, lower-case names, 1-100 character descriptions, required ones first, at
+    most 25 choices (not with autocomplete), subcommands holding options of their own."""
+    if len(options) > 25:
+        raise CallError(f"{where}: options: Must be 25 or fewer in length")
+    names, optional = set(), False
+    for o in options:
+        name = o.get("name", "")
+        if not re.fullmatch(r"[-_\w]{1,32}", name) or name != name.lower():
+            raise CallError(f"{where}: option name {name!r} is not valid")
+        if name in names:
+            raise CallError(f"{where}: option names must be unique ({name})")
+        names.add(name)
+        _length(f"{where} {name}: description", o.get("description"), 1, 100)
+        if o.get("type") not in OPTION_TYPES:
+            raise CallError(f"{where} {name}: option type {o.get('type')!r}")
+        if o["type"] in (1, 2):
+            check_options(o.get("options") or [], f"{where} {name}")
+            continue
+        if o.get("required"):
+            if optional:
+                raise CallError(f"{where}: required options must be placed before non-required options")
+        else:
+            optional = True
+        choices = o.get("choices") or []
+        if choices and o.get("autocomplete"):
+            raise CallError(f"{where} {name}: autocomplete can't be used with choices")
+        check_choices(choices)
+
+
+def check_choices(choices) -> None:
+    """Option choices (or an autocomplete answer's): up to 25, names 1-100 characters, string values up to 100."""
+    if not isinstance(choices, list) or len(choices) > 25:
+        raise CallError("choices: Must be 25 or fewer in length")
+    for ch in choices:
+        _length("choice.name", ch.get("name"), 1, 100)
+        if isinstance(ch.get("value"), str):
+            _length("choice.value", ch["value"], 1, 100)
 
 
 def _length(what: str, value, low: int, high: int) -> None:
@@ -576,8 +644,9 @@ APP_PERMISSIONS = str(1 << 10 | 1 << 11 | 1 << 35 | 1 << 38 | 1 << 15 | 1 << 16)
 
 
 def interaction(sub: str, options: list[dict] | None = None, *, uid: int = MAYA, resolved: dict | None = None,
-                app_permissions: str = APP_PERMISSIONS, iid: int | None = None) -> dict:
-    """INTERACTION_CREATE for `/onno SUB` typed in #standup by `uid`."""
+                app_permissions: str = APP_PERMISSIONS, iid: int | None = None,
+                permissions: str = MEMBER_PERMISSIONS) -> dict:
+    """INTERACTION_CREATE for `/onno SUB` typed in #standup by `uid`, whose permissions there are `permissions`."""
     iid = iid or next(_interaction_ids)
     data = {"id": "1300000000000000900", "name": "onno", "type": 1, "guild_id": str(GUILD_ID),
             "options": [{"name": sub, "type": 1, "options": options or []}]}
@@ -590,7 +659,7 @@ def interaction(sub: str, options: list[dict] | None = None, *, uid: int = MAYA,
                         "permissions": app_permissions, "position": 0, "parent_id": None, "nsfw": False,
                         "rate_limit_per_user": 0, "topic": None, "last_message_id": None,
                         "permission_overwrites": []},
-            "member": {**member(uid), "permissions": "2248473465835073"},
+            "member": {**member(uid), "permissions": permissions},
             "app_permissions": app_permissions, "locale": "en-US", "guild_locale": "en-US", "data": data,
             "entitlements": [], "authorizing_integration_owners": {"0": str(GUILD_ID)}, "context": 0,
             "attachment_size_limit": 26214400}

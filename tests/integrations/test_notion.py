@@ -393,6 +393,30 @@ def test_sync_pulls_cards_moved_renamed_and_added_in_notion(cli, app, notion, bo
     assert moved["history"][-1]["source"] == "notion"
 
 
+def test_the_sweeper_pulls_each_board_periodically_and_once_per_interval(tmp_path, notion, board):
+    """Cards moved in Notion between meetings reach the tickets without anyone asking."""
+    import datetime as dt
+
+    from integrations.notion.models import NotionConnection
+    from onno.sweeper import sweep_once
+
+    a = App(make_settings(tmp_path, f"sqlite:///{tmp_path / 'onno.db'}", notion, notion_pull_interval=600))
+    fake = notion.state
+    connect(a, notion, board[0])
+    fake.move(fake.cards_by_title["Address autocomplete"], "Done")
+    assert sweep_once(a)["boards"] == 0  # pulled at connect, less than the interval ago
+    assert tickets(a)["Address autocomplete"].status == "TODO"
+    with a.session() as s:  # the interval passes
+        conn = s.scalars(select(NotionConnection)).one()
+        conn.last_synced_at -= dt.timedelta(seconds=601)
+    assert sweep_once(a)["boards"] == 1
+    assert tickets(a)["Address autocomplete"].status == "DONE"
+    assert history(a, "Address autocomplete")[-1] == ("TODO", "DONE", "notion")
+    before = len(fake.requests)
+    assert sweep_once(a)["boards"] == 0 and len(fake.requests) == before
+    a.engine.dispose()
+
+
 def test_sync_maps_imported_tickets_to_cards_by_title(app, notion, board):
     """Tickets imported from a board file before Notion was connected get the cards with their titles."""
     from pipeline.types import Ticket as BoardTicket
