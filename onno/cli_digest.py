@@ -140,8 +140,8 @@ def switch(on: bool, workspace: str) -> None:
         set_enabled(s, ws, on)
         click.echo(f"Weekly digest: {state(s, a.settings, ws, channel_markup=str)}.")
     if on and not a.settings.broker_url:
-        click.echo("No ONNO_BROKER_URL here, so no `onno worker` sends it on schedule: run `onno digest send` "
-                   "once a week instead (cron, e.g. `5 8 * * 1`).", err=True)
+        click.echo("No ONNO_BROKER_URL here: `onno web` sends it on schedule while it runs; without it, run "
+                   "`onno digest send` once a week (cron, e.g. `5 8 * * 1`).", err=True)
 
 
 @digest.command("on")
