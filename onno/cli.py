@@ -31,6 +31,30 @@ def app():
     return App()
 
 
+def workspace_option(command):
+    """`--workspace NAME|ID`: this machine's CLI workspace by name, or any (a Slack team's, a Discord server's)
+    by the id `onno workspaces` lists."""
+    return click.option("--workspace", default="local", show_default=True, metavar="NAME|ID",
+                        help="The CLI workspace by name, or any workspace (a Slack team's, a Discord server's) "
+                             "by its id from `onno workspaces`.")(command)
+
+
+def workspace_ref(value: str) -> str | int:
+    return int(value) if value.isdigit() else value
+
+
+def resolve(a, workspace: str) -> int:
+    """The row id of `--workspace`; exits with a message when no workspace has that id."""
+    from storage import repository as repo
+
+    with a.session() as s:
+        try:
+            return repo.resolve_workspace(s, workspace_ref(workspace)).id
+        except LookupError:
+            fail(InputError(f"There is no workspace {workspace}.",
+                            "See `onno workspaces` for their ids; leave out --workspace for this machine's own."))
+
+
 def fail(exc: InputError) -> None:
     """Say what went wrong and what to do, then exit non-zero."""
     click.echo(f"Error: {exc.problem}", err=True)
@@ -213,6 +237,22 @@ def board_import(board_file: Path) -> None:
     with a.session() as s:
         created, updated = repo.import_board(s, repo.get_or_create_workspace(s), tickets)
     click.echo(f"Imported {len(tickets)} tickets: {created} new, {updated} updated.")
+
+
+@main.command("workspaces")
+def workspaces_cmd() -> None:
+    """List the workspaces (this machine's, Slack teams, Discord servers) with the ids --workspace takes."""
+    from sqlalchemy import select
+
+    from storage.models import Workspace
+
+    with app().session() as s:
+        rows = list(s.scalars(select(Workspace).order_by(Workspace.id)))
+        for ws in rows:
+            click.echo(f"{ws.id:>4}  {ws.platform:<8} {ws.name}" + (f"  ({ws.external_id})" if ws.external_id !=
+                                                                      ws.name else ""))
+    if not rows:
+        click.echo("No workspaces yet: the first meeting processed here, or a Slack or Discord install, makes one.")
 
 
 @main.group("db")

@@ -6,7 +6,7 @@ import datetime as dt
 
 import click
 
-from onno.cli import app, fail
+from onno.cli import app, fail, resolve, workspace_option, workspace_ref
 from pipeline.errors import InputError
 
 PLACEHOLDER_UNSUBSCRIBE = "https://unsubscribe.invalid/each-reader-gets-their-own-link"
@@ -25,25 +25,6 @@ def week_option(command):
 
     return click.option("--week", callback=parse, metavar="YYYY-Www",
                         help="The ISO week (UTC), e.g. 2026-W47; default: last week.")(command)
-
-
-def workspace_option(command):
-    return click.option("--workspace", default="local", show_default=True, metavar="NAME|ID",
-                        help="The CLI workspace by name, or any workspace (a Slack team's) by its id.")(command)
-
-
-def workspace_ref(value: str) -> str | int:
-    return int(value) if value.isdigit() else value
-
-
-def resolve(a, workspace: str):
-    from storage import repository as repo
-
-    with a.session() as s:
-        try:
-            return repo.resolve_workspace(s, workspace_ref(workspace)).id
-        except LookupError:
-            fail(InputError(f"There is no workspace {workspace}.", "Leave out --workspace for this machine's own."))
 
 
 @click.group(invoke_without_command=True)

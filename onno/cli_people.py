@@ -6,7 +6,7 @@ import json
 
 import click
 
-from onno.cli import app, fail
+from onno.cli import app, fail, resolve, workspace_option
 from pipeline.errors import InputError
 
 
@@ -18,7 +18,8 @@ def people() -> None:
 @people.command("add")
 @click.argument("name")
 @click.argument("email")
-def people_add(name: str, email: str) -> None:
+@workspace_option
+def people_add(name: str, email: str, workspace: str) -> None:
     """Put NAME (as they appear in meetings) on file with EMAIL; an address already on file is renamed."""
     from integrations.email.adapter import ADDRESS
     from storage import mail
@@ -28,8 +29,10 @@ def people_add(name: str, email: str) -> None:
         fail(InputError(f"{email!r} is not an e-mail address.", "For example: onno people add Maya maya@example.com"))
     if not name.strip():
         fail(InputError("The name is empty.", "Give the name as it appears in meetings, e.g. Maya."))
-    with app().session() as s:
-        person, created = mail.add_person(s, repo.get_or_create_workspace(s), name, email)
+    a = app()
+    ws_id = resolve(a, workspace)
+    with a.session() as s:
+        person, created = mail.add_person(s, repo.workspace_by_id(s, ws_id), name, email)
         line = f"{'Added' if created else 'Updated'} {person.name} <{person.email}>."
         if person.opted_out:
             line += " They have unsubscribed, so they get no e-mail."
@@ -38,14 +41,17 @@ def people_add(name: str, email: str) -> None:
 
 @people.command("list")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
-def people_list(fmt: str) -> None:
+@workspace_option
+def people_list(fmt: str, workspace: str) -> None:
     """List the people on file, and who has unsubscribed."""
     from storage import mail
     from storage import repository as repo
 
-    with app().session() as s:
+    a = app()
+    ws_id = resolve(a, workspace)
+    with a.session() as s:
         rows = [{"name": p.name, "email": p.email, "opted_out": p.opted_out}
-                for p in mail.list_people(s, repo.get_or_create_workspace(s))]
+                for p in mail.list_people(s, repo.workspace_by_id(s, ws_id))]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
         return
@@ -59,13 +65,16 @@ def people_list(fmt: str) -> None:
 
 @people.command("remove")
 @click.argument("email")
-def people_remove(email: str) -> None:
+@workspace_option
+def people_remove(email: str, workspace: str) -> None:
     """Take EMAIL off file (an unsubscribed address is kept, so it stays unsubscribed)."""
     from storage import mail
     from storage import repository as repo
 
-    with app().session() as s:
-        ws = repo.get_or_create_workspace(s)
+    a = app()
+    ws_id = resolve(a, workspace)
+    with a.session() as s:
+        ws = repo.workspace_by_id(s, ws_id)
         person = mail.person_by_email(s, ws, email)
         if person is not None and person.opted_out:
             click.echo(f"{person.email} has unsubscribed; kept on file so that it stays so.")

@@ -365,3 +365,18 @@ def test_cli_people_and_submit_deliver_email_participants_in_process(tmp_path, d
 
     refused = onno("submit", str(meeting), "--deliver", "email:nobody")
     assert refused.exit_code == 1 and "Bad email target" in refused.stderr
+
+    # A Slack team's people are put on file by its workspace id, which `onno workspaces` lists.
+    from onno.service import App
+    from storage import slack as slack_repo
+
+    a = App()
+    with a.session() as s:
+        team_id = slack_repo.team_workspace(s, "T0TEAM", "Acme").id
+    a.engine.dispose()
+    assert f"{team_id:>4}  slack    Acme  (T0TEAM)" in onno("workspaces").stdout
+    assert onno("people", "add", "Omar", "omar@example.com", "--workspace", str(team_id)).exit_code == 0
+    assert "omar@example.com" in onno("people", "list", "--workspace", str(team_id)).stdout
+    assert "omar@example.com" not in onno("people", "list").stdout  # not this machine's own workspace
+    missing = onno("people", "list", "--workspace", "999")
+    assert missing.exit_code == 1 and "There is no workspace 999" in missing.stderr
