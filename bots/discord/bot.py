@@ -624,6 +624,9 @@ class OnnoDiscord(discord.Client):
             with contextlib.suppress(discord.HTTPException):
                 await status.edit(content=f"⚠️ {reply}", allowed_mentions=NO_MENTIONS)
             return reply
+        except Exception:
+            await self.db(self._forget_upload, job_id)
+            raise
         self.spawn(self._watch_upload(job_id, status))
         reply = f"Processing **{discord.utils.escape_markdown(name)}**: the notes will be posted in this channel."
         if extra.left_out:
