@@ -11,6 +11,7 @@ from bots.slack import commands
 from bots.slack.files import intake
 from bots.slack.home import home_view
 from integrations import deliver as outbound
+from integrations.notion.store import list_connections
 from integrations.slack.blocks import EDIT_CALLBACK
 from pipeline.errors import InputError
 from storage import jobs as jobs_repo
@@ -54,45 +55,19 @@ def register(bot) -> None:
     async def onno_command(ack, command, respond):
         await commands.handle(bot, ack, command, respond)
 
-    @bolt.action("onno_item_done")
-    async def item_done(ack, body, action, client, respond, context):
-        await ack()
-        bot.spawn(mark_item(bot, body, action, client, respond, "done", team_of(body, context)))
+    def button(handler, *args):
+        """A button's listener: acknowledge within Slack's 3 seconds, then do the work in the background."""
+        async def listener(ack, body, action, client, respond, context):
+            await ack()
+            bot.spawn(handler(bot, body, action, client, respond, *args, team_of(body, context)))
+        return listener
 
-    @bolt.action("onno_item_not_action")
-    async def item_not_action(ack, body, action, client, respond, context):
-        await ack()
-        bot.spawn(mark_item(bot, body, action, client, respond, "not_action", team_of(body, context)))
-
-    @bolt.action("onno_email_me")
-    async def email_me(ack, body, action, client, respond, context):
-        await ack()
-        bot.spawn(send_on(bot, body, action, client, respond, "email", team_of(body, context)))
-
-    @bolt.action("onno_send_notion")
-    async def send_notion(ack, body, action, client, respond, context):
-        await ack()
-        bot.spawn(send_on(bot, body, action, client, respond, "notion", team_of(body, context)))
-
-    @bolt.action("onno_review_approve")
-    async def review_approve(ack, body, action, client, respond, context):
-        await ack()
-        bot.spawn(approve_meeting(bot, body, action, client, respond, team_of(body, context)))
-
-    @bolt.action("onno_item_drop")
-    async def item_drop(ack, body, action, client, respond, context):
-        await ack()
-        bot.spawn(review_item(bot, body, action, client, respond, "dropped", team_of(body, context)))
-
-    @bolt.action("onno_item_restore")
-    async def item_restore(ack, body, action, client, respond, context):
-        await ack()
-        bot.spawn(review_item(bot, body, action, client, respond, "approved", team_of(body, context)))
-
-    @bolt.action("onno_item_edit")
-    async def item_edit(ack, body, action, client, respond, context):
-        await ack()
-        bot.spawn(open_edit(bot, body, action, client, respond, team_of(body, context)))
+    for action_id, handler, *args in [
+            ("onno_item_done", mark_item, "done"), ("onno_item_not_action", mark_item, "not_action"),
+            ("onno_email_me", send_on, "email"), ("onno_send_notion", send_on, "notion"),
+            ("onno_review_approve", approve_meeting), ("onno_item_drop", review_item, "dropped"),
+            ("onno_item_restore", review_item, "approved"), ("onno_item_edit", open_edit)]:
+        bolt.action(action_id)(button(handler, *args))
 
     @bolt.view(EDIT_CALLBACK)
     async def item_edited(ack, body, view, client, context):
@@ -349,7 +324,10 @@ def _job_of_meeting(app, team_id: str, meeting_id: int, channel_id: str | None, 
         ws = slack_repo.team_workspace(s, team_id)
         job = s.scalar(select(Job).where(Job.workspace_id == ws.id, Job.meeting_id == meeting_id))
         opts = slack_repo.channel_settings(s, ws, channel_id).options if channel_id else {}
-        return {"job_id": job.id if job else None, "options": dict(opts or {})}
+        boards = [c.name for c in list_connections(s, ws.id)]
+        # Send to Notion: the channel's board, else the workspace's only one.
+        board = (opts or {}).get("notion_target") or (boards[0] if len(boards) == 1 else None)
+        return {"job_id": job.id if job else None, "options": dict(opts or {}), "board": board}
 
 
 def _add_delivery(app, team_id: str, job_id: str, target: str) -> tuple[int | None, bool]:
@@ -391,9 +369,10 @@ async def send_on(bot, body: dict, action: dict, client, respond, kind: str, tea
             return
         target = f"email:{address}"
     else:
-        notion = found["options"].get("notion_target")
+        notion = found["board"]
         if not notion:
-            await say("Tell me where in Notion first: `/onno settings notion TARGET`.")
+            await say("Connect a Notion board first (`/onno notion`), or pick this channel's: "
+                      "`/onno settings notion NAME`.")
             return
         target = f"notion:{notion}"
     try:

@@ -25,7 +25,7 @@ from onno.service import App
 from onno.settings import Settings
 from storage import repository as repo
 from storage import slack as slack_repo
-from storage.models import utcnow
+from storage.models import Job, utcnow
 from tests.billing.conftest import API_KEY, PRICES, WEBHOOK_SECRET, FakeStripe, event, signed
 from tests.bots.conftest import T1, TOKEN1, SlackServer, slack_settings
 from tests.bots.slack_fake import FakeSlack, member
@@ -591,3 +591,40 @@ def test_two_connects_at_once_cannot_both_take_the_last_board(tmp_path, notion, 
     finally:
         app.engine.dispose()
         stripe.close()
+
+
+def test_send_to_notion_from_the_thread_puts_the_cards_on_the_only_board(slack, fake_slack, notion):
+    """A channel that does not deliver to Notion by itself: the thread's button sends that meeting's items."""
+    from tests.bots.test_slack_files import VTT
+
+    fake = notion.state
+    token = fake.add_token(f"ntn_{uuid.uuid4().hex}")
+    db, ds = fake.add_board(title="Design board")
+    server = slack()
+    server.command(T1, f"notion connect {token} {db}")
+    assert "Connected `default`" in answer(fake_slack, 0)["text"]
+    fake_slack.add_file(T1, "F0SEND0001", "standup.vtt", VTT.encode(), channel="C0000GEN1", share_ts="1.1",
+                        mimetype="text/vtt", filetype="vtt")
+    server.event(T1, {"type": "file_shared", "file_id": "F0SEND0001", "user_id": "U_MAYA",
+                      "channel_id": "C0000GEN1", "file": {"id": "F0SEND0001"}, "event_ts": "1.1"}, event_id="EvSEND")
+    wait_for(lambda: any(c["args"].get("blocks") and c["args"].get("thread_ts")
+                         for c in fake_slack.calls_to("chat.postMessage")), 60, "the result in the thread")
+    assert not [p for p in fake.cards(ds) if fake.value(p, "Onno ID")]  # nothing went to Notion by itself
+    with server.app.session() as s:
+        meeting_id = s.scalar(select(Job.meeting_id).where(Job.meeting_id.is_not(None)))
+
+    def click():
+        r = server.action(T1, {"user": {"id": "U_MAYA", "team_id": T1}, "channel": {"id": "C0000GEN1"},
+                               "container": {"type": "message"},
+                               "actions": [{"action_id": "onno_send_notion", "value": str(meeting_id),
+                                            "type": "button", "action_ts": "2.2"}]})
+        assert r.status_code == 200
+
+    click()
+    wait_for(lambda: [p for p in fake.cards(ds) if fake.value(p, "Onno ID")], 30, "the cards in Notion")
+    cards = [p for p in fake.cards(ds) if fake.value(p, "Onno ID")]
+    click()  # again: said to be sent already, nothing made twice
+    wait_for(lambda: any("Already sent there" in (r["body"].get("text") or "") for r in fake_slack.responses), 15,
+             "the second answer")
+    assert len([p for p in fake.cards(ds) if fake.value(p, "Onno ID")]) == len(cards) > 0
+    assert not fake.violations
