@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass, field
 
-from sqlalchemy import Boolean, ForeignKey, String, Text, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.models import Base, Workspace, utcnow
@@ -14,7 +16,8 @@ class Person(Base):
     """Someone a workspace can e-mail: matched to meeting participants by name; once opted out, never mailed."""
 
     __tablename__ = "people"
-    __table_args__ = (UniqueConstraint("workspace_id", "email", name="uq_person_workspace_email"),)
+    __table_args__ = (UniqueConstraint("workspace_id", "email", name="uq_person_workspace_email"),
+                      Index("uq_people_workspace_chat_user", "workspace_id", "chat_user", unique=True))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
@@ -23,6 +26,8 @@ class Person(Base):
     opted_out: Mapped[bool] = mapped_column(Boolean, default=False)
     opted_out_at: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # The Slack or Discord user who put themselves on file (`/onno email`); None for the CLI's and opt-outs' rows.
+    chat_user: Mapped[str | None] = mapped_column(String(64))
 
 
 class EmailSend(Base):
@@ -111,6 +116,94 @@ def opt_out(s: Session, workspace_id: int, email: str) -> Person:
         person.opted_out, person.opted_out_at = True, utcnow()
     s.flush()
     return person
+
+
+# -- self-service from chat (`/onno email`): a member puts only themselves on file, or takes themselves off ----------
+
+
+@dataclass
+class Outcome:
+    """What `/onno email` did: `kind` says which, `person` is the row it is about (None when there is none)."""
+
+    kind: str  # added | updated | resubscribed | unsubscribed | taken | listed | removed | kept | not_on_file
+    person: Person | None = None
+    released: list[str] = field(default_factory=list)  # their addresses no longer theirs on file (removed, or untied)
+
+
+def person_by_chat_user(s: Session, workspace: Workspace | int, chat_user: str) -> Person | None:
+    ws_id = workspace if isinstance(workspace, int) else workspace.id
+    return s.scalar(select(Person).where(Person.workspace_id == ws_id, Person.chat_user == str(chat_user)))
+
+
+def chat_people(s: Session, workspace: Workspace | int, chat_user: str, verified_email: str | None) -> list[Person]:
+    """A member's rows: the one they put on file from chat, and the one with the address their chat profile
+    proves is theirs (e.g. put on file with `onno people add`): the chat one first."""
+    rows = [person_by_chat_user(s, workspace, chat_user)]
+    if verified_email:
+        rows.append(person_by_email(s, workspace, verified_email))
+    return list({p.id: p for p in rows if p is not None}.values())
+
+
+def _release(s: Session, person: Person) -> None:
+    """Off file, like `remove_person`, except that an opted-out address stays on file (so it stays opted out)."""
+    if person.opted_out:
+        person.chat_user = None
+    else:
+        s.delete(person)
+    s.flush()
+
+
+def put_on_file(s: Session, workspace: Workspace, *, chat_user: str, name: str, email: str, verified: bool,
+                resubscribe: bool = False) -> Outcome:
+    """Put a chat member on file with `email` under `name`, tied to their chat user id.
+
+    `verified`: the chat service says the address is theirs (their Slack profile's). Only then may they take over
+    a row someone else put on file, or undo an unsubscribe (`resubscribe`); a typed address can't be proven to be
+    the member's, so it never changes another's row nor brings back an address that unsubscribed.
+    """
+    email, name, chat_user = normal_email(email), " ".join(name.split()), str(chat_user)
+    try:
+        with s.begin_nested():  # all or nothing, so a clash leaves the old address on file
+            return _put_on_file(s, workspace, chat_user, name, email, verified, resubscribe)
+    except IntegrityError:  # the same member, or the same address, twice at once: decide again, seeing theirs
+        with s.begin_nested():
+            return _put_on_file(s, workspace, chat_user, name, email, verified, resubscribe)
+
+
+def _put_on_file(s: Session, workspace: Workspace, chat_user: str, name: str, email: str, verified: bool,
+                 resubscribe: bool) -> Outcome:
+    mine = person_by_chat_user(s, workspace, chat_user)
+    row = person_by_email(s, workspace, email)
+    if row is not None and row is not mine and not verified:
+        return Outcome("taken" if row.chat_user else "listed", row)
+    if row is not None and row.opted_out and not (resubscribe and verified):
+        return Outcome("unsubscribed", row)
+    released: list[str] = []
+    if mine is not None and mine is not row:  # a new address: the old one goes (one row per member)
+        released.append(mine.email)
+        _release(s, mine)
+    if row is None:
+        row = Person(workspace_id=workspace.id, name=name, email=email, opted_out=False, chat_user=chat_user)
+        s.add(row)
+        s.flush()
+        return Outcome("added", row, released)
+    kind = "resubscribed" if row.opted_out else "updated"
+    row.name, row.chat_user = name, chat_user
+    row.opted_out, row.opted_out_at = False, None
+    s.flush()
+    return Outcome(kind, row, released)
+
+
+def take_off_file(s: Session, workspace: Workspace, *, chat_user: str, verified_email: str | None = None) -> Outcome:
+    """Take a chat member's rows off file; an address that unsubscribed stays (untied), so it stays unsubscribed."""
+    rows = chat_people(s, workspace, str(chat_user), verified_email)
+    if not rows:
+        return Outcome("not_on_file")
+    kept = [p for p in rows if p.opted_out]
+    for p in rows:
+        _release(s, p)
+    return Outcome("kept" if kept else "removed", kept[0] if kept else None,
+                   [p.email for p in rows if not p.opted_out])
 
 
 def sends_for(s: Session, delivery_key: str) -> dict[str, EmailSend]:

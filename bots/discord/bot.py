@@ -21,7 +21,7 @@ from discord import app_commands
 from discord.ext import voice_recv
 
 from bots.discord import commands as cmd
-from bots.discord import review
+from bots.discord import people, review
 from bots.discord import settings as channel_settings
 from bots.discord.meeting import LiveMeeting, finish_meeting, live_job_id
 from bots.discord.recorder import FLUSH_EVERY, meeting_folder
@@ -273,6 +273,17 @@ class OnnoDiscord(discord.Client):
             ws_id = await bot.ws_id(interaction.guild)
             found = await bot.db(channel_settings.board_choices, bot.app, ws_id, current)
             return [app_commands.Choice(name=label, value=value) for label, value in found]
+
+        @group.command(name="email", description="E-mailed summaries of your meetings: are you on file, put "
+                                                 "yourself on, or off")
+        @app_commands.describe(address="Your e-mail address (Discord doesn't share it with bots)",
+                               name="The name meetings know you by (default: your name in this server)",
+                               off="True: take yourself off file, so Onno no longer e-mails you")
+        async def email(interaction: discord.Interaction, address: str | None = None, name: str | None = None,
+                        off: bool = False):
+            # Only ever the caller's own row: Discord says who they are, and nobody else's is reachable from here.
+            await bot.answer(interaction, people.email, interaction.user.id, interaction.user.display_name,
+                             channel_settings.settings_channel(interaction.channel), address, name, off)
 
         @group.command(name="help", description="What Onno does and how")
         async def help_(interaction: discord.Interaction):

@@ -18,6 +18,7 @@ USAGE = """**Onno** takes notes of your meetings.
 - `/onno tickets`: the board, and what meetings moved
 - `/onno ask QUESTION`: search past meetings
 - `/onno settings`: this channel's meeting type, e-mailed summary, Notion board and review first (admins change them; `for:server` sets the server-wide default)
+- `/onno email address:you@example.com`: the summaries of the meetings you're in, e-mailed to you (`name:` the name meetings know you by; `/onno email` shows it, `off:True` stops it)
 - `/onno plan`: your plan and minutes
 - `/onno optout` / `/onno optin`: keep your voice out of recordings in this server, or allow it again"""
 

@@ -163,7 +163,7 @@ def lines(s, app, ws, channel_id: int) -> list[str]:
         if not settings.smtp_url:
             email += " ⚠️ e-mail isn't set up on this Onno yet (ONNO_SMTP_URL), so nothing is mailed"
         if not people:
-            email += " ⚠️ nobody is on file, so nobody is mailed (people go on file with `onno people add NAME EMAIL`)"
+            email += " ⚠️ nobody is on file, so nobody is mailed (each member puts themselves on file with `/onno email address:you@example.com`)"
         if (refusal := plan_refusal(s, settings, ws, "email")) is not None:
             email += f" ⚠️ left out: {refusal.problem} {refusal.hint}"
     out.append(email)

@@ -7,6 +7,7 @@ import logging
 from bots.board_text import board_text
 from bots.search import search
 from bots.slack.notion import notion_command, notion_note, notion_setting
+from bots.slack.people import email_command
 from integrations import deliver as outbound
 from onno.links import meeting_url
 from onno.notices import slack_place_text
@@ -32,6 +33,8 @@ USAGE = """*Onno* turns a meeting recording shared in this channel into action i
   weekly digest (`/onno settings digest here|off`: last week's digest posted in this channel every week)
 • `/onno notion`: the Notion boards and a Connect Notion button; `/onno notion connect TOKEN [DATABASE_LINK]`
   connects with an internal integration's secret (only you see it)
+• `/onno email`: e-mailed summaries of your meetings: `/onno email me` (your Slack address, or
+  `/onno email ADDRESS`; add `as "Maya"` for the name meetings know you by), `/onno email off`
 • `/onno plan`: your plan
 • `/onno help`: this message"""
 
@@ -153,7 +156,7 @@ def settings_cmd(app, team_id: str, channel_id: str, args: str) -> str:
         lines = [f"*Settings for <#{channel_id}>*",
                  f"• meeting type: `{row.meeting_type}` (change: `/onno settings type standup`; one of "
                  f"{', '.join(MEETING_TYPES)})",
-                 f"• e-mail summaries: {integration_state('email', opts, app)}",
+                 f"• e-mail summaries: {integration_state('email', opts, app)}{people_note(s, ws, opts)}",
                  f"• Notion: {integration_state('notion', opts, app)}{notion_note(s, ws, opts)}",
                  f"• review first: {review_state(s, ws, opts)}",
                  f"• team notices: {slack_place_text(s, ws.id, channel_id)}",
@@ -175,6 +178,15 @@ def review_state(s, ws, opts: dict) -> str:
     if opts.get("review_first") is None:
         return f"{workspace} (the workspace's; change: `/onno settings review on|off`)"
     return f"{'on' if opts['review_first'] else 'off'} (this channel; the workspace's is {workspace})"
+
+
+def people_note(s, ws, opts: dict) -> str:
+    """E-mail on with nobody to mail: say how people add themselves."""
+    from storage import mail
+
+    if not opts.get("email") or any(not p.opted_out for p in mail.list_people(s, ws)):
+        return ""
+    return " ⚠️ nobody is on file yet: each person says `/onno email me`"
 
 
 def integration_state(kind: str, opts: dict, app) -> str:
@@ -202,7 +214,8 @@ async def handle(bot, ack, command: dict, respond) -> None:
                 "settings": lambda: bot.db(settings_cmd, bot.app, team_id, channel_id, rest),
                 "process": lambda: process_latest(bot, command),
                 "plan": lambda: bot.db(plan_text, bot.app, team_id),
-                "notion": lambda: bot.db(notion_command, bot.app, team_id, rest)}
+                "notion": lambda: bot.db(notion_command, bot.app, team_id, rest),
+                "email": lambda: email_command(bot, command, rest)}
     if sub not in handlers:
         await ack(text=f"I don't know `{sub}`.\n\n{USAGE}", response_type="ephemeral")
         return

@@ -116,7 +116,8 @@ def deliver(app, digest_id: int) -> Outcome:
             f"nothing happened in {week}: no meetings, nothing done, no tickets moved")))
     if not readers and not channel:
         return finish(app, digest_id, Outcome(week, "skipped", digest=d, note=(
-            "no one to send it to: put people on file (`onno people add NAME EMAIL`) or pick a Slack channel "
+            "no one to send it to: put people on file (`/onno email me` in Slack, `/onno email address:…` in "
+            "Discord, `onno people add NAME EMAIL`) or pick a Slack channel "
             "(`/onno settings digest here`)")))
 
     transient: list[str] = []

@@ -29,7 +29,8 @@ def state(s, settings, workspace, *, channel_markup=lambda c: f"<#{c}>") -> str:
     where = [f"{readers} {'person' if readers == 1 else 'people'} on file by e-mail"] if readers else []
     if cfg.slack_channel and workspace.platform == "slack":
         where.append(channel_markup(cfg.slack_channel))
-    to = " and ".join(where) if where else ("no one yet: add people with `onno people add NAME EMAIL`"
+    to = " and ".join(where) if where else ("no one yet: people add themselves with `/onno email me` (Slack) or "
+                                            "`/onno email address:…` (Discord), or `onno people add NAME EMAIL`"
                                             + (" or pick a channel with `/onno settings digest here`"
                                                if workspace.platform == "slack" else ""))
     unset = " (but e-mail is not set up: set ONNO_SMTP_URL)" if readers and not settings.smtp_url else ""

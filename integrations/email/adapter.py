@@ -97,7 +97,8 @@ def send(arg: str, ctx: DeliveryContext) -> int:
         log.info("delivery %s: not mailing: %s", ctx.key, "; ".join(left_out))
     if not to:
         raise PermanentError("no one to e-mail: " + "; ".join(left_out or ["no recipients"])
-                             + " (add addresses with `onno people add NAME EMAIL`)")
+                             + " (each person says `/onno email me` in Slack or `/onno email address:…` in "
+                             "Discord; or `onno people add NAME EMAIL`)")
 
     sent: list[str] = []
     rejected: list[tuple[str, str]] = []

@@ -645,8 +645,9 @@ APP_PERMISSIONS = str(1 << 10 | 1 << 11 | 1 << 35 | 1 << 38 | 1 << 15 | 1 << 16)
 
 def interaction(sub: str, options: list[dict] | None = None, *, uid: int = MAYA, resolved: dict | None = None,
                 app_permissions: str = APP_PERMISSIONS, iid: int | None = None,
-                permissions: str = MEMBER_PERMISSIONS) -> dict:
-    """INTERACTION_CREATE for `/onno SUB` typed in #standup by `uid`, whose permissions there are `permissions`."""
+                permissions: str = MEMBER_PERMISSIONS, nick: str | None = None) -> dict:
+    """INTERACTION_CREATE for `/onno SUB` typed in #standup by `uid` (server nickname `nick`), whose permissions
+    there are `permissions`."""
     iid = iid or next(_interaction_ids)
     data = {"id": "1300000000000000900", "name": "onno", "type": 1, "guild_id": str(GUILD_ID),
             "options": [{"name": sub, "type": 1, "options": options or []}]}
@@ -659,7 +660,7 @@ def interaction(sub: str, options: list[dict] | None = None, *, uid: int = MAYA,
                         "permissions": app_permissions, "position": 0, "parent_id": None, "nsfw": False,
                         "rate_limit_per_user": 0, "topic": None, "last_message_id": None,
                         "permission_overwrites": []},
-            "member": {**member(uid), "permissions": permissions},
+            "member": {**member(uid, nick=nick), "permissions": permissions},
             "app_permissions": app_permissions, "locale": "en-US", "guild_locale": "en-US", "data": data,
             "entitlements": [], "authorizing_integration_owners": {"0": str(GUILD_ID)}, "context": 0,
             "attachment_size_limit": 26214400}

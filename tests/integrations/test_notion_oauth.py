@@ -620,8 +620,14 @@ def test_send_to_notion_from_the_thread_puts_the_cards_on_the_only_board(slack, 
                                             "type": "button", "action_ts": "2.2"}]})
         assert r.status_code == 200
 
+    def sent() -> bool:
+        from storage.models import Delivery
+
+        with server.app.session() as s:
+            return s.scalar(select(Delivery.status).where(Delivery.target.like("notion:%"))) == "delivered"
+
     click()
-    wait_for(lambda: [p for p in fake.cards(ds) if fake.value(p, "Onno ID")], 30, "the cards in Notion")
+    wait_for(sent, 30, "the Notion delivery")
     cards = [p for p in fake.cards(ds) if fake.value(p, "Onno ID")]
     click()  # again: said to be sent already, nothing made twice
     wait_for(lambda: any("Already sent there" in (r["body"].get("text") or "") for r in fake_slack.responses), 15,

@@ -1,0 +1,114 @@
+"""`/onno email`: a member puts themselves on file for e-mailed summaries with an address they type, or takes it off.
+
+Discord never gives a bot a member's e-mail address, so every address here is typed and unproven: it never takes
+over someone else's row, and never brings back an address that unsubscribed (mail.put_on_file with verified=False).
+"""
+
+from __future__ import annotations
+
+from discord.utils import escape_markdown
+
+from bots.discord.commands import clip
+from bots.discord.settings import plan_refusal, resolve
+from integrations.email.adapter import ADDRESS
+from storage import mail
+from storage import repository as repo
+
+ASK = "/onno email address:you@example.com"
+
+
+def email(app, ws_id: int, user_id: int, display_name: str, channel_id: int, address: str | None, name: str | None,
+          off: bool) -> str:
+    """The private answer to `/onno email [address:] [name:] [off:]` from member `user_id`."""
+    address = (address or "").strip()
+    name = " ".join((name or "").split()) if name is not None else None
+    if off and (address or name):
+        return "`off` takes no other option: `/onno email off:True` takes you off file."
+    if address and (not ADDRESS.match(address) or len(address) > 320):
+        return f"`{code(address)}` is not an e-mail address. For example: `{ASK}`."
+    if name is not None and not name:
+        return f"The name is empty. Give the name meetings know you by, e.g. `{ASK} name:Maya`."
+    if name and len(name) > 200:
+        return f"That name is over 200 characters; give the name meetings know you by, e.g. `name:{code(display_name)}`."
+    with app.session() as s:
+        ws = repo.workspace_by_id(s, ws_id)
+        if off:
+            return clip(off_text(mail.take_off_file(s, ws, chat_user=str(user_id))))
+        mine = mail.person_by_chat_user(s, ws, str(user_id))
+        if not address and not name:
+            return clip("\n".join([show(mine, display_name), where(s, app, ws, channel_id)]))
+        if not address and mine is None:
+            return f"Give your address too: `{ASK} name:{code(name)}`."
+        out = mail.put_on_file(s, ws, chat_user=str(user_id), name=name or display_name,
+                               email=address or mine.email, verified=False)
+        return clip(put_text(out, where(s, app, ws, channel_id)))
+
+
+def put_text(out: mail.Outcome, where_line: str) -> str:
+    p = out.person
+    addr = escape_markdown(p.email)
+    if out.kind == "unsubscribed":
+        return (f"{addr} unsubscribed from Onno's e-mail{since(p)} (with the link in an e-mail), and stays "
+                "unsubscribed: I changed nothing. Discord can't show me that an address is yours, so I can't undo "
+                "that from here; give another address with `/onno email address:`.")
+    if out.kind == "taken":
+        return f"{addr} is on file for another member of this server, so I can't put it on file for you."
+    if out.kind == "listed":
+        return (f"{addr} is already on file (as **{escape_markdown(p.name)}**), put there by whoever runs Onno, so "
+                "I can't change it from here." + ("" if p.opted_out else " It gets the summaries of the meetings that "
+                                                  f"name {escape_markdown(p.name)}."))
+    lines = [f"You're on file as **{escape_markdown(p.name)}** ({addr})."]
+    if out.released:
+        lines.append("Taken off file: " + ", ".join(escape_markdown(a) for a in out.released) + ".")
+    return "\n".join([*lines, what_you_get(p), where_line])
+
+
+def show(mine: mail.Person | None, display_name: str) -> str:
+    if mine is None:
+        return ("You're not on file, so Onno doesn't e-mail you meeting summaries. Discord doesn't share e-mail "
+                f"addresses with bots: give yours with `{ASK}` (it files you as **{escape_markdown(display_name)}**, "
+                "your name in this server; add `name:` if meetings know you by another).")
+    line = f"You're on file as **{escape_markdown(mine.name)}** ({escape_markdown(mine.email)})"
+    if mine.opted_out:
+        return (line + f", but that address unsubscribed{since(mine)}, so you get no e-mail. Give another address "
+                       f"to get e-mail again: `{ASK}`.")
+    return line + ".\n" + what_you_get(mine)
+
+
+def off_text(out: mail.Outcome) -> str:
+    if out.kind == "not_on_file":
+        return "You're not on file, so there was nothing to take off: Onno doesn't e-mail you."
+    if out.kind == "kept":
+        return f"You're off file. {escape_markdown(out.person.email)} had unsubscribed, and stays unsubscribed."
+    return (f"You're off file: Onno no longer e-mails {', '.join(escape_markdown(a) for a in out.released)}. "
+            f"`{ASK}` puts you back.")
+
+
+def what_you_get(p: mail.Person) -> str:
+    first = p.name.split(" ")[0]
+    also = f" (or just **{escape_markdown(first)}**)" if first != p.name else ""
+    return (f"You get the e-mailed summary of the meetings that name **{escape_markdown(p.name)}**{also}, from "
+            "channels with e-mail on, and the weekly digest when your server has it on. Known by another name in "
+            "meetings? `/onno email name:…`. `/onno email off:True` stops it all.")
+
+
+def where(s, app, ws, channel_id: int) -> str:
+    """Whether this channel mails its meetings' summaries, and what would keep the mail from going."""
+    on = resolve(s, ws, channel_id).email.value
+    line = (f"E-mail summaries are **on** in <#{channel_id}>." if on else
+            f"E-mail summaries are **off** in <#{channel_id}> (someone with Manage Channels turns them on: "
+            "`/onno settings email:on`).")
+    if not app.settings.smtp_url:
+        line += " ⚠️ E-mail isn't set up on this Onno yet (ONNO_SMTP_URL), so nothing is mailed."
+    if on and (refusal := plan_refusal(s, app.settings, ws, "email")) is not None:
+        line += f" ⚠️ {refusal.problem} {refusal.hint}"
+    return line
+
+
+def code(text: str) -> str:
+    """Text for inside `code`: no backtick to end it early."""
+    return text.replace("`", "'")
+
+
+def since(p: mail.Person) -> str:
+    return f" on {p.opted_out_at:%d %b %Y}" if p.opted_out_at else ""
