@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.utils import parsedate_to_datetime
 from typing import Any
 
@@ -53,20 +53,31 @@ def retry_after_seconds(headers: httpx.Headers | None, default: float = 1.0) -> 
 
 class NotionAPI:
     """One integration token's view of Notion. `max_wait`: the longest Retry-After slept here rather than
-    handed to the outbox as a TransientError."""
+    handed to the outbox as a TransientError.
+
+    `refresh` (a public integration's connection): called once, on the first 401, for a new access token;
+    with one the request is sent again with it, with None the 401 stands (a BrokenConnection). It may raise
+    TransientError (Notion's token endpoint unreachable): the delivery is then retried later.
+    """
 
     def __init__(self, token: str, *, base_url: str = DEFAULT_API_URL, rate: float = 3.0, max_wait: float = 10.0,
                  timeout: float = 30.0, tries: int = 4, bucket: TokenBucket | SharedBucket | None = None,
-                 redis_url: str = "", sleep=time.sleep):
-        # notion-client would log each failed request as a warning: we handle (and log) them ourselves.
-        self.client = Client(auth=token, base_url=(base_url or DEFAULT_API_URL).rstrip("/"),
-                             notion_version=NOTION_VERSION, retry=False, timeout_ms=int(timeout * 1000),
-                             logger=logging.getLogger("notion_client"), log_level=logging.ERROR)
+                 redis_url: str = "", sleep=time.sleep, refresh: Callable[[], str | None] | None = None):
+        self.base_url, self.timeout = (base_url or DEFAULT_API_URL).rstrip("/"), timeout
+        self.rate, self.redis_url, self.own_bucket = rate, redis_url, bucket is None
+        self.client = self._client(token)
         self.bucket = bucket or bucket_for(token, rate, redis_url)
         self.max_wait, self.tries, self.sleep = max_wait, tries, sleep
+        self.refresh, self.refreshed = refresh, False  # at most one refresh per instance
         self.requests = 0  # sent, retries included
         self.rate_limited = 0  # 429/529 answers received
         self.waited = 0.0  # seconds spent waiting for the bucket or a Retry-After
+
+    def _client(self, token: str) -> Client:
+        # notion-client would log each failed request as a warning: we handle (and log) them ourselves.
+        return Client(auth=token, base_url=self.base_url, notion_version=NOTION_VERSION, retry=False,
+                      timeout_ms=int(self.timeout * 1000), logger=logging.getLogger("notion_client"),
+                      log_level=logging.ERROR)
 
     def close(self) -> None:
         self.client.close()
@@ -85,7 +96,9 @@ class NotionAPI:
         A create (not idempotent) is retried here only after a 429/529, which Notion answers before doing
         anything; after a timeout or a 5xx it may have happened, so the caller must look before trying again.
         """
-        for attempt in range(1, self.tries + 1):
+        attempt = 0
+        while attempt < self.tries:
+            attempt += 1
             try:
                 self.waited += self.bucket.acquire(max_pause=self.max_wait)
             except Paused as exc:  # an earlier answer said to wait long: the outbox waits, not this thread
@@ -109,6 +122,12 @@ class NotionAPI:
                         continue
                     raise TransientError(f"Notion is rate limiting ({status}); retry after {wait:.0f} s",
                                          status=status, retry_after=wait) from exc
+                if status == 401 and self.refresh is not None and not self.refreshed:
+                    # An expired access token: Notion answers 401 before doing anything, so even a create
+                    # is safe to send again, and the retry is not one of the tries.
+                    fn = self._renew(fn, exc)
+                    attempt -= 1
+                    continue
                 if status == 401:
                     raise BrokenConnection(
                         "Notion rejected the integration token (401 unauthorized): it was revoked or is wrong. "
@@ -133,6 +152,22 @@ class NotionAPI:
                     continue
                 raise TransientError(f"Notion unreachable during {what}: {type(exc).__name__}: {exc}") from exc
         raise AssertionError("unreachable")
+
+    def _renew(self, fn, exc: HTTPResponseError):
+        """A new access token from `refresh`, and `fn` as the same endpoint of a client built with it."""
+        self.refreshed = True
+        token = self.refresh()
+        if not token:
+            raise BrokenConnection(
+                "Notion no longer accepts Onno's authorization for this board (401 unauthorized, and the refresh "
+                "token was refused): it expired or was revoked in Notion. Reconnect the board with Connect Notion "
+                "(/onno notion in Slack).", status=401) from exc
+        old, self.client = self.client, self._client(token)
+        if self.own_bucket:  # every process now sends with the new token: its bucket is theirs too
+            self.bucket = bucket_for(token, self.rate, self.redis_url)
+        old.close()
+        log.info("Notion access token refreshed after a 401; sending again")
+        return _rebound(fn, old, self.client)
 
     def _backoff(self, attempt: int) -> None:
         wait = min(8.0, 0.5 * 2 ** (attempt - 1))
@@ -196,6 +231,17 @@ class NotionAPI:
                          parent={"type": "page_id", "page_id": parent_page_id},
                          title=[{"type": "text", "text": {"content": title}}],
                          initial_data_source={"properties": properties})
+
+
+def _rebound(fn, old: Client, new: Client):
+    """`fn`, taken from the old client (`client.pages.create`, `client.search`), as the same thing of the new one."""
+    owner = getattr(fn, "__self__", None)
+    for name, endpoint in vars(old).items():
+        if endpoint is fn:
+            return getattr(new, name)
+        if endpoint is owner:
+            return getattr(getattr(new, name), fn.__name__)
+    return fn
 
 
 def _message(exc: HTTPResponseError) -> str:

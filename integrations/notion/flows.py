@@ -31,6 +31,7 @@ class NotionOAuthFlow(Base):
     name: Mapped[str | None] = mapped_column(String(100))  # the connection name asked for, if any
     status: Mapped[str] = mapped_column(String(20), default="pending")
     token_encrypted: Mapped[str | None] = mapped_column(Text)  # cleared once the board is connected
+    refresh_encrypted: Mapped[str | None] = mapped_column(Text)  # the refresh token that came with it, likewise
     notion_workspace: Mapped[str | None] = mapped_column(String(200))
     duplicated_template_id: Mapped[str | None] = mapped_column(String(64))
     expires_at: Mapped[dt.datetime] = mapped_column()
@@ -60,11 +61,12 @@ def take_state(s: Session, state: str) -> NotionOAuthFlow | None:
 
 
 def authorized(s: Session, flow_id: int, *, token_encrypted: str, notion_workspace: str | None,
-               duplicated_template_id: str | None) -> str:
-    """Keep the token until a board is picked; returns the key the board form posts back."""
+               duplicated_template_id: str | None, refresh_encrypted: str | None = None) -> str:
+    """Keep the tokens until a board is picked; returns the key the board form posts back."""
     pick_key = secrets.token_urlsafe(32)
     s.execute(update(NotionOAuthFlow).where(NotionOAuthFlow.id == flow_id).values(
-        status="authorized", pick_key=pick_key, token_encrypted=token_encrypted, notion_workspace=notion_workspace,
+        status="authorized", pick_key=pick_key, token_encrypted=token_encrypted,
+        refresh_encrypted=refresh_encrypted, notion_workspace=notion_workspace,
         duplicated_template_id=duplicated_template_id, expires_at=utcnow() + dt.timedelta(seconds=PICK_LIFETIME)))
     return pick_key
 
@@ -84,9 +86,9 @@ def release(s: Session, flow_id: int) -> None:
 
 
 def finish(s: Session, flow_id: int, status: str = "done") -> None:
-    """Done or failed: the token copy is dropped (a connected board keeps its own, encrypted)."""
+    """Done or failed: the token copies are dropped (a connected board keeps its own, encrypted)."""
     s.execute(update(NotionOAuthFlow).where(NotionOAuthFlow.id == flow_id)
-              .values(status=status, token_encrypted=None, pick_key=None))
+              .values(status=status, token_encrypted=None, refresh_encrypted=None, pick_key=None))
 
 
 def sweep(s: Session) -> int:

@@ -20,6 +20,8 @@ class NotionConnection(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
     name: Mapped[str] = mapped_column(String(100), default="default")  # the argument of `notion:NAME`
     token_encrypted: Mapped[str] = mapped_column(Text)  # Fernet, keyed from the secret key; never stored plain
+    # A public integration's refresh token, encrypted the same way; None for an internal integration's token.
+    refresh_encrypted: Mapped[str | None] = mapped_column(Text)
     bot_id: Mapped[str | None] = mapped_column(String(64))
     notion_workspace: Mapped[str | None] = mapped_column(String(200))
     database_id: Mapped[str] = mapped_column(String(64))

@@ -58,24 +58,38 @@ def authorize_url(settings, state: str) -> str:
 
 
 def exchange_code(settings, code: str) -> dict:
-    """The token response for an authorization code: access_token, bot_id, workspace_name, owner, ..."""
+    """The token response for an authorization code: access_token, refresh_token, bot_id, workspace_name, ..."""
+    return token_request(settings, "the sign-in", grant_type="authorization_code", code=code,
+                         redirect_uri=redirect_uri(settings))
+
+
+def refresh_grant(settings, refresh_token: str) -> dict:
+    """The token response for a refresh token: a new access_token and a new refresh_token (the old one is spent).
+
+    A refresh token Notion no longer honours (expired, revoked, already used) is OAuthRefused "invalid_grant"."""
+    return token_request(settings, "the token refresh", grant_type="refresh_token", refresh_token=refresh_token)
+
+
+def token_request(settings, what: str, **body) -> dict:
+    """POST /v1/oauth/token with the client's credentials (HTTP Basic); Notion's refusals as OAuthRefused,
+    429/5xx and network trouble as TransientError."""
     client = Client(base_url=(settings.notion_api_url or DEFAULT_API_URL).rstrip("/"), notion_version=NOTION_VERSION,
                     retry=False, timeout_ms=30000, logger=logging.getLogger("notion_client"), log_level=logging.ERROR)
     try:
         answer = client.oauth.token(client_id=settings.notion_client_id, client_secret=settings.notion_client_secret,
-                                    grant_type="authorization_code", code=code, redirect_uri=redirect_uri(settings))
+                                    **body)
     except HTTPResponseError as exc:
         error, description = _oauth_error(exc)
         if exc.status >= 500 or exc.status == 429:
-            raise TransientError(f"Notion answered {exc.status} to the sign-in: {description}",
+            raise TransientError(f"Notion answered {exc.status} to {what}: {description}",
                                  status=exc.status) from exc
         raise OAuthRefused(error, description, status=exc.status) from exc
     except (RequestTimeoutError, httpx.TransportError) as exc:
-        raise TransientError(f"Notion could not be reached for the sign-in: {type(exc).__name__}") from exc
+        raise TransientError(f"Notion could not be reached for {what}: {type(exc).__name__}") from exc
     finally:
         client.close()
     if not isinstance(answer, dict) or not answer.get("access_token"):
-        raise PermanentError("Notion's sign-in answer had no access token.")
+        raise PermanentError(f"Notion's answer to {what} had no access token.")
     return answer
 
 
@@ -201,13 +215,14 @@ def choose_name(app, workspace_id: int, data_source_id: str, title: str, wanted:
     return name
 
 
-def connect_shared(app, workspace_id: int, *, token: str, board: SharedBoard, wanted: str | None = None):
+def connect_shared(app, workspace_id: int, *, token: str, board: SharedBoard, wanted: str | None = None,
+                   refresh_token: str | None = None):
     """Connect one shared board under the name `choose_name` gives it; returns service.Connected."""
     from integrations.notion import service
 
     name = choose_name(app, workspace_id, board.data_source_id, board.title, wanted)
     return service.connect(app, workspace_id, token=token, database=board.database_id, name=name,
-                           data_source=board.data_source_id)
+                           data_source=board.data_source_id, refresh_token=refresh_token)
 
 
 # -- the flow, step by step ------------------------------------------------------------------------------------------
@@ -262,19 +277,21 @@ def callback(app, *, state: str, code: str | None, error: str | None) -> Outcome
         log.warning("notion oauth: token exchange failed: %s", exc.reason)
         kind = "unreachable" if isinstance(exc, TransientError) else "refused"
         return Outcome(kind, exc.reason, "Start again: /onno notion in Slack, then Connect Notion.")
-    token = answer["access_token"]
+    token, refresh_token = answer["access_token"], answer.get("refresh_token") or None
+    key = app.settings.resolved_secret_key
     with app.session() as s:
-        pick_key = flows.authorized(s, flow_id, token_encrypted=encrypt_token(app.settings.resolved_secret_key, token),
+        pick_key = flows.authorized(s, flow_id, token_encrypted=encrypt_token(key, token),
+                                    refresh_encrypted=encrypt_token(key, refresh_token) if refresh_token else None,
                                     notion_workspace=answer.get("workspace_name"),
                                     duplicated_template_id=answer.get("duplicated_template_id"))
     return _offer(app, flow_id, workspace_id, token, pick_key, wanted=wanted,
                   template_id=answer.get("duplicated_template_id"), notion_workspace=answer.get("workspace_name"),
-                  auto=True)
+                  auto=True, refresh_token=refresh_token)
 
 
 def _offer(app, flow_id: int, workspace_id: int, token: str, pick_key: str, *, wanted: str | None,
            template_id: str | None, notion_workspace: str | None, auto: bool, problem: str = "",
-           hint: str = "") -> Outcome:
+           hint: str = "", refresh_token: str | None = None) -> Outcome:
     """Connect the one board there is (when `auto`), else the page to pick one."""
     from integrations.notion.service import make_api
 
@@ -287,7 +304,7 @@ def _offer(app, flow_id: int, workspace_id: int, token: str, pick_key: str, *, w
                        "Start again in a minute: /onno notion in Slack, then Connect Notion.")
     chosen = template_board(boards, template_id) if template_id else boards[0] if len(boards) == 1 else None
     if auto and chosen is not None:
-        done = _connect(app, flow_id, workspace_id, token, chosen, wanted)
+        done = _connect(app, flow_id, workspace_id, token, chosen, wanted, refresh_token)
         if isinstance(done, Outcome):
             problem, hint = done.message, done.hint
         else:
@@ -299,10 +316,11 @@ def _offer(app, flow_id: int, workspace_id: int, token: str, pick_key: str, *, w
                    notion_workspace=notion_workspace, connections=named)
 
 
-def _connect(app, flow_id: int, workspace_id: int, token: str, board: SharedBoard, wanted: str | None):
+def _connect(app, flow_id: int, workspace_id: int, token: str, board: SharedBoard, wanted: str | None,
+             refresh_token: str | None):
     """service.Connected, or an Outcome saying why not (the flow stays open to pick another board)."""
     try:
-        done = connect_shared(app, workspace_id, token=token, board=board, wanted=wanted)
+        done = connect_shared(app, workspace_id, token=token, board=board, wanted=wanted, refresh_token=refresh_token)
     except InputError as exc:  # the plan's board limit
         return Outcome("pick", exc.problem, exc.hint)
     except DeliveryError as exc:
@@ -325,8 +343,10 @@ def pick(app, pick_key: str, *, data_source_id: str | None = None, parent_page_i
                            "Start again: /onno notion in Slack, then Connect Notion.")
         flow_id, workspace_id, wanted, stored = flow.id, flow.workspace_id, flow.name, flow.token_encrypted
         template_id, notion_workspace = flow.duplicated_template_id, flow.notion_workspace
+        stored_refresh = flow.refresh_encrypted
     try:
         token = decrypt_token(app.settings.resolved_secret_key, stored or "")
+        refresh_token = decrypt_token(app.settings.resolved_secret_key, stored_refresh) if stored_refresh else None
     except TokenUnreadable:
         with app.session() as s:
             flows.finish(s, flow_id, "failed")
@@ -340,7 +360,8 @@ def pick(app, pick_key: str, *, data_source_id: str | None = None, parent_page_i
         name = wanted or choose_name(app, workspace_id, "", title or service.BOARD_TITLE)
         try:
             done = service.create_board(app, workspace_id, parent=parent_page_id, token=token,
-                                        title=(title or service.BOARD_TITLE)[:200], name=name)
+                                        title=(title or service.BOARD_TITLE)[:200], name=name,
+                                        refresh_token=refresh_token)
         except InputError as exc:
             problem, hint = exc.problem, exc.hint
         except DeliveryError as exc:
@@ -358,11 +379,12 @@ def pick(app, pick_key: str, *, data_source_id: str | None = None, parent_page_i
         except DeliveryError as exc:
             problem, hint = f"That board cannot be read: {exc.reason}", "Pick another one."
         else:
-            done = _connect(app, flow_id, workspace_id, token, board, wanted)
+            done = _connect(app, flow_id, workspace_id, token, board, wanted, refresh_token)
             if not isinstance(done, Outcome):
                 return Outcome("connected", connected=done, notion_workspace=notion_workspace)
             problem, hint = done.message, done.hint
     with app.session() as s:
         flows.release(s, flow_id)
     return _offer(app, flow_id, workspace_id, token, pick_key, wanted=wanted, template_id=template_id,
-                  notion_workspace=notion_workspace, auto=False, problem=problem, hint=hint)
+                  notion_workspace=notion_workspace, auto=False, problem=problem, hint=hint,
+                  refresh_token=refresh_token)

@@ -1,7 +1,8 @@
 """Connecting a workspace to a Notion board, making one, pulling it, and telling when a connection broke.
 
 Connections use an internal integration token (Notion → Settings → Connections → Develop or manage
-integrations), or a public integration's OAuth token (integrations/notion/oauth.py: "Connect Notion").
+integrations), or a public integration's OAuth token (integrations/notion/oauth.py: "Connect Notion"), which
+comes with a refresh token: an expired access token is renewed on its 401 (integrations/notion/refresh.py).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from notion_client.helpers import extract_notion_id
 from integrations.errors import PermanentError, TransientError
 from integrations.notion.api import BrokenConnection, NotFound, NotionAPI
 from integrations.notion.models import NotionConnection
+from integrations.notion.oauth import configured
+from integrations.notion.refresh import Refresher
 from integrations.notion.schema import ONNO_ID, build_mapping, plain
 from integrations.notion.store import (
     TokenUnreadable,
@@ -41,10 +44,11 @@ def board_properties(status_as: str = "status") -> dict:
             "Due date": {"date": {}}, "Meeting": {"rich_text": {}}, "Link": {"url": {}}, ONNO_ID: {"rich_text": {}}}
 
 
-def make_api(settings, token: str, *, max_wait: float | None = None) -> NotionAPI:
+def make_api(settings, token: str, *, max_wait: float | None = None, refresh=None) -> NotionAPI:
     return NotionAPI(token, base_url=settings.notion_api_url, rate=settings.notion_rate,
                      max_wait=settings.notion_max_wait if max_wait is None else max_wait,
-                     redis_url=settings.broker_url)  # every worker shares the integration's rate
+                     redis_url=settings.broker_url,  # every worker shares the integration's rate
+                     refresh=refresh)
 
 
 def record_broken(app, connection_id: int, exc: BrokenConnection) -> PermanentError:
@@ -75,12 +79,18 @@ def connection_api(app, workspace_id: int, name: str, *, max_wait: float | None 
         if conn.status == "broken":
             raise PermanentError(f"Notion connection {name!r} has been broken since {conn.broken_at:%Y-%m-%d %H:%M} "
                                  f"UTC (reported then), nothing sent: {conn.broken_reason}")
-        connection_id, stored = conn.id, conn.token_encrypted
+        connection_id, stored, refreshable = conn.id, conn.token_encrypted, conn.refresh_encrypted is not None
     try:
         token = decrypt_token(app.settings.resolved_secret_key, stored)
     except TokenUnreadable as exc:
         raise record_broken(app, connection_id, BrokenConnection(f"{exc}; connect again.")) from exc
-    api = make_api(app.settings, token, max_wait=max_wait)
+    refresh = None
+    if refreshable and configured(app.settings):
+        refresh = Refresher(app, connection_id, token)
+    elif refreshable:
+        log.warning("Notion connection %r has a refresh token but NOTION_CLIENT_ID / NOTION_CLIENT_SECRET are not "
+                    "set: an expired access token cannot be renewed", name)
+    api = make_api(app.settings, token, max_wait=max_wait, refresh=refresh)
     try:
         yield connection_id, api
     except BrokenConnection as exc:
@@ -140,9 +150,12 @@ def _id(value: str, what: str) -> str:
 
 
 def connect(app, workspace_id: int, *, token: str, database: str, name: str = "default",
-            data_source: str | None = None, properties: dict | None = None, statuses: dict | None = None
-            ) -> Connected:
-    """Check the token and the board, map its properties, store the connection and pull the board once."""
+            data_source: str | None = None, properties: dict | None = None, statuses: dict | None = None,
+            refresh_token: str | None = None) -> Connected:
+    """Check the token and the board, map its properties, store the connection and pull the board once.
+
+    `refresh_token`: the one an OAuth token came with, kept to renew it; None (an internal integration's
+    token, which does not expire) clears one stored before."""
     from integrations.notion.board import Board
 
     token = (token or "").strip()
@@ -192,6 +205,8 @@ def connect(app, workspace_id: int, *, token: str, database: str, name: str = "d
         with app.session() as s:
             conn = new_connection(s, app, workspace_id, name)
             conn.token_encrypted = encrypt_token(app.settings.resolved_secret_key, token)
+            conn.refresh_encrypted = (encrypt_token(app.settings.resolved_secret_key, refresh_token)
+                                      if refresh_token else None)
             conn.bot_id = bot.get("id")
             conn.notion_workspace = (bot.get("bot") or {}).get("workspace_name")
             conn.database_id, conn.data_source_id, conn.board_title = database_id, ds_id, title[:500]
@@ -205,7 +220,7 @@ def connect(app, workspace_id: int, *, token: str, database: str, name: str = "d
 
 
 def create_board(app, workspace_id: int, *, parent: str, token: str | None = None, title: str = BOARD_TITLE,
-                 name: str = "default") -> Connected:
+                 name: str = "default", refresh_token: str | None = None) -> Connected:
     """Make a ready board database under a page the integration can see, and connect it."""
     if not token:
         with app.session() as s:
@@ -213,6 +228,8 @@ def create_board(app, workspace_id: int, *, parent: str, token: str | None = Non
             if conn is None:
                 raise PermanentError("No Notion token: pass --token (or NOTION_TOKEN), or connect first.")
             token = decrypt_token(app.settings.resolved_secret_key, conn.token_encrypted)
+            if conn.refresh_encrypted:  # the connection's own OAuth token: it stays renewable
+                refresh_token = decrypt_token(app.settings.resolved_secret_key, conn.refresh_encrypted)
     parent_id = _id(parent, "page")
     check_room(app, workspace_id, name)  # before a board is made in Notion that we could not connect
     with make_api(app.settings, token) as api:
@@ -228,7 +245,7 @@ def create_board(app, workspace_id: int, *, parent: str, token: str | None = Non
             log.info("status property refused (%s); making Status a select", exc.reason)
             db = api.create_database(parent_id, title, board_properties("select"))
     return connect(app, workspace_id, token=token, database=db["id"], name=name,
-                   data_source=db["data_sources"][0]["id"])
+                   data_source=db["data_sources"][0]["id"], refresh_token=refresh_token)
 
 
 def sync(app, workspace_id: int, name: str = "default"):

@@ -12,7 +12,11 @@ It also plays a public integration's OAuth: Notion's authorize page (the person'
 with `user_will`: approve or cancel, which pages and boards to share, a template to duplicate), and
 POST /v1/oauth/token, checked as Notion checks it (HTTP Basic client credentials, grant_type, a single-use
 code, the same redirect_uri). A token made that way sees only what the person shared, and /v1/search lists
-exactly that.
+exactly that. It comes with a refresh token: `expire(access_token)` makes the access token answer 401 as an
+expired one does, and the refresh_token grant trades the refresh token for a new pair, rotating it (the old
+refresh token and access token then stop working; a spent, unknown or revoked one is 400 invalid_grant). An
+access token taken away otherwise (`revoke`, or removed from `tokens` by a test) is revoked: the person removed
+the connection in Notion, and its refresh token goes with it.
 """
 
 from __future__ import annotations
@@ -121,6 +125,11 @@ class FakeNotion:
     grants: dict[str, set[str]] = field(default_factory=dict)  # OAuth token -> ids the person shared
     codes: dict[str, Grant] = field(default_factory=dict)
     oauth_errors: list[str] = field(default_factory=list)  # token requests refused, as "error: description"
+    refresh_tokens: dict[str, tuple[str, str]] = field(default_factory=dict)  # issued -> (client id, access)
+    expired: set[str] = field(default_factory=set)  # access tokens past their time (renewable, unlike revoked)
+    hold_refresh: int = 0  # refresh grants whose answer waits for `refresh_release` (to make refreshes overlap)
+    refresh_arrived: threading.Event = field(default_factory=threading.Event)
+    refresh_release: threading.Event = field(default_factory=threading.Event)
     databases: dict[str, dict] = field(default_factory=dict)
     data_sources: dict[str, dict] = field(default_factory=dict)
     pages: dict[str, dict] = field(default_factory=dict)
@@ -265,8 +274,23 @@ class FakeNotion:
         self.codes[code] = grant
         return 302, f"{target}?{urlencode({'code': code, **back})}"
 
+    def expire(self, access_token: str) -> None:
+        """The access token's time is up: Notion answers it 401 unauthorized; its refresh token still works."""
+        with self.lock:
+            self.tokens.discard(access_token)
+            self.expired.add(access_token)
+
+    def revoke(self, access_token: str) -> None:
+        """The person removes the connection in Notion: the access token and its refresh token both stop."""
+        with self.lock:
+            self.tokens.discard(access_token)
+            self.expired.discard(access_token)
+            for refresh, (_client, access) in list(self.refresh_tokens.items()):
+                if access == access_token:
+                    del self.refresh_tokens[refresh]
+
     def oauth_token(self, headers, body: dict | None) -> dict:
-        """POST /v1/oauth/token: a code for an access token, or OAuth's error answer."""
+        """POST /v1/oauth/token: a code (or a refresh token) for an access token, or OAuth's error answer."""
         scheme, _, encoded = (headers.get("Authorization") or "").partition(" ")
         try:
             client_id, _, secret = b64decode(encoded).decode().partition(":") if scheme == "Basic" else ("", "", "")
@@ -277,9 +301,11 @@ class FakeNotion:
             raise OAuthError(401, "invalid_client", "Client authentication failed: HTTP Basic with the "
                              "integration's client id and secret.")
         body = body if isinstance(body, dict) else {}
+        if body.get("grant_type") == "refresh_token":
+            return self._refresh(client_id, body)
         if body.get("grant_type") != "authorization_code":
             raise OAuthError(400, "unsupported_grant_type", f"grant_type {body.get('grant_type')!r} is not "
-                             "supported here; use authorization_code.")
+                             "supported here; use authorization_code or refresh_token.")
         grant = self.codes.get(body.get("code") or "")
         if grant is None or grant.client_id != client_id:
             raise OAuthError(400, "invalid_grant", "Invalid code.")
@@ -293,13 +319,37 @@ class FakeNotion:
         token = f"ntn_oauth_{uuid.uuid4().hex}"
         self.tokens.add(token)
         self.grants[token] = set(grant.share)
+        return self._token_answer(client_id, token, grant.template_id)
+
+    def _refresh(self, client_id: str, body: dict) -> dict:
+        """The refresh_token grant: {grant_type, refresh_token} and nothing else; the pair rotates."""
+        extra = set(body) - {"grant_type", "refresh_token"}
+        if extra or not isinstance(body.get("refresh_token"), str):
+            raise OAuthError(400, "invalid_request", f"A refresh takes grant_type and refresh_token only (got "
+                             f"{sorted(body)}).")
+        live = self.refresh_tokens.get(body["refresh_token"])
+        if live is None or live[0] != client_id or (live[1] not in self.tokens and live[1] not in self.expired):
+            raise OAuthError(400, "invalid_grant", "Invalid refresh token: it was revoked, expired or already used.")
+        del self.refresh_tokens[body["refresh_token"]]
+        old = live[1]
+        self.tokens.discard(old)
+        self.expired.discard(old)
+        token = f"ntn_oauth_{uuid.uuid4().hex}"
+        self.tokens.add(token)
+        self.grants[token] = self.grants.pop(old, set())
+        return self._token_answer(client_id, token, None)
+
+    def _token_answer(self, client_id: str, token: str, template_id: str | None) -> dict:
+        """The token endpoint's answer (the same for a code and a refresh), with a new refresh token."""
+        refresh = f"nrt_{uuid.uuid4().hex}"
+        self.refresh_tokens[refresh] = (client_id, token)
         person = next((u for u in self.users if u["type"] == "person"), None) or {
             "object": "user", "id": new_id(), "type": "person", "name": "Maya Cohen", "avatar_url": None,
             "person": {"email": "maya@example.com"}}
-        return {"access_token": token, "token_type": "bearer", "refresh_token": f"nrt_{uuid.uuid4().hex}",
+        return {"access_token": token, "token_type": "bearer", "refresh_token": refresh,
                 "bot_id": self.bot["id"], "workspace_id": self.workspace_id,
                 "workspace_name": self.bot["bot"]["workspace_name"], "workspace_icon": "https://www.notion.so/icon.png",
-                "owner": {"type": "user", "user": person}, "duplicated_template_id": grant.template_id,
+                "owner": {"type": "user", "user": person}, "duplicated_template_id": template_id,
                 "request_id": new_id()}
 
     # what a token may see: everything for an internal token (the tests share boards by hand), only what the
@@ -356,6 +406,11 @@ class FakeNotion:
                 extra = {"Retry-After": fault.retry_after} if fault.retry_after is not None else {}
                 return fault.status, error_body(fault.status, fault.code, "Fault injected by the test."), extra
         if method == "POST" and path == "/v1/oauth/token":
+            if (body or {}).get("grant_type") == "refresh_token":
+                self.refresh_arrived.set()
+                if self.hold_refresh > 0:  # answered only once the test lets it (other requests go on meanwhile)
+                    self.hold_refresh -= 1
+                    self.refresh_release.wait(60)
             with self.lock:
                 return 200, self.oauth_token(headers, body), {}
         auth = headers.get("Authorization", "")
@@ -910,5 +965,6 @@ class NotionServer:
 
     def close(self) -> None:
         self.state.release.set()
+        self.state.refresh_release.set()
         self.server.shutdown()
         self.server.server_close()
