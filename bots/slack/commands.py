@@ -214,7 +214,7 @@ async def handle(bot, ack, command: dict, respond) -> None:
                 "settings": lambda: bot.db(settings_cmd, bot.app, team_id, channel_id, rest),
                 "process": lambda: process_latest(bot, command),
                 "plan": lambda: bot.db(plan_text, bot.app, team_id),
-                "notion": lambda: bot.db(notion_command, bot.app, team_id, rest),
+                "notion": lambda: notion_for(bot, command, rest),
                 "email": lambda: email_command(bot, command, rest)}
     if sub not in handlers:
         await ack(text=f"I don't know `{sub}`.\n\n{USAGE}", response_type="ephemeral")
@@ -223,7 +223,8 @@ async def handle(bot, ack, command: dict, respond) -> None:
 
     async def answer() -> None:
         try:
-            text = await handlers[sub]()
+            refused = await admins_only(bot, command) if workspace_wide(sub, rest) else None
+            text = refused or await handlers[sub]()
         except Exception:
             log.exception("/onno %s failed", sub)
             text = "Something went wrong on my side; try again in a minute."
@@ -231,6 +232,41 @@ async def handle(bot, ack, command: dict, respond) -> None:
         await respond(**reply, response_type="ephemeral", replace_original=False)
 
     bot.spawn(answer())
+
+
+def workspace_wide(sub: str, rest: str) -> bool:
+    """What changes the whole workspace (its boards, its defaults, where notices and digests go): admins only.
+    A channel's own settings are any member's."""
+    words = rest.lower().split()
+    if sub == "notion":
+        return bool(words) and words[0] in ("connect", "disconnect")
+    if sub == "settings" and words:
+        return words[0] in ("notices", "digest") or (words[0] == "review" and words[-1] == "workspace")
+    return False
+
+
+async def admins_only(bot, command: dict) -> str | None:
+    """None when the member is a workspace admin or owner, else why not and who to ask."""
+    from bots.slack.people import profile
+
+    me = await profile(bot, command["team_id"], command["user_id"])
+    if me.problem:
+        return me.problem
+    if not me.admin:
+        return ("Only workspace admins and owners can change that: it applies to the whole workspace (Notion boards, "
+                "workspace-wide review, where notices and digests go). Ask one of them; this channel's own settings "
+                "(`/onno settings type|email|notion|review on|off`) are yours to change.")
+    return None
+
+
+async def notion_for(bot, command: dict, rest: str):
+    """`/onno notion`: the boards for everyone; the Connect Notion button and connect/disconnect for admins."""
+    from bots.slack.people import profile
+
+    admin = True
+    if not rest.strip():
+        admin = (await profile(bot, command["team_id"], command["user_id"])).admin
+    return await bot.db(notion_command, bot.app, command["team_id"], rest, admin)
 
 
 async def process_latest(bot, command: dict) -> str:

@@ -13,8 +13,8 @@ from storage import slack as slack_repo
 MAX_ITEMS = 15
 
 
-def home_view(app, team_id: str, names: list[str]) -> dict:
-    """The Home tab of a member known by `names` (real name, display name, handle)."""
+def home_view(app, team_id: str, names: list[str], admin: bool = False) -> dict:
+    """The Home tab of a member known by `names` (real name, display name, handle); admins get Connect Notion."""
     with app.session() as s:
         ws = slack_repo.team_workspace(s, team_id)
         mine = [(f, m) for f, m in slack_repo.open_action_items(s, ws) if owns(f.data.get("owner"), names)]
@@ -40,5 +40,5 @@ def home_view(app, team_id: str, names: list[str]) -> dict:
             n_open = sum(1 for f, mm in slack_repo.open_action_items(s, ws) if mm.id == m.id)
             blocks.append(section(f"<{meeting_url(app.settings, ws.id, m.id)}|{esc(m.title)}>\n"
                                   f"{m.date} · {m.type} · {clock(m.duration)} · {n_open} open action items"))
-        blocks += [{"type": "divider"}, *notion_blocks(s, app.settings, ws)[1]]  # boards, Connect Notion
+        blocks += [{"type": "divider"}, *notion_blocks(s, app.settings, ws, admin)[1]]  # boards, Connect Notion
     return {"type": "home", "blocks": blocks[:100]}

@@ -83,13 +83,15 @@ def register(bot) -> None:
 
 async def publish_home(bot, client, team_id: str, user_id: str) -> None:
     names: list[str] = []
+    admin = False
     try:
         user = (await client.users_info(user=user_id))["user"]
         profile = user.get("profile") or {}
         names = [n for n in (profile.get("real_name"), profile.get("display_name"), user.get("name")) if n]
+        admin = any(user.get(k) for k in ("is_admin", "is_owner", "is_primary_owner"))
     except Exception as exc:  # no users:read: the home still lists recent meetings
         log.warning("users.info %s failed: %s", user_id, exc)
-    view = await bot.db(home_view, bot.app, team_id, names)
+    view = await bot.db(home_view, bot.app, team_id, names, admin)
     await client.views_publish(user_id=user_id, view=view)
 
 

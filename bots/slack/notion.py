@@ -62,16 +62,20 @@ def plan_line(s, settings, ws, count: int) -> str | None:
     return f"The {plan.title} plan connects {plan.boards} board{'s' if plan.boards != 1 else ''}; {count} connected."
 
 
-def notion_blocks(s, settings, ws) -> tuple[str, list[dict]]:
-    """(text, blocks) of the boards and the Connect Notion button, for `/onno notion` and the App Home."""
+def notion_blocks(s, settings, ws, admin: bool = True) -> tuple[str, list[dict]]:
+    """(text, blocks) of the boards and, for admins, the Connect Notion button: `/onno notion` and the App Home."""
     conns = list_connections(s, ws.id)
     lines = board_lines(conns, settings, ws.id) or ["No Notion board is connected yet."]
     if conns:
         lines.append("A channel's meetings go to a board with `/onno settings notion NAME`.")
     if (limit := plan_line(s, settings, ws, len(conns))) is not None:
         lines.append(limit)
-    url, missing = connect_link(settings, ws.id)
     blocks = [section("*Notion boards*\n" + "\n".join(lines))]
+    if not admin:
+        ask = "A workspace admin or owner connects Notion boards (`/onno notion` shows them the button)."
+        blocks.append(context(ask))
+        return "\n".join(["*Notion boards*", *lines, ask]), blocks
+    url, missing = connect_link(settings, ws.id)
     if url:
         blocks.append({"type": "actions", "block_id": "notion-connect", "elements": [
             button("Connect Notion", "onno_open_link", "notion-connect", style="primary", url=url)]})
@@ -85,15 +89,15 @@ def notion_blocks(s, settings, ws) -> tuple[str, list[dict]]:
     return text, blocks
 
 
-def notion_command(app, team_id: str, args: str) -> dict | str:
-    """`/onno notion [connect TOKEN [DATABASE] [NAME] | disconnect NAME]`."""
+def notion_command(app, team_id: str, args: str, admin: bool = True) -> dict | str:
+    """`/onno notion [connect TOKEN [DATABASE] [NAME] | disconnect NAME]` (the asker's rights checked before)."""
     words = args.split()
     sub = words[0].lower() if words else ""
     with app.session() as s:
         ws = slack_repo.team_workspace(s, team_id)
         ws_id = ws.id
         if not sub:
-            text, blocks = notion_blocks(s, app.settings, ws)
+            text, blocks = notion_blocks(s, app.settings, ws, admin)
             return {"text": text, "blocks": blocks}
     if sub == "connect":
         return connect_with_token(app, ws_id, words[1:])

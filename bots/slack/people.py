@@ -31,6 +31,7 @@ class Profile:
     name: str = ""
     email: str = ""
     problem: str = ""
+    admin: bool = False  # a workspace admin or owner: may change what the whole workspace shares
 
 
 async def profile(bot, team_id: str, user_id: str) -> Profile:
@@ -49,7 +50,8 @@ async def profile(bot, team_id: str, user_id: str) -> Profile:
         return Profile(problem=f"Slack didn't tell me who you are ({error or 'no answer'}); try again in a minute.")
     p = user.get("profile") or {}
     name = p.get("real_name") or user.get("real_name") or p.get("display_name") or user.get("name") or ""
-    return Profile(name=" ".join(name.split()), email=mail.normal_email(p.get("email") or ""))
+    admin = any(user.get(k) for k in ("is_admin", "is_owner", "is_primary_owner"))
+    return Profile(name=" ".join(name.split()), email=mail.normal_email(p.get("email") or ""), admin=admin)
 
 
 async def email_command(bot, command: dict, rest: str) -> str:

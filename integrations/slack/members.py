@@ -79,5 +79,10 @@ class MemberCache:
             self._data[team_id] = (time.monotonic(), index)
         return index
 
+    def clear(self) -> None:
+        """Forget every team (a reinstall, or a test's new Slack with the same team ids)."""
+        with self._lock:
+            self._data.clear()
+
 
 MEMBERS = MemberCache()

@@ -42,7 +42,7 @@ def event_body(team: str, event: dict, *, event_id: str | None = None) -> dict:
 @pytest.fixture
 def fake_slack():
     fake = FakeSlack()
-    fake.add_team(T1, TOKEN1, ["C0000GEN1", "C0000DEV1"], [member("U_MAYA", "Maya Chen"),
+    fake.add_team(T1, TOKEN1, ["C0000GEN1", "C0000DEV1"], [member("U_MAYA", "Maya Chen", admin=True),
                                                             member("U_DANIEL", "Daniel Park"),
                                                             member("U_LENA", "Lena Novak")])
     fake.add_team(T2, TOKEN2, ["C0000GEN2"], [member("U_OTHER", "Lena Other")])

@@ -22,6 +22,9 @@ class FakeSlack:
     """Teams with bot tokens and channels; files with contents; everything each call sent is recorded."""
 
     def __init__(self, *, client_id: str = "111.222", client_secret: str = "client-secret"):
+        from integrations.slack.members import MEMBERS
+
+        MEMBERS.clear()  # a new Slack with the same team ids: what an earlier test's Slack had is not this one's
         self.client_id, self.client_secret = client_id, client_secret
         self.tokens: dict[str, str] = {}  # bot token -> team id
         self.channels: dict[str, str] = {}  # channel id -> team id
@@ -371,7 +374,8 @@ class _Answer(Exception):
         self.data = data
 
 
-def member(uid: str, real_name: str, *, email: str | None = None, display: str = "") -> dict:
+def member(uid: str, real_name: str, *, email: str | None = None, display: str = "", admin: bool = False) -> dict:
     name = real_name.split()[0].lower()
     return {"id": uid, "name": name, "real_name": real_name, "deleted": False, "is_bot": False,
+            "is_admin": admin, "is_owner": False, "is_primary_owner": False,
             "profile": {"real_name": real_name, "display_name": display, "email": email or f"{name}@example.com"}}

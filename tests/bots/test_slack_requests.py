@@ -86,3 +86,22 @@ def test_plain_messages_are_acknowledged_and_ignored(slack_server, fake_slack):
     assert r.status_code == 200
     server.drain()
     assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_workspace_wide_changes_are_for_admins_and_channel_settings_for_everyone(slack_server, fake_slack):
+    """Daniel (a member) may set his channel up, not the workspace's boards, defaults, notices or digests."""
+    from tests.bots.test_slack_people import say
+
+    server = slack_server()
+    refusal = "Only workspace admins and owners can change that"
+    for text in ("notion disconnect default", "notion connect ntn_x", "settings review on workspace",
+                 "settings notices here", "settings digest here"):
+        assert refusal in say(server, fake_slack, text, user="U_DANIEL"), text
+    assert "meeting type: `standup`" in say(server, fake_slack, "settings type standup", user="U_DANIEL")
+    assert refusal not in say(server, fake_slack, "settings review on", user="U_DANIEL")
+    shown = say(server, fake_slack, "notion", user="U_DANIEL")
+    assert "A workspace admin or owner connects Notion boards" in shown
+    # Maya is an admin: the same requests go through to their own answers.
+    assert refusal not in say(server, fake_slack, "settings notices here")
+    assert refusal not in say(server, fake_slack, "notion disconnect default")
+    assert not fake_slack.problems

@@ -321,7 +321,7 @@ def test_connect_link_without_a_public_integration_says_how_to_connect_instead(w
 @pytest.fixture
 def fake_slack():
     fake = FakeSlack()
-    fake.add_team(T1, TOKEN1, ["C0000GEN1", "C0000DEV1"], [member("U_MAYA", "Maya Chen")])
+    fake.add_team(T1, TOKEN1, ["C0000GEN1", "C0000DEV1"], [member("U_MAYA", "Maya Chen", admin=True)])
     yield fake
     fake.close()
 
