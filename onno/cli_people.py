@@ -50,7 +50,7 @@ def people_list(fmt: str, workspace: str) -> None:
     a = app()
     ws_id = resolve(a, workspace)
     with a.session() as s:
-        rows = [{"name": p.name, "email": p.email, "opted_out": p.opted_out}
+        rows = [{"name": p.name, "email": p.email, "opted_out": p.opted_out, "confirmed": p.confirmed_at is not None}
                 for p in mail.list_people(s, repo.workspace_by_id(s, ws_id))]
     if fmt == "json":
         click.echo(json.dumps(rows, indent=2))
@@ -60,7 +60,8 @@ def people_list(fmt: str, workspace: str) -> None:
         return
     width = max(len(r["name"]) for r in rows)
     for r in rows:
-        click.echo(f"{r['name']:<{width}}  {r['email']}" + ("  (unsubscribed)" if r["opted_out"] else ""))
+        state = "  (unsubscribed)" if r["opted_out"] else "" if r["confirmed"] else "  (waiting to confirm)"
+        click.echo(f"{r['name']:<{width}}  {r['email']}{state}")
 
 
 @people.command("remove")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, select
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -28,6 +28,10 @@ class Person(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     # The Slack or Discord user who put themselves on file (`/onno email`); None for the CLI's and opt-outs' rows.
     chat_user: Mapped[str | None] = mapped_column(String(64))
+    # When the inbox's owner proved the address theirs (the mailed link), or the address came from a source we
+    # trust (the CLI, a Slack profile); None: typed in chat and not yet confirmed, so never mailed summaries.
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column()
+    confirm_sent_at: Mapped[dt.datetime | None] = mapped_column()  # the last confirmation mail: resends wait
 
 
 class EmailSend(Base):
@@ -58,11 +62,13 @@ def add_person(s: Session, workspace: Workspace, name: str, email: str) -> tuple
     email = normal_email(email)
     person = person_by_email(s, workspace, email)
     if person is None:
-        person = Person(workspace_id=workspace.id, name=" ".join(name.split()), email=email, opted_out=False)
+        person = Person(workspace_id=workspace.id, name=" ".join(name.split()), email=email, opted_out=False,
+                        confirmed_at=utcnow())
         s.add(person)
         s.flush()
         return person, True
     person.name = " ".join(name.split())
+    person.confirmed_at = person.confirmed_at or utcnow()  # whoever runs Onno vouches for it
     return person, False
 
 
@@ -105,6 +111,11 @@ def people_for_participants(s: Session, workspace_id: int, participants: list[st
     return out
 
 
+def mailable(person: Person) -> bool:
+    """Gets summaries and digests: not opted out, and the address confirmed."""
+    return not person.opted_out and person.confirmed_at is not None
+
+
 def opt_out(s: Session, workspace_id: int, email: str) -> Person:
     """Never mail this address from this workspace again; remembered even for an address not on file."""
     email = normal_email(email)
@@ -125,7 +136,9 @@ def opt_out(s: Session, workspace_id: int, email: str) -> Person:
 class Outcome:
     """What `/onno email` did: `kind` says which, `person` is the row it is about (None when there is none)."""
 
-    kind: str  # added | updated | resubscribed | unsubscribed | taken | listed | removed | kept | not_on_file
+    # added | updated | resubscribed | pending (a typed address, to be confirmed by mail) | unsubscribed | taken |
+    # listed | removed | kept | not_on_file
+    kind: str
     person: Person | None = None
     released: list[str] = field(default_factory=list)  # their addresses no longer theirs on file (removed, or untied)
 
@@ -158,8 +171,10 @@ def put_on_file(s: Session, workspace: Workspace, *, chat_user: str, name: str, 
     """Put a chat member on file with `email` under `name`, tied to their chat user id.
 
     `verified`: the chat service says the address is theirs (their Slack profile's). Only then may they take over
-    a row someone else put on file, or undo an unsubscribe (`resubscribe`); a typed address can't be proven to be
-    the member's, so it never changes another's row nor brings back an address that unsubscribed.
+    a row someone else put on file, or undo an unsubscribe here (`resubscribe`), and only then is the row
+    confirmed at once. A typed address can't be proven to be the member's: it never changes another's row, and
+    is put on file unconfirmed ("pending"), an address that unsubscribed staying so, until the inbox's owner
+    follows the mailed confirmation link (integrations.email.confirm).
     """
     email, name, chat_user = normal_email(email), " ".join(name.split()), str(chat_user)
     try:
@@ -174,24 +189,73 @@ def _put_on_file(s: Session, workspace: Workspace, chat_user: str, name: str, em
                  resubscribe: bool) -> Outcome:
     mine = person_by_chat_user(s, workspace, chat_user)
     row = person_by_email(s, workspace, email)
-    if row is not None and row is not mine and not verified:
+    if row is not None and row is not mine and not verified and (row.chat_user or not row.opted_out):
         return Outcome("taken" if row.chat_user else "listed", row)
-    if row is not None and row.opted_out and not (resubscribe and verified):
+    if row is not None and row.opted_out and verified and not resubscribe:
         return Outcome("unsubscribed", row)
     released: list[str] = []
     if mine is not None and mine is not row:  # a new address: the old one goes (one row per member)
         released.append(mine.email)
         _release(s, mine)
     if row is None:
-        row = Person(workspace_id=workspace.id, name=name, email=email, opted_out=False, chat_user=chat_user)
+        row = Person(workspace_id=workspace.id, name=name, email=email, opted_out=False, chat_user=chat_user,
+                     confirmed_at=utcnow() if verified else None)
         s.add(row)
         s.flush()
-        return Outcome("added", row, released)
-    kind = "resubscribed" if row.opted_out else "updated"
+        return Outcome("added" if verified else "pending", row, released)
     row.name, row.chat_user = name, chat_user
+    if not verified and (row.opted_out or row.confirmed_at is None):
+        # Unsubscribed (or never confirmed): it stays so until the inbox's owner confirms by mail.
+        row.confirmed_at = None
+        s.flush()
+        return Outcome("pending", row, released)
+    kind = "resubscribed" if row.opted_out else "updated"
     row.opted_out, row.opted_out_at = False, None
+    row.confirmed_at = row.confirmed_at or utcnow()
     s.flush()
     return Outcome(kind, row, released)
+
+
+def confirmable(person: Person | None, issued: dt.datetime) -> bool:
+    """Whether a confirmation link mailed at `issued` may still confirm this row: not when the row was put on file
+    after it, nor when the address unsubscribed after it (an old link brings nothing back)."""
+    if person is None:
+        return False
+    since, created = _aware(person.opted_out_at), _aware(person.created_at)
+    if person.opted_out and since is not None and since > issued:
+        return False
+    return created is None or created <= issued + dt.timedelta(seconds=1)
+
+
+def confirm(s: Session, workspace_id: int, email: str, issued: dt.datetime) -> Person | None:
+    """The inbox's owner followed the link mailed at `issued`: mail this address (again); None if it may not."""
+    person = person_by_email(s, workspace_id, email)
+    if not confirmable(person, issued):
+        return None
+    person.opted_out, person.opted_out_at = False, None
+    person.confirmed_at = person.confirmed_at or utcnow()
+    s.flush()
+    return person
+
+
+def _aware(when: dt.datetime | None) -> dt.datetime | None:
+    return when.replace(tzinfo=dt.UTC) if when is not None and when.tzinfo is None else when  # SQLite: naive UTC
+
+
+def claim_confirm_slot(s: Session, workspace_id: int, email: str, *, every: dt.timedelta) -> bool:
+    """Take the right to mail this address a confirmation now: at most one per `every`, even when asked twice
+    at once (one conditional UPDATE)."""
+    now = utcnow()
+    done = s.execute(update(Person).where(
+        Person.workspace_id == workspace_id, Person.email == normal_email(email), Person.confirmed_at.is_(None),
+        or_(Person.confirm_sent_at.is_(None), Person.confirm_sent_at <= now - every)).values(confirm_sent_at=now))
+    return done.rowcount == 1
+
+
+def release_confirm_slot(s: Session, workspace_id: int, email: str) -> None:
+    """The confirmation could not be sent: a new request may try again at once."""
+    s.execute(update(Person).where(Person.workspace_id == workspace_id, Person.email == normal_email(email))
+              .values(confirm_sent_at=None))
 
 
 def take_off_file(s: Session, workspace: Workspace, *, chat_user: str, verified_email: str | None = None) -> Outcome:

@@ -1,7 +1,8 @@
 """`/onno email`: a member puts themselves on file for e-mailed summaries with an address they type, or takes it off.
 
 Discord never gives a bot a member's e-mail address, so every address here is typed and unproven: it never takes
-over someone else's row, and never brings back an address that unsubscribed (mail.put_on_file with verified=False).
+over someone else's row, and is mailed nothing but a link to confirm it (integrations.email.confirm) until its
+inbox's owner follows that link, which is also how an address that unsubscribed comes back.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from discord.utils import escape_markdown
 
 from bots.discord.commands import clip
 from bots.discord.settings import plan_refusal, resolve
+from integrations.email import confirm
 from integrations.email.adapter import ADDRESS
 from storage import mail
 from storage import repository as repo
@@ -41,16 +43,21 @@ def email(app, ws_id: int, user_id: int, display_name: str, channel_id: int, add
             return f"Give your address too: `{ASK} name:{code(name)}`."
         out = mail.put_on_file(s, ws, chat_user=str(user_id), name=name or display_name,
                                email=address or mine.email, verified=False)
-        return clip(put_text(out, where(s, app, ws, channel_id)))
+        where_line = where(s, app, ws, channel_id)
+        ws_id, email, was_out = ws.id, out.person.email, out.person.opted_out
+    # Mailed once the row is committed (so the link finds it), on a thread: Discord wants its answer in 3 s.
+    sent = confirm.request(app, ws_id, email, background=True) if out.kind == "pending" else None
+    return clip(put_text(out, where_line, sent=sent, resubscribing=was_out))
 
 
-def put_text(out: mail.Outcome, where_line: str) -> str:
+def put_text(out: mail.Outcome, where_line: str, *, sent: str | None = None, resubscribing: bool = False) -> str:
     p = out.person
     addr = escape_markdown(p.email)
-    if out.kind == "unsubscribed":
-        return (f"{addr} unsubscribed from Onno's e-mail{since(p)} (with the link in an e-mail), and stays "
-                "unsubscribed: I changed nothing. Discord can't show me that an address is yours, so I can't undo "
-                "that from here; give another address with `/onno email address:`.")
+    if out.kind == "pending":
+        lines = [f"You're on file as **{escape_markdown(p.name)}** ({addr}), once you confirm the address."]
+        if out.released:
+            lines.append("Taken off file: " + ", ".join(escape_markdown(a) for a in out.released) + ".")
+        return "\n".join([*lines, confirm_text(sent, addr, resubscribing), where_line])
     if out.kind == "taken":
         return f"{addr} is on file for another member of this server, so I can't put it on file for you."
     if out.kind == "listed":
@@ -63,6 +70,21 @@ def put_text(out: mail.Outcome, where_line: str) -> str:
     return "\n".join([*lines, what_you_get(p), where_line])
 
 
+def confirm_text(sent: str | None, addr: str, resubscribing: bool) -> str:
+    """What became of the confirmation mail (integrations.email.confirm.request)."""
+    back = (" That address had unsubscribed: confirming is how it gets e-mail again, since Discord can't show me "
+            "that it's yours.") if resubscribing else ""
+    if sent == "sent":
+        return (f"📬 Check your inbox: I'm mailing {addr} a link to confirm it's yours. Onno e-mails it nothing until "
+                f"you follow it (within 7 days).{back}")
+    if sent == "recent":
+        return (f"📬 Check your inbox: I mailed {addr} a link to confirm it less than 10 minutes ago (look in spam "
+                f"too). Ask again after that for a new one.{back}")
+    if sent == "off":
+        return "Onno can't mail you the link to confirm it: e-mail isn't set up, so nothing is mailed."
+    return f"I couldn't mail {addr} the link to confirm it ({(sent or '').removeprefix('failed: ')}); try again later."
+
+
 def show(mine: mail.Person | None, display_name: str) -> str:
     if mine is None:
         return ("You're not on file, so Onno doesn't e-mail you meeting summaries. Discord doesn't share e-mail "
@@ -70,8 +92,11 @@ def show(mine: mail.Person | None, display_name: str) -> str:
                 "your name in this server; add `name:` if meetings know you by another).")
     line = f"You're on file as **{escape_markdown(mine.name)}** ({escape_markdown(mine.email)})"
     if mine.opted_out:
-        return (line + f", but that address unsubscribed{since(mine)}, so you get no e-mail. Give another address "
-                       f"to get e-mail again: `{ASK}`.")
+        return (line + f", but that address unsubscribed{since(mine)}, so you get no e-mail. To get e-mail again, "
+                       f"`/onno email address:{code(mine.email)}` mails it a link to confirm (or give another).")
+    if mine.confirmed_at is None:
+        return (line + ", waiting for you to confirm the address with the link I mailed to it: until then Onno "
+                       f"e-mails it nothing. `/onno email address:{code(mine.email)}` mails a new link.")
     return line + ".\n" + what_you_get(mine)
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from slack_sdk.errors import SlackApiError
 
+from integrations.email import confirm
 from integrations.email.adapter import ADDRESS
 from integrations.slack.blocks import esc
 from storage import mail
@@ -110,7 +111,7 @@ def show(app, team_id: str, user_id: str, me: Profile, channel_id: str) -> str:
             return (f"You're not on file, so Onno doesn't e-mail you meeting summaries. {offer}.\n"
                     + where(s, app, ws, channel_id))
         lines = [state_line(p, me) for p in rows]
-        mailed = [p for p in rows if not p.opted_out]
+        mailed = [p for p in rows if mail.mailable(p)]
         return "\n".join([*lines, *(what_you_get(p) for p in mailed[:1]), where(s, app, ws, channel_id)])
 
 
@@ -123,24 +124,41 @@ def put(app, team_id: str, user_id: str, channel_id: str, *, name: str, address:
         p = out.person
         if out.kind == "unsubscribed":
             since = f" on {p.opted_out_at:%d %b %Y}" if p.opted_out_at else ""
-            again = ("To get e-mail there again: `/onno email me resubscribe`." if verified else
-                     "I can't undo that for an address your Slack profile doesn't show as yours; give another "
-                     "address, or `/onno email me` for your Slack one.")
             return (f"{esc(p.email)} unsubscribed from Onno's e-mail{since} (with the link in an e-mail), and "
-                    f"stays unsubscribed: I changed nothing. {again}")
+                    "stays unsubscribed: I changed nothing. To get e-mail there again: `/onno email me resubscribe`.")
         if out.kind == "taken":
             return (f"{esc(p.email)} is on file for another member of this workspace, so I can't put it on file "
                     "for you. If it's your Slack address, `/onno email me` from that Slack account.")
         if out.kind == "listed":
             return (f"{esc(p.email)} is already on file (as *{esc(p.name)}*), and your Slack profile doesn't show it "
                     "as yours, so I can't change it. Whoever runs Onno can (`onno people`).")
-        head = {"added": "You're on file", "updated": "You're on file", "resubscribed": "Welcome back: you're on file "
-                "again"}[out.kind]
+        head = {"added": "You're on file", "updated": "You're on file", "pending": "You're on file",
+                "resubscribed": "Welcome back: you're on file again"}[out.kind]
         lines = [f"{head} as *{esc(p.name)}* <mailto:{p.email}|{esc(p.email)}>."]
         if out.released:
             lines.append("Taken off file: " + ", ".join(esc(a) for a in out.released) + ".")
-        lines += [what_you_get(p), where(s, app, ws, channel_id)]
-        return "\n".join(lines)
+        if out.kind != "pending":
+            lines.append(what_you_get(p))
+        lines.append(where(s, app, ws, channel_id))
+        ws_id, email, was_out = ws.id, p.email, p.opted_out
+    if out.kind == "pending":  # mailed once this row is committed, so the link finds it
+        lines.insert(-1, confirm_line(confirm.request(app, ws_id, email), email, was_out))
+    return "\n".join(lines)
+
+
+def confirm_line(sent: str, email: str, resubscribing: bool) -> str:
+    """What became of the confirmation mail for a typed address (integrations.email.confirm.request)."""
+    back = " It had unsubscribed: confirming brings it back." if resubscribing else ""
+    if sent == "sent":
+        return (f"📬 Check your inbox: I mailed {esc(email)} a link to confirm it's yours. Onno e-mails it nothing "
+                f"until you follow it (within 7 days).{back}")
+    if sent == "recent":
+        return (f"📬 Check your inbox: I mailed {esc(email)} a link to confirm it less than 10 minutes ago (look in "
+                f"spam too). Ask again after that for a new one.{back}")
+    if sent == "off":
+        return "Onno can't mail you the link to confirm it: e-mail isn't set up, so nothing is mailed."
+    return (f"I couldn't mail {esc(email)} the link to confirm it ({esc(sent.removeprefix('failed: '))}); "
+            "try again in a minute.")
 
 
 def off(app, team_id: str, user_id: str, me: Profile) -> str:
@@ -159,10 +177,13 @@ def off(app, team_id: str, user_id: str, me: Profile) -> str:
 def state_line(p: mail.Person, me: Profile) -> str:
     line = f"You're on file as *{esc(p.name)}* <mailto:{p.email}|{esc(p.email)}>"
     if not p.opted_out:
+        if p.confirmed_at is None:
+            return line + (", waiting for you to confirm the address with the link I mailed to it: until then Onno "
+                           f"e-mails it nothing. `/onno email {esc(p.email)}` mails a new link.")
         return line + "."
     since = f" on {p.opted_out_at:%d %b %Y}" if p.opted_out_at else ""
     again = "`/onno email me resubscribe` to get e-mail again" if me.email and p.email == me.email else \
-        "`/onno email me` to use your Slack address instead"
+        f"`/onno email {esc(p.email)}` mails it a link that brings it back"
     return line + f", but that address unsubscribed{since}, so you get no e-mail ({again})."
 
 

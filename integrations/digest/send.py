@@ -108,7 +108,7 @@ def deliver(app, digest_id: int) -> Outcome:
         on_file = mail.list_people(s, ws_id)
         # Their items by first name too, unless someone else on file has the same first name.
         firsts = Counter(first_name(p.name) for p in on_file)
-        readers = [(p.email, p.name, firsts[first_name(p.name)] == 1) for p in on_file if not p.opted_out]
+        readers = [(p.email, p.name, firsts[first_name(p.name)] == 1) for p in on_file if mail.mailable(p)]
         settled = {a: (r.status, r.reply) for a, r in mail.sends_for(s, key).items()}
     d = content.collect(app, ws_id, week)
     if d.empty:

@@ -59,6 +59,8 @@ def readers(s, ctx: DeliveryContext, arg: str) -> tuple[list[Reader], list[str]]
             for p in persons:
                 if p.opted_out:
                     left_out.append(f"{name} ({p.email}) unsubscribed")
+                elif not people.mailable(p):  # typed in chat, its inbox's owner has not confirmed it yet
+                    left_out.append(f"{name} ({p.email}) has not confirmed the address yet")
                 else:
                     found.append(Reader(email=p.email, name=name, display=p.name, why=why))
     else:

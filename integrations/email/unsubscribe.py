@@ -8,22 +8,23 @@ import hashlib
 import hmac
 
 
-def _b64(data: bytes) -> str:
+def b64(data: bytes) -> str:
+    """URL-safe base64 without padding: the form our signed links carry (unsubscribe, confirm)."""
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def _unb64(text: str) -> bytes:
+def unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
 def _sign(secret: str, payload: str) -> str:
     # A purpose prefix, so no other signature made with the same key can pass for this one.
-    return _b64(hmac.new(secret.encode(), b"unsubscribe:" + payload.encode(), hashlib.sha256).digest()[:18])
+    return b64(hmac.new(secret.encode(), b"unsubscribe:" + payload.encode(), hashlib.sha256).digest()[:18])
 
 
 def make_token(secret: str, workspace_id: int, email: str) -> str:
     """URL-safe: `<base64 of "workspace:address">.<signature>`."""
-    payload = _b64(f"{workspace_id}:{email.strip().lower()}".encode())
+    payload = b64(f"{workspace_id}:{email.strip().lower()}".encode())
     return f"{payload}.{_sign(secret, payload)}"
 
 
@@ -33,7 +34,7 @@ def read_token(secret: str, token: str) -> tuple[int, str] | None:
     if not payload or not hmac.compare_digest(_sign(secret, payload), sig):
         return None
     try:
-        ws, _, email = _unb64(payload).decode().partition(":")
+        ws, _, email = unb64(payload).decode().partition(":")
         return int(ws), email
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None

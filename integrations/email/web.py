@@ -1,4 +1,5 @@
-"""One-click unsubscribe (RFC 8058) for summary e-mails: GET asks for confirmation, POST opts the reader out."""
+"""One-click unsubscribe (RFC 8058) for summary e-mails, and the confirmation of a typed address: for both, GET
+only shows a page and its button POSTs, so link scanners that prefetch never change anything."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import asyncio
 
 from aiohttp import web
 
+from integrations.email import confirm as confirming
 from integrations.email.compose import environment
 from integrations.email.unsubscribe import read_token
 from storage import mail as people
@@ -20,7 +22,67 @@ def page(state: str, *, email: str = "", team: str = "", status: int = 200) -> w
                         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
 
+def confirm_page(state: str, *, email: str = "", team: str = "", status: int = 200) -> web.Response:
+    heading = {"ask": "Confirm your address", "done": "Address confirmed",
+               "expired": "Link expired", "stale": "Nothing to confirm"}.get(state, "Link not valid")
+    html = environment(True).get_template("confirm_page.html").render(
+        state=state, heading=heading, email=email, team=team, days=confirming.VALID.days)
+    return web.Response(text=html, content_type="text/html", status=status,
+                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
 def add_routes(web_app: web.Application, app) -> None:
+    add_unsubscribe_routes(web_app, app)
+    add_confirm_routes(web_app, app)
+
+
+def add_confirm_routes(web_app: web.Application, app) -> None:
+    def token(request: web.Request) -> tuple[str, int, str, object] | web.Response:
+        state, ws_id, email, issued = confirming.read_token(app.settings.resolved_secret_key,
+                                                            request.match_info["token"])
+        if state != "ok":
+            return confirm_page(state, status=410 if state == "expired" else 404)
+        return state, ws_id, email, issued
+
+    def look(ws_id: int, email: str, issued) -> str | None:
+        with app.session() as s:
+            if repo.workspace_by_id(s, ws_id) is None or not people.confirmable(people.person_by_email(
+                    s, ws_id, email), issued):
+                return None
+            return confirming.team_label(s, ws_id)
+
+    async def ask(request: web.Request) -> web.Response:
+        found = token(request)
+        if isinstance(found, web.Response):
+            return found
+        _, ws_id, email, issued = found
+        team = await asyncio.to_thread(look, ws_id, email, issued)
+        if team is None:
+            return confirm_page("stale", status=410)
+        return confirm_page("ask", email=email, team=team)
+
+    async def confirm(request: web.Request) -> web.Response:
+        found = token(request)
+        if isinstance(found, web.Response):
+            return found
+        _, ws_id, email, issued = found
+
+        def mark() -> str | None:
+            with app.session() as s:
+                if repo.workspace_by_id(s, ws_id) is None or people.confirm(s, ws_id, email, issued) is None:
+                    return None
+                return confirming.team_label(s, ws_id)
+
+        team = await asyncio.to_thread(mark)
+        if team is None:
+            return confirm_page("stale", status=410)
+        return confirm_page("done", email=email, team=team)
+
+    web_app.router.add_get("/confirm/{token}", ask)
+    web_app.router.add_post("/confirm/{token}", confirm)
+
+
+def add_unsubscribe_routes(web_app: web.Application, app) -> None:
     def reader(request: web.Request) -> tuple[int, str] | None:
         return read_token(app.settings.resolved_secret_key, request.match_info["token"])
 

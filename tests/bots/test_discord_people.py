@@ -5,7 +5,11 @@ mailed to them through a real SMTP server (aiosmtpd)."""
 from __future__ import annotations
 
 import asyncio
+import re
 
+from aiohttp.test_utils import TestClient, TestServer
+
+from onno.web import make_web_app
 from storage import discord as discord_repo
 from storage import mail
 from tests.bots import discord_fake as F
@@ -54,16 +58,19 @@ def test_members_put_only_themselves_on_file(tmp_path, fake):
         assert "it files you as **Maya**, your name in this server" in shown
         assert f"E-mail summaries are **off** in <#{F.TEXT_ID}>" in shown and "ONNO_SMTP_URL" in shown
 
+        # A typed address waits for its inbox's owner to confirm it; without SMTP no link can be mailed.
         added = await h.command("email", [opt("address", " Maya@Example.com ")])
-        assert "You're on file as **Maya** (maya@example.com)." in added
+        assert "You're on file as **Maya** (maya@example.com), once you confirm the address." in added
+        assert "e-mail isn't set up, so nothing is mailed" in added
         assert on_file(h) == {MAYA: ("Maya", str(F.MAYA), False)}
-        assert "You're on file as **Maya** (maya@example.com)." in await h.command("email")
+        assert "You're on file as **Maya** (maya@example.com), waiting for you to confirm" in \
+            await h.command("email")
 
         # The server nickname is the name meetings show; `name:` overrides it.
         daniel = await h.command("email", [opt("address", DANIEL)], uid=F.DANIEL, nick="Dani")
-        assert "You're on file as **Dani** (daniel@example.com)." in daniel
+        assert "You're on file as **Dani** (daniel@example.com)" in daniel
         renamed = await h.command("email", [opt("name", "Daniel  Park")], uid=F.DANIEL, nick="Dani")
-        assert "You're on file as **Daniel Park**" in renamed and "(or just **Daniel**)" in renamed
+        assert "You're on file as **Daniel Park**" in renamed
         assert on_file(h)[DANIEL] == ("Daniel Park", str(F.DANIEL), False)
 
         # Lena can neither take Maya's address nor take her off; `name:` alone needs an address first.
@@ -91,15 +98,16 @@ def test_members_put_only_themselves_on_file(tmp_path, fake):
         assert "Onno no longer e-mails maya@home.example" in await h.command("email", [off()])
         assert set(on_file(h)) == {DANIEL, "lena@example.com"}
 
-        # An address that unsubscribed (the mailed link) stays so: typing it again changes nothing.
+        # An address that unsubscribed (the mailed link) stays so until its inbox's owner confirms it again.
         with h.app.session() as s:
             mail.opt_out(s, discord_repo.guild_workspace(s, F.GUILD_ID).id, DANIEL)
-        assert "but that address unsubscribed on" in await h.command("email", uid=F.DANIEL)
+        shown = await h.command("email", uid=F.DANIEL)
+        assert "but that address unsubscribed on" in shown and "mails it a link to confirm" in shown
         again = await h.command("email", [opt("address", DANIEL)], uid=F.DANIEL)
-        assert "stays unsubscribed: I changed nothing" in again and "can't undo that from here" in again
-        assert on_file(h)[DANIEL] == ("Daniel Park", str(F.DANIEL), True)
+        assert "once you confirm the address" in again and "e-mail isn't set up" in again
+        assert on_file(h)[DANIEL] == ("Daniel", str(F.DANIEL), True)  # still unsubscribed: nobody confirmed
         assert "had unsubscribed, and stays unsubscribed" in await h.command("email", [off()], uid=F.DANIEL)
-        assert on_file(h)[DANIEL] == ("Daniel Park", None, True)
+        assert on_file(h)[DANIEL] == ("Daniel", None, True)
 
     run(h, main)
 
@@ -109,7 +117,16 @@ def test_on_file_from_discord_then_an_upload_is_mailed(tmp_path, fake, mailbox):
 
     async def main():
         await h.start(sync_commands=False)
-        assert "You're on file as **Maya**" in await h.command("email", [opt("address", MAYA)])
+        added = await h.command("email", [opt("address", MAYA)])
+        assert "You're on file as **Maya**" in added and "Check your inbox" in added
+        # Her inbox confirms the typed address: the mailed link's page, then its button.
+        await until(lambda: mailbox.to(MAYA), 30, "the confirmation mail")
+        [mailed] = mailbox.to(MAYA)
+        [url] = re.findall(r"https://onno\.test/confirm/\S+", mailed.part("plain"))
+        async with TestClient(TestServer(make_web_app(h.app))) as client:
+            path = url.removeprefix("https://onno.test")
+            assert "Confirm your address" in await (await client.get(path)).text()
+            assert "Address confirmed" in await (await client.post(path)).text()
         ok = await h.command("settings", [opt("email", "on")], permissions=CHANNEL_MANAGER)
         assert "(1 person on file for this server)" in ok and "⚠️" not in ok
         assert f"E-mail summaries are **on** in <#{F.TEXT_ID}>." in await h.command("email")
@@ -117,9 +134,9 @@ def test_on_file_from_discord_then_an_upload_is_mailed(tmp_path, fake, mailbox):
         options, resolved = upload(fake)
         reply = await h.command("process", options, resolved=resolved, uid=F.LENA)
         assert "Processing **standup.vtt**" in reply
-        await until(lambda: mailbox.to(MAYA), 60, "the summary e-mail")
+        await until(lambda: len(mailbox.to(MAYA)) == 2, 60, "the summary e-mail")
         await until(lambda: not h.bot.tasks, 60, "the job")
 
     run(h, main)
-    [summary] = mailbox.received  # Daniel and Lena speak too, but only Maya is on file
-    assert summary.rcpt_to == [MAYA] and "Maya" in str(summary.message["To"])
+    [_, summary] = mailbox.received  # Daniel and Lena speak too, but only Maya is on file
+    assert summary.rcpt_to == [MAYA] and "Maya" in str(summary.message["To"]) and "X-Onno-Delivery" in summary.message

@@ -145,6 +145,14 @@ def test_on_file_from_slack_then_mailed_then_unsubscribed_stays_so(slack_server,
     [first] = wait_for(lambda: mailbox.to(MAYA), 30, "the summary e-mail")
     assert "Maya Chen" in str(first.message["To"]) and mailbox.received == [first]  # nobody else is on file
 
+    # A typed address is mailed a link to confirm it, once per 10 minutes, and no summary until it is confirmed.
+    typed = say(server, fake_slack, "email dan@work.example", user="U_DANIEL")
+    assert "Check your inbox: I mailed dan@work.example a link to confirm it's yours" in typed
+    [link] = mailbox.to("dan@work.example")
+    assert "https://onno.test/confirm/" in link.part("plain") and "Confirm your address" in link.part("html")
+    assert "less than 10 minutes ago" in say(server, fake_slack, "email dan@work.example", user="U_DANIEL")
+    assert "waiting for you to confirm" in say(server, fake_slack, "email", user="U_DANIEL")
+
     path = str(first.message["List-Unsubscribe"]).strip("<>").removeprefix("https://onno.test")
     page = server.http.post(path, content=b"List-Unsubscribe=One-Click",
                             headers={"Content-Type": "application/x-www-form-urlencoded"})
@@ -169,4 +177,5 @@ def test_on_file_from_slack_then_mailed_then_unsubscribed_stays_so(slack_server,
     assert on_file(server)[MAYA] == ("Maya Chen", "U_MAYA", False)
     share(server, fake_slack, "F0PEOPLE03", "1763900000.000303")
     wait_for(lambda: len(mailbox.to(MAYA)) == 2, 30, "the summary e-mail after resubscribing")
+    assert mailbox.to("dan@work.example") == [link]  # Daniel Park spoke, but never confirmed his address
     assert not fake_slack.problems

@@ -378,5 +378,14 @@ def test_cli_people_and_submit_deliver_email_participants_in_process(tmp_path, d
     assert onno("people", "add", "Omar", "omar@example.com", "--workspace", str(team_id)).exit_code == 0
     assert "omar@example.com" in onno("people", "list", "--workspace", str(team_id)).stdout
     assert "omar@example.com" not in onno("people", "list").stdout  # not this machine's own workspace
+    from storage import mail
+
+    a = App()
+    with a.session() as s:  # an address typed in Slack waits for its confirmation
+        mail.put_on_file(s, repo.workspace_by_id(s, team_id), chat_user="U_ANA", name="Ana", email="ana@example.com",
+                         verified=False)
+    a.engine.dispose()
+    listed = onno("people", "list", "--workspace", str(team_id)).stdout
+    assert "ana@example.com  (waiting to confirm)" in listed and "omar@example.com\n" in listed
     missing = onno("people", "list", "--workspace", "999")
     assert missing.exit_code == 1 and "There is no workspace 999" in missing.stderr
