@@ -89,6 +89,8 @@ def send(week: str, again: bool, workspace: str) -> None:
     where = [f"{len(out.emailed)} {'person' if len(out.emailed) == 1 else 'people'} by e-mail"] if out.emailed else []
     if out.slack_channel:
         where.append(f"Slack channel {out.slack_channel}")
+    if out.discord_channel:
+        where.append(f"Discord channel {out.discord_channel}")
     to = " and ".join(where) or "no one"
     if out.status == "already":
         click.echo(f"The digest of {week} went out already, to {to}. Send it once more with --again.")

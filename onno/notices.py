@@ -8,7 +8,8 @@ receipt is kept, so a retry never posts twice where it already posted.
 Where it goes, decided when it is sent:
 - Slack (a Slack workspace, with its bot token): the channel picked with `/onno settings notices here`, else the
   channel that most recently had a recording processed; nowhere in Slack after `/onno settings notices off`.
-- Discord (with DISCORD_TOKEN set): the text channel of the workspace's most recent live meeting.
+- Discord (with DISCORD_TOKEN set): the channel picked with `/onno settings notices:here`, else the text channel of
+  the workspace's most recent live meeting; nowhere in Discord after `/onno settings notices:off`.
 Nowhere at all (the CLI's workspace, a team that has processed nothing yet): the notice is logged at ERROR and
 marked delivered to "log", so it is never retried and never posted late, out of context.
 """
@@ -85,19 +86,20 @@ def places(app, workspace_id: int) -> list[str]:
         ws = workspaces.workspace_by_id(s, workspace_id)
         if ws is None:
             return []
+        prefs = repo.notice_settings(s, ws.id)
         if ws.platform == "slack":
-            prefs = repo.notice_settings(s, ws.id)
-            if prefs is not None and prefs.slack_channel_id:
-                out.append(f"slack:{prefs.slack_channel_id}")
-            elif prefs is None or not prefs.slack_off:
-                channel = repo.latest_recording_channel(s, ws.id)
-                if channel:
-                    out.append(f"slack:{channel}")
+            out.append(place("slack", prefs and prefs.slack_channel_id, bool(prefs and prefs.slack_off),
+                             lambda: repo.latest_recording_channel(s, ws.id)))
         if app.settings.discord_token:
-            channel = repo.latest_live_text_channel(s, ws.id)
-            if channel:
-                out.append(f"discord:{channel}")
-    return out
+            out.append(place("discord", prefs and prefs.discord_channel_id, bool(prefs and prefs.discord_off),
+                             lambda: repo.latest_live_text_channel(s, ws.id)))
+    return [p for p in out if p]
+
+
+def place(kind: str, picked: str | None, off: bool, latest) -> str | None:
+    """The channel picked for notices, else (unless turned off) where the team last worked with us."""
+    channel = picked or (None if off else latest())
+    return f"{kind}:{channel}" if channel else None
 
 
 def slack_place_text(s, workspace_id: int, channel_id: str) -> str:
@@ -110,6 +112,16 @@ def slack_place_text(s, workspace_id: int, channel_id: str) -> str:
     if prefs is not None and prefs.slack_off:
         return f"off: not posted in Slack, only logged ({change})"
     return f"the channel with the latest recording ({change})"
+
+
+def discord_place_text(s, workspace_id: int) -> str:
+    """Where notices go, for Discord's `/onno settings`."""
+    prefs = repo.notice_settings(s, workspace_id)
+    if prefs is not None and prefs.discord_channel_id:
+        return f"<#{prefs.discord_channel_id}>"
+    if prefs is not None and prefs.discord_off:
+        return "off: not posted in Discord"
+    return "the text channel of the latest live meeting"
 
 
 def message(text: str, hint: str) -> str:

@@ -1,7 +1,7 @@
 """Weekly digests: a workspace's digest setting, and one row per workspace and ISO week that makes it go out once.
 
 E-mail readers are settled in `email_sends` under the row's key (storage.mail), the Slack post by its `slack_ts`
-here: a send that dies half way resumes with only what is not on record. `--again` starts a new round: a new key.
+and the Discord post by its `discord_message` here: a send that dies half way resumes with only what is not on record. `--again` starts a new round: a new key.
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ SETTLED = ("sent", "skipped", "failed")  # nothing more happens to these by itse
 
 
 class DigestSettings(Base):
-    """Whether a workspace wants its weekly digest (None: the plan decides), and the Slack channel it goes to."""
+    """Whether a workspace wants its weekly digest (None: the plan decides), and the Slack or Discord channel it goes
+    to (`/onno settings digest here` / `digest:here`)."""
 
     __tablename__ = "digest_settings"
 
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
     enabled: Mapped[bool | None] = mapped_column(Boolean)
     slack_channel: Mapped[str | None] = mapped_column(String(40))
+    discord_channel: Mapped[str | None] = mapped_column(String(40))
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -44,6 +46,8 @@ class Digest(Base):
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
     slack_channel: Mapped[str | None] = mapped_column(String(40))
     slack_ts: Mapped[str | None] = mapped_column(String(40))  # the Slack post, once made
+    discord_channel: Mapped[str | None] = mapped_column(String(40))
+    discord_message: Mapped[str | None] = mapped_column(String(40))  # the Discord post's id, once made
     emailed: Mapped[int] = mapped_column(Integer, default=0)
     note: Mapped[str | None] = mapped_column(Text)  # why it was skipped, or what went wrong
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -61,11 +65,11 @@ class Digest(Base):
 def get_settings(s: Session, workspace_id: int) -> DigestSettings:
     """The workspace's digest settings; the defaults (not stored) when it has none."""
     return s.get(DigestSettings, workspace_id) or DigestSettings(workspace_id=workspace_id, enabled=None,
-                                                                  slack_channel=None)
+                                                                  slack_channel=None, discord_channel=None)
 
 
 def save_settings(s: Session, workspace_id: int, **values) -> DigestSettings:
-    """Change `enabled` and/or `slack_channel`."""
+    """Change `enabled`, `slack_channel` and/or `discord_channel`."""
     row = s.get(DigestSettings, workspace_id)
     if row is None:
         row = DigestSettings(workspace_id=workspace_id)
@@ -128,7 +132,8 @@ def again(s: Session, digest_id: int, *, lease: float, now: dt.datetime | None =
     """A new round of a settled row (`--again`): a fresh key, so everyone is sent it once more."""
     now = now or utcnow()
     res = s.execute(update(Digest).where(Digest.id == digest_id, Digest.status.in_(SETTLED))
-                    .values(status="sending", round=Digest.round + 1, attempts=1, slack_ts=None, emailed=0,
+                    .values(status="sending", round=Digest.round + 1, attempts=1, slack_ts=None, discord_message=None,
+                            emailed=0,
                             note=None, sent_at=None, next_attempt_at=None,
                             lease_expires_at=now + dt.timedelta(seconds=lease))
                     .execution_options(synchronize_session=False))
@@ -152,6 +157,11 @@ def renew(s: Session, digest_id: int, *, lease: float) -> None:
 
 def record_slack_post(s: Session, digest_id: int, channel: str, ts: str) -> None:
     s.execute(update(Digest).where(Digest.id == digest_id).values(slack_channel=channel, slack_ts=ts)
+              .execution_options(synchronize_session=False))
+
+
+def record_discord_post(s: Session, digest_id: int, channel: str, message_id: str) -> None:
+    s.execute(update(Digest).where(Digest.id == digest_id).values(discord_channel=channel, discord_message=message_id)
               .execution_options(synchronize_session=False))
 
 

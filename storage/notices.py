@@ -36,13 +36,16 @@ class TeamNotice(Base):
 
 
 class NoticeSettings(Base):
-    """Where a workspace wants its notices in Slack: a chosen channel, nowhere (off), or automatic (no row)."""
+    """Where a workspace wants its notices in Slack and in Discord: a chosen channel, nowhere (off), or automatic
+    (no row, or neither set for that platform)."""
 
     __tablename__ = "team_notice_settings"
 
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), primary_key=True)
     slack_channel_id: Mapped[str | None] = mapped_column(String(40))
     slack_off: Mapped[bool] = mapped_column(Boolean, default=False)
+    discord_channel_id: Mapped[str | None] = mapped_column(String(40))
+    discord_off: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
@@ -140,11 +143,23 @@ def notice_settings(s: Session, workspace_id: int) -> NoticeSettings | None:
     return s.get(NoticeSettings, workspace_id)
 
 
-def set_slack_place(s: Session, workspace_id: int, *, channel_id: str | None, off: bool = False) -> None:
-    """A channel for notices (`here`), none at all (`off`), or back to automatic (channel None, not off)."""
+def _settings_row(s: Session, workspace_id: int) -> NoticeSettings:
     row = s.get(NoticeSettings, workspace_id)
     if row is None:
-        row = NoticeSettings(workspace_id=workspace_id)
+        row = NoticeSettings(workspace_id=workspace_id, slack_off=False, discord_off=False)
         s.add(row)
+    return row
+
+
+def set_slack_place(s: Session, workspace_id: int, *, channel_id: str | None, off: bool = False) -> None:
+    """A channel for notices (`here`), none at all (`off`), or back to automatic (channel None, not off)."""
+    row = _settings_row(s, workspace_id)
     row.slack_channel_id, row.slack_off, row.updated_at = channel_id, off, utcnow()
+    s.flush()
+
+
+def set_discord_place(s: Session, workspace_id: int, *, channel_id: str | None, off: bool = False) -> None:
+    """The same for Discord (`/onno settings notices:here|off|auto`); the Slack choice is left as it is."""
+    row = _settings_row(s, workspace_id)
+    row.discord_channel_id, row.discord_off, row.updated_at = channel_id, off, utcnow()
     s.flush()

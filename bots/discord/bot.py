@@ -40,6 +40,11 @@ TYPE_CHOICES = [app_commands.Choice(name=t.replace("_", " "), value=t) for t in 
 SETTING_TYPES = [*TYPE_CHOICES, app_commands.Choice(name="default (follow the server)", value="default")]
 SWITCHES = [app_commands.Choice(name="on", value="on"), app_commands.Choice(name="off", value="off"),
             app_commands.Choice(name="default (follow the server)", value="default")]
+DIGEST_PLACES = [app_commands.Choice(name="here (this channel, every week)", value="here"),
+                 app_commands.Choice(name="off", value="off")]
+NOTICE_PLACES = [app_commands.Choice(name="here (this channel)", value="here"),
+                 app_commands.Choice(name="off (not in Discord)", value="off"),
+                 app_commands.Choice(name="auto (the latest live meeting's text channel)", value="auto")]
 SCOPES = [app_commands.Choice(name="this channel", value=channel_settings.CHANNEL),
           app_commands.Choice(name="the whole server (channels without their own)", value=channel_settings.SERVER)]
 NO_MENTIONS = discord.AllowedMentions.none()
@@ -251,21 +256,27 @@ class OnnoDiscord(discord.Client):
         async def optin(interaction: discord.Interaction):
             await bot.opt(interaction, out=False)
 
-        @group.command(name="settings", description="What this channel's meetings get: type, e-mail, Notion, "
-                                                    "review first")
+        @group.command(name="settings", description="What this channel's meetings get (type, e-mail, Notion, "
+                                                    "review); where digests and notices go")
         @app_commands.describe(type="The kind of meeting this channel's meetings are",
                                email="E-mail the summary to the meeting's participants on file",
                                notion="Cards on a connected Notion board: on, off, or the board's name",
                                review="Hold Notion and e-mail until someone approves the notes",
-                               scope="This channel (the default), or the server-wide default")
+                               scope="This channel (the default), or the server-wide default",
+                               digest="Post the weekly digest in this channel, or stop it (whole server)",
+                               notices="Team notices: in this channel, not in Discord, or automatic (whole server)")
         @app_commands.rename(scope="for")
-        @app_commands.choices(type=SETTING_TYPES, email=SWITCHES, review=SWITCHES, scope=SCOPES)
+        @app_commands.choices(type=SETTING_TYPES, email=SWITCHES, review=SWITCHES, scope=SCOPES,
+                              digest=DIGEST_PLACES, notices=NOTICE_PLACES)
         async def settings(interaction: discord.Interaction, type: app_commands.Choice[str] | None = None,
                            email: app_commands.Choice[str] | None = None, notion: str | None = None,
                            review: app_commands.Choice[str] | None = None,
-                           scope: app_commands.Choice[str] | None = None):
+                           scope: app_commands.Choice[str] | None = None,
+                           digest: app_commands.Choice[str] | None = None,
+                           notices: app_commands.Choice[str] | None = None):
             want = channel_settings.Change(meeting_type=type and type.value, email=email and email.value,
-                                           notion=notion, review=review and review.value)
+                                           notion=notion, review=review and review.value,
+                                           digest=digest and digest.value, notices=notices and notices.value)
             await bot.settings_cmd(interaction, scope.value if scope else channel_settings.CHANNEL, want)
 
         @settings.autocomplete("notion")
@@ -313,7 +324,8 @@ class OnnoDiscord(discord.Client):
         """`/onno settings`: the channel's settings for anyone; changes for those who may manage the channel."""
         channel_id = channel_settings.settings_channel(interaction.channel)
         if not want.empty():
-            refusal = channel_settings.may_change(interaction.permissions, scope)
+            # Manage Server covers everything, so the server-wide check alone decides a mixed change.
+            refusal = channel_settings.may_change(interaction.permissions, scope, server_wide=want.server_wide())
             if refusal is not None:
                 await interaction.response.send_message(refusal, ephemeral=True, allowed_mentions=NO_MENTIONS)
                 return

@@ -1,10 +1,11 @@
 """`/onno settings` in Discord: per text channel, with a server-wide default, what its meetings get.
 
 A channel's own value wins, else the server's, else the built-in default (type general, e-mail and Notion off).
-The server's review first is the workspace's own setting (storage.review), the one a job falls back to. Anyone may
-look; changing needs Manage Channels (this channel) or Manage Server (the server's defaults). Turning on what the
-plan lacks is refused with the way up, and at intake a delivery the plan (no longer) has is left out with a note,
-never the whole meeting.
+The server's review first is the workspace's own setting (storage.review), the one a job falls back to. Where the
+weekly digest and team notices go is server-wide (`digest:here|off`, `notices:here|off|auto`). Anyone may look;
+changing needs Manage Channels (this channel) or Manage Server (the server's defaults, the digest, the notices).
+Turning on what the plan lacks is refused with the way up, and at intake a delivery the plan (no longer) has is left
+out with a note, never the whole meeting.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ import discord
 
 from billing.gate import PlanLimit, check_intake
 from integrations import deliver as outbound
+from integrations.digest import setup as digest_setup
 from integrations.notion.adapter import check as check_board_name
 from integrations.notion.store import list_connections
+from onno import notices
 from pipeline.errors import InputError
 from pipeline.types import MEETING_TYPES
 from storage import discord as discord_repo
 from storage import mail
+from storage import notices as notices_repo
 from storage import repository as repo
 from storage import review as review_repo
 
@@ -30,12 +34,17 @@ log = logging.getLogger(__name__)
 CHANNEL, SERVER = "channel", "server"
 DEFAULT = "default"  # a value that clears a setting: the channel follows the server, the server the built-in
 SWITCH = ("on", "off", DEFAULT)
+DIGEST_PLACES, NOTICE_PLACES = ("here", "off"), ("here", "off", "auto")
 CANT_CHANGE = ("Only members with **Manage Channels** (for this channel) or **Manage Server** can change these. "
                "Ask a server admin, or for that permission.")
 CANT_CHANGE_SERVER = ("The server-wide defaults need **Manage Server**; with Manage Channels, change this channel "
                       "only (leave out `for`).")
+CANT_CHANGE_PLACES = ("Where the weekly digest and team notices go is for the whole server: that needs **Manage "
+                      "Server**. Ask a server admin.")
 HOW = ("Change (Manage Channels): `/onno settings type:standup email:on notion:BOARD review:on`; `default` "
-       "makes this channel follow the server again. Add `for:server` to set the server-wide default (Manage Server).")
+       "makes this channel follow the server again. Add `for:server` to set the server-wide default (Manage Server). "
+       "Manage Server also picks where the weekly digest and team notices go: `digest:here|off`, "
+       "`notices:here|off|auto`.")
 
 
 @dataclass
@@ -184,6 +193,8 @@ def lines(s, app, ws, channel_id: int) -> list[str]:
         review += ": Notion and e-mail wait until the meeting's starter or someone with Manage Messages presses " \
                   "**Approve & send** on the notes"
     out.append(review)
+    out.append(f"- Weekly digest (server-wide): {digest_setup.state(s, settings, ws)}")
+    out.append(f"- Team notices (server-wide): {notices.discord_place_text(s, ws.id)}")
     return out
 
 
@@ -206,15 +217,27 @@ class Change:
     email: str | None = None
     notion: str | None = None
     review: str | None = None
+    digest: str | None = None  # here | off: server-wide
+    notices: str | None = None  # here | off | auto: server-wide
 
     def empty(self) -> bool:
-        return self.meeting_type is None and self.email is None and self.notion is None and self.review is None
+        return not self.channel_part() and not self.server_wide()
+
+    def channel_part(self) -> bool:
+        """Whether it changes a channel's (or the server's default) meeting settings, not only where things go."""
+        return not (self.meeting_type is None and self.email is None and self.notion is None and self.review is None)
+
+    def server_wide(self) -> bool:
+        return self.digest is not None or self.notices is not None
 
 
-def may_change(perms: discord.Permissions, scope: str) -> str | None:
-    """Why this member may not change settings at `scope`; None when they may."""
+def may_change(perms: discord.Permissions, scope: str, *, server_wide: bool = False) -> str | None:
+    """Why this member may not change settings at `scope` (or, `server_wide`, the digest's and notices' places);
+    None when they may."""
     if perms.manage_guild or perms.administrator:
         return None
+    if server_wide:
+        return CANT_CHANGE_PLACES
     if scope == SERVER:
         return CANT_CHANGE_SERVER if perms.manage_channels else CANT_CHANGE
     return None if perms.manage_channels else CANT_CHANGE
@@ -262,7 +285,8 @@ def change(app, ws_id: int, channel_id: int, *, scope: str, user_id: int, want: 
     with app.session() as s:
         ws = repo.workspace_by_id(s, ws_id)
         key = discord_repo.SERVER if scope == SERVER else str(channel_id)
-        row = discord_repo.settings_for_change(s, ws, key)
+        # Only a change to meeting settings makes (and locks) a settings row; the digest and notices keep their own.
+        row = discord_repo.settings_for_change(s, ws, key) if want.channel_part() else None
         eff = resolve(s, ws, channel_id)
         done: list[str] = []
         try:
@@ -296,14 +320,41 @@ def change(app, ws_id: int, channel_id: int, *, scope: str, user_id: int, want: 
                 else:
                     row.review_first = None if want.review == DEFAULT else want.review == "on"
                 done.append(f"review first {want.review}")
+            done += places(s, app, ws, channel_id, want)
         except Refused as exc:
             s.rollback()
             return f"{exc}\nNothing was changed."
-        row.updated_by, row.updated_at = str(user_id), discord_repo.utcnow()
+        if row is not None:
+            row.updated_by, row.updated_at = str(user_id), discord_repo.utcnow()
         s.flush()
-        where = "the server-wide default" if scope == SERVER else f"<#{channel_id}>"
+        where = ("the server" if row is None else "the server-wide default" if scope == SERVER
+                 else f"<#{channel_id}>")
         head = f"✅ Saved for {where}: {', '.join(done)}."
         return "\n".join([head, *lines(s, app, ws, channel_id)])
+
+
+def places(s, app, ws, channel_id: int, want: Change) -> list[str]:
+    """`digest:here|off` and `notices:here|off|auto`, server-wide; `here` is the channel the command was typed in."""
+    done: list[str] = []
+    if want.digest is not None:
+        if want.digest not in DIGEST_PLACES:
+            raise Refused("The weekly digest is `here` (post it in this channel every week) or `off`.")
+        if want.digest == "off":
+            done.append(digest_setup.discord_off(s, ws))
+        else:
+            try:
+                done.append(digest_setup.discord_here(s, app.settings, ws, str(channel_id)))
+            except PlanLimit as refusal:
+                raise Refused(f"{refusal.problem}\n{refusal.hint}") from None
+    if want.notices is not None:
+        if want.notices not in NOTICE_PLACES:
+            raise Refused("Team notices are `here` (this channel), `off` (not in Discord) or `auto` (the text "
+                          "channel of the latest live meeting).")
+        notices_repo.set_discord_place(s, ws.id, channel_id=str(channel_id) if want.notices == "here" else None,
+                                       off=want.notices == "off")
+        done.append({"here": f"team notices here in <#{channel_id}>", "off": "team notices off in Discord",
+                     "auto": "team notices in the latest live meeting's text channel"}[want.notices])
+    return done
 
 
 def gate(s, app, ws, kind: str) -> None:

@@ -110,7 +110,7 @@ def send_now(app, workspace: str | int, week: str, *, again: bool = False) -> Ou
         elif row.status == "sent" and not again:
             sent = [a for a, r in mail.sends_for(s, row.key).items() if r.status == "sent"]
             return Outcome(week, "already", emailed=sent, slack_channel=row.slack_channel if row.slack_ts else None,
-                           note=row.note)
+                           discord_channel=row.discord_channel if row.discord_message else None, note=row.note)
         elif again and row.status in store.SETTLED:
             taken = store.again(s, row.id, lease=LEASE)
         else:

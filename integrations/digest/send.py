@@ -1,7 +1,8 @@
-"""Sending one week's digest: mailed to each person on file who has not opted out, posted to the Slack channel.
+"""Sending one week's digest: mailed to each person on file who has not opted out, posted to the Slack or Discord
+channel picked for it.
 
 The caller holds the row's claim. Each reader is settled on record (storage.mail, under the round's key) the moment
-the SMTP server answers, the Slack post by its ts, so a send that dies half way resumes with only what is left. A
+the SMTP server answers, the Slack post by its ts and the Discord post by its message id, so a send that dies half way resumes with only what is left. A
 4xx or a dropped connection puts the row back to wait for a retry; what can never work (a 5xx for an address, no
 SMTP set up, the bot not in the channel) is noted, and the digest counts as sent when anyone got it.
 """
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 
 from integrations.digest import compose, content
+from integrations.digest import discord as discord_post
 from integrations.digest import slack as slack_post
 from integrations.email.adapter import sender_address
 from integrations.email.smtp import RecipientFailed, SmtpConfig, SmtpSession
@@ -38,6 +40,7 @@ class Outcome:
     status: str  # sent | pending (a retry is due later) | skipped | failed | already (sent before) | busy
     emailed: list[str] = field(default_factory=list)
     slack_channel: str | None = None
+    discord_channel: str | None = None
     note: str | None = None
     digest: content.WeekDigest | None = None
 
@@ -101,9 +104,12 @@ def deliver(app, digest_id: int) -> Outcome:
         row = s.get(store.Digest, digest_id)
         ws = repo.workspace_by_id(s, row.workspace_id)
         key, week, ws_id, attempts, slack_ts = row.key, row.week, row.workspace_id, row.attempts, row.slack_ts
-        picked = store.get_settings(s, ws_id).slack_channel
-        channel = picked if ws.platform == "slack" else None
+        discord_message = row.discord_message
+        picked = store.get_settings(s, ws_id)
+        channel = picked.slack_channel if ws.platform == "slack" else None
         channel = row.slack_channel if slack_ts else channel  # a post made this round stays the one
+        discord_channel = picked.discord_channel if ws.platform == "discord" else None
+        discord_channel = row.discord_channel if discord_message else discord_channel
         team_id = ws.external_id
         on_file = mail.list_people(s, ws_id)
         # Their items by first name too, unless someone else on file has the same first name.
@@ -114,11 +120,11 @@ def deliver(app, digest_id: int) -> Outcome:
     if d.empty:
         return finish(app, digest_id, Outcome(week, "skipped", digest=d, note=(
             f"nothing happened in {week}: no meetings, nothing done, no tickets moved")))
-    if not readers and not channel:
+    if not readers and not channel and not discord_channel:
         return finish(app, digest_id, Outcome(week, "skipped", digest=d, note=(
             "no one to send it to: put people on file (`/onno email me` in Slack, `/onno email address:…` in "
-            "Discord, `onno people add NAME EMAIL`) or pick a Slack channel "
-            "(`/onno settings digest here`)")))
+            "Discord, `onno people add NAME EMAIL`) or pick a channel (`/onno settings digest here` in Slack, "
+            "`/onno settings digest:here` in Discord)")))
 
     transient: list[str] = []
     permanent: list[str] = []
@@ -152,13 +158,28 @@ def deliver(app, digest_id: int) -> Outcome:
             permanent.append(f"{exc.reason} (is the app in the channel? `/invite @Onno` there)"
                              if "not_in_channel" in exc.reason else exc.reason)
 
-    outcome = Outcome(week, "sent", emailed=emailed, slack_channel=posted, digest=d,
+    in_discord = None
+    if discord_channel:
+        try:
+            if discord_message is None:
+                message_id = discord_post.post(app, d, channel=discord_channel)
+                with app.session() as s:  # at once: a send resumed after this never posts again
+                    store.record_discord_post(s, digest_id, discord_channel, message_id)
+            in_discord = discord_channel
+        except TransientError as exc:
+            transient.append(exc.reason)
+        except PermanentError as exc:
+            permanent.append(f"{exc.reason} (can Onno see and post in that channel? give it View Channel and Send "
+                             "Messages there, or pick another with `/onno settings digest:here`)"
+                             if exc.status in (403, 404) else exc.reason)
+
+    outcome = Outcome(week, "sent", emailed=emailed, slack_channel=posted, discord_channel=in_discord, digest=d,
                       note="; ".join(transient + permanent) or None)
     if transient and attempts < settings.delivery_max_attempts:
         outcome.status = "pending"
         wait = min(settings.delivery_backoff * 2 ** (attempts - 1), settings.delivery_backoff_max)
         return finish(app, digest_id, outcome, retry_at=utcnow() + dt.timedelta(seconds=wait))
-    if not (emailed or posted):
+    if not (emailed or posted or in_discord):
         outcome.status = "failed"
     return finish(app, digest_id, outcome)
 

@@ -25,6 +25,7 @@ BOT_ID = 1300000000000000002
 GUILD_ID = 1300000000000000010
 TEXT_ID = 1300000000000000020
 VOICE_ID = 1300000000000000030
+TEAM_ID = 1300000000000000040  # #team: a second text channel (where a server may want its digest and notices)
 MAYA, DANIEL, LENA = 1300000000000000101, 1300000000000000102, 1300000000000000103
 NAMES = {MAYA: "Maya", DANIEL: "Daniel", LENA: "Lena", BOT_ID: "Onno"}
 EPHEMERAL = 64
@@ -67,7 +68,8 @@ class FakeDiscord:
         self.problems: list[str] = []
         self.messages: dict[int, dict] = {}  # message id -> message (with "edits": [monotonic times])
         self.channels: dict[int, dict] = {TEXT_ID: {"id": TEXT_ID, "type": 0, "name": "standup"},
-                                          VOICE_ID: {"id": VOICE_ID, "type": 2, "name": "Daily"}}
+                                          VOICE_ID: {"id": VOICE_ID, "type": 2, "name": "Daily"},
+                                          TEAM_ID: {"id": TEAM_ID, "type": 0, "name": "team"}}
         self.nick: str | None = None
         self.commands: list[dict] = []
         self.files: dict[str, tuple[bytes, str]] = {}
@@ -633,21 +635,25 @@ def guild_create(in_voice: list[int], *, bot_permissions: int | None = None) -> 
                          {"id": str(VOICE_ID), "type": 2, "name": "Daily", "position": 1,
                           "permission_overwrites": [], "guild_id": str(GUILD_ID), "bitrate": 64000,
                           "user_limit": 0, "rtc_region": None, "nsfw": False, "rate_limit_per_user": 0,
-                          "parent_id": None}],
+                          "parent_id": None},
+                         {"id": str(TEAM_ID), "type": 0, "name": "team", "position": 2,
+                          "permission_overwrites": [], "guild_id": str(GUILD_ID), "nsfw": False,
+                          "rate_limit_per_user": 0, "topic": None, "last_message_id": None, "parent_id": None}],
             "threads": [], "voice_states": [{k: v for k, v in voice_state(u, VOICE_ID).items() if k != "member"}
                                             for u in in_voice],
             "presences": [], "stage_instances": [], "guild_scheduled_events": [], "soundboard_sounds": [],
             "joined_at": "2026-01-05T10:00:00+00:00"}
 
 
+CHANNEL_NAMES = {TEXT_ID: "standup", TEAM_ID: "team"}
 APP_PERMISSIONS = str(1 << 10 | 1 << 11 | 1 << 35 | 1 << 38 | 1 << 15 | 1 << 16)
 
 
 def interaction(sub: str, options: list[dict] | None = None, *, uid: int = MAYA, resolved: dict | None = None,
                 app_permissions: str = APP_PERMISSIONS, iid: int | None = None,
-                permissions: str = MEMBER_PERMISSIONS, nick: str | None = None) -> dict:
-    """INTERACTION_CREATE for `/onno SUB` typed in #standup by `uid` (server nickname `nick`), whose permissions
-    there are `permissions`."""
+                permissions: str = MEMBER_PERMISSIONS, nick: str | None = None, channel_id: int = TEXT_ID) -> dict:
+    """INTERACTION_CREATE for `/onno SUB` typed in #standup (or the text channel `channel_id`) by `uid` (server
+    nickname `nick`), whose permissions there are `permissions`."""
     iid = iid or next(_interaction_ids)
     data = {"id": "1300000000000000900", "name": "onno", "type": 1, "guild_id": str(GUILD_ID),
             "options": [{"name": sub, "type": 1, "options": options or []}]}
@@ -655,8 +661,8 @@ def interaction(sub: str, options: list[dict] | None = None, *, uid: int = MAYA,
         data["resolved"] = resolved
     return {"id": str(iid), "application_id": str(APP_ID), "type": 2, "token": f"tok-{iid}", "version": 1,
             "guild_id": str(GUILD_ID), "guild": {"id": str(GUILD_ID), "locale": "en-US", "features": []},
-            "channel_id": str(TEXT_ID),
-            "channel": {"id": str(TEXT_ID), "type": 0, "name": "standup", "guild_id": str(GUILD_ID),
+            "channel_id": str(channel_id),
+            "channel": {"id": str(channel_id), "type": 0, "name": CHANNEL_NAMES[channel_id], "guild_id": str(GUILD_ID),
                         "permissions": app_permissions, "position": 0, "parent_id": None, "nsfw": False,
                         "rate_limit_per_user": 0, "topic": None, "last_message_id": None,
                         "permission_overwrites": []},

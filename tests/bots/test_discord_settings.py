@@ -105,7 +105,7 @@ def test_anyone_sees_the_settings_and_only_managers_change_them(tmp_path, fake, 
         [onno] = fake.commands
         command = next(o for o in onno["options"] if o["name"] == "settings")
         options = {o["name"]: o for o in command["options"]}
-        assert set(options) == {"type", "email", "notion", "review", "for"}
+        assert set(options) == {"type", "email", "notion", "review", "for", "digest", "notices"}
         assert options["notion"]["autocomplete"] and not any(o.get("required") for o in options.values())
 
         shown = await h.command("settings", uid=F.LENA)
