@@ -33,14 +33,15 @@ def make_engine(url: str) -> Engine:
 def insert_ignore(s: Session, model, values: dict, unique: list[str]):
     """INSERT … ON CONFLICT (unique) DO NOTHING on SQLite and PostgreSQL alike: never aborts the transaction.
 
-    Returns the statement's result with the new row's id (None when a row with those values was there)."""
+    Returns the new row's primary key (None when a row with those values was there)."""
     from sqlalchemy.dialects.postgresql import insert as pg_insert
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
     # RETURNING says whether a row went in (rowcount is not reliable for INSERT … RETURNING on every driver).
+    key = next(iter(model.__table__.primary_key.columns))
     return s.execute(insert(model).values(**values).on_conflict_do_nothing(index_elements=unique)
-                     .returning(model.id)).scalar()
+                     .returning(key)).scalar()
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -12,6 +12,7 @@ from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, UniqueConstra
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from storage.db import insert_ignore
 from storage.models import Base, utcnow
 
 SETTLED = ("sent", "skipped", "failed")  # nothing more happens to these by itself
@@ -70,10 +71,10 @@ def get_settings(s: Session, workspace_id: int) -> DigestSettings:
 
 def save_settings(s: Session, workspace_id: int, **values) -> DigestSettings:
     """Change `enabled`, `slack_channel` and/or `discord_channel`."""
-    row = s.get(DigestSettings, workspace_id)
-    if row is None:
-        row = DigestSettings(workspace_id=workspace_id)
-        s.add(row)
+    # Made if missing and locked: two changes at once neither collide on the insert nor lose one another.
+    insert_ignore(s, DigestSettings, {"workspace_id": workspace_id, "updated_at": utcnow()}, ["workspace_id"])
+    row = s.scalar(select(DigestSettings).where(DigestSettings.workspace_id == workspace_id).with_for_update()
+                   .execution_options(populate_existing=True))
     for name, value in values.items():
         setattr(row, name, value)
     row.updated_at = utcnow()

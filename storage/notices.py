@@ -144,11 +144,11 @@ def notice_settings(s: Session, workspace_id: int) -> NoticeSettings | None:
 
 
 def _settings_row(s: Session, workspace_id: int) -> NoticeSettings:
-    row = s.get(NoticeSettings, workspace_id)
-    if row is None:
-        row = NoticeSettings(workspace_id=workspace_id, slack_off=False, discord_off=False)
-        s.add(row)
-    return row
+    """The row to change, made if missing and locked: two changes at once neither collide nor lose one."""
+    insert_ignore(s, NoticeSettings, {"workspace_id": workspace_id, "slack_off": False, "discord_off": False,
+                                      "updated_at": utcnow()}, ["workspace_id"])
+    return s.scalar(select(NoticeSettings).where(NoticeSettings.workspace_id == workspace_id).with_for_update()
+                    .execution_options(populate_existing=True))
 
 
 def set_slack_place(s: Session, workspace_id: int, *, channel_id: str | None, off: bool = False) -> None:

@@ -275,7 +275,7 @@ def channel_settings(s: Session, workspace: Workspace, channel_id: str, *,
                       ["workspace_id", "channel_id"])
     q = select(SlackChannelSettings).where(SlackChannelSettings.workspace_id == workspace.id,
                                            SlackChannelSettings.channel_id == channel_id)
-    row = s.scalar(q.with_for_update() if create else q)
+    row = s.scalar(q.with_for_update().execution_options(populate_existing=True) if create else q)
     if row is None:
         row = SlackChannelSettings(workspace_id=workspace.id, channel_id=channel_id, meeting_type="general",
                                    options={})
