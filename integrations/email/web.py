@@ -8,16 +8,17 @@ import asyncio
 from aiohttp import web
 
 from integrations.email import confirm as confirming
-from integrations.email.compose import environment
+from integrations.email.compose import TEMPLATES
 from integrations.email.unsubscribe import read_token
+from onno.pages import environment
 from storage import mail as people
 from storage import repository as repo
 
 
 def page(state: str, *, email: str = "", team: str = "", status: int = 200) -> web.Response:
     heading = {"confirm": "Unsubscribe", "done": "You are unsubscribed"}.get(state, "Link not valid")
-    html = environment(True).get_template("unsubscribe.html").render(state=state, heading=heading, email=email,
-                                                                     team=team)
+    html = environment(TEMPLATES).get_template("unsubscribe.html").render(state=state, heading=heading, email=email,
+                                                                          team=team)
     return web.Response(text=html, content_type="text/html", status=status,
                         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
 
@@ -25,7 +26,7 @@ def page(state: str, *, email: str = "", team: str = "", status: int = 200) -> w
 def confirm_page(state: str, *, email: str = "", team: str = "", status: int = 200) -> web.Response:
     heading = {"ask": "Confirm your address", "done": "Address confirmed",
                "expired": "Link expired", "stale": "Nothing to confirm"}.get(state, "Link not valid")
-    html = environment(True).get_template("confirm_page.html").render(
+    html = environment(TEMPLATES).get_template("confirm_page.html").render(
         state=state, heading=heading, email=email, team=team, days=confirming.VALID.days)
     return web.Response(text=html, content_type="text/html", status=status,
                         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
