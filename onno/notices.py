@@ -128,8 +128,10 @@ def message(text: str, hint: str) -> str:
     return f"⚠️ {text}" + (f"\n{hint}" if hint else "")
 
 
-def post(app, workspace_id: int, place: str, content: str, key: str) -> str:
-    """Post one notice to one place; the message's ts or id."""
+def post(app, workspace_id: int, place: str, content: str, key: str, *,
+         retried_since: dt.datetime | None = None) -> str:
+    """Post one notice to one place; the message's ts or id. `retried_since`: when the notice was made, given on a
+    retry, so a Slack post whose answer was lost is found (by its metadata) instead of made twice."""
     kind, _, channel = place.partition(":")
     if kind == "slack":
         with app.session() as s:
@@ -138,6 +140,11 @@ def post(app, workspace_id: int, place: str, content: str, key: str) -> str:
         if not token:
             raise PermanentError(f"no Slack token for team {team_id}: install the app again")
         web = slack_api.client(app.settings, token)
+        if retried_since is not None:
+            found = slack_api.find_posted(web, channel, event_type="onno_notice", field="key", value=key,
+                                          oldest=retried_since)
+            if found:
+                return found
         posted = slack_api.call(web, "chat.postMessage", channel=channel, text=content, unfurl_links=False,
                                 unfurl_media=False, metadata={"event_type": "onno_notice",
                                                               "event_payload": {"key": key}})
@@ -168,6 +175,7 @@ def send(app, notice_id: int) -> str:
             return "skipped"
         n = repo.get_notice(s, notice_id)
         ws_id, key, attempts, done = n.workspace_id, n.key, n.attempts, dict(n.destinations or {})
+        retried_since = n.created_at if attempts > 1 else None
         content = message(n.text, n.hint)
     went = {d.partition(":")[0] for d in done}  # a platform posted to (or refused) before is not tried again
     todo = [p for p in places(app, ws_id) if p.partition(":")[0] not in went]
@@ -180,7 +188,7 @@ def send(app, notice_id: int) -> str:
     retry: TransientError | None = None
     for place in todo:
         try:
-            outcome = {"ref": post(app, ws_id, place, content, key)}
+            outcome = {"ref": post(app, ws_id, place, content, key, retried_since=retried_since)}
         except TransientError as exc:
             retry = exc
             continue

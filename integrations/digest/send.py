@@ -104,6 +104,8 @@ def deliver(app, digest_id: int) -> Outcome:
         row = s.get(store.Digest, digest_id)
         ws = repo.workspace_by_id(s, row.workspace_id)
         key, week, ws_id, attempts, slack_ts = row.key, row.week, row.workspace_id, row.attempts, row.slack_ts
+        # A retry of this round: an earlier attempt may have posted to Slack and died before keeping the ts.
+        retried_since = row.created_at if attempts > 1 else None
         discord_message = row.discord_message
         picked = store.get_settings(s, ws_id)
         channel = picked.slack_channel if ws.platform == "slack" else None
@@ -148,7 +150,7 @@ def deliver(app, digest_id: int) -> Outcome:
     if channel:
         try:
             if slack_ts is None:
-                ts = slack_post.post(app, d, team_id=team_id, channel=channel, key=key)
+                ts = slack_post.post(app, d, team_id=team_id, channel=channel, key=key, retried_since=retried_since)
                 with app.session() as s:
                     store.record_slack_post(s, digest_id, channel, ts)
             posted = channel

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 from integrations.digest.compose import plural, span, usage_line
@@ -58,12 +59,21 @@ def digest_blocks(d: WeekDigest, *, mention: Callable[[str | None], str | None] 
     return f"Weekly digest, {span(d.start, d.end)}: " + ", ".join(stats), blocks
 
 
-def post(app, d: WeekDigest, *, team_id: str, channel: str, key: str) -> str:
-    """Post the digest with the team's bot token; the message's ts. Slack's errors as Transient/PermanentError."""
+def post(app, d: WeekDigest, *, team_id: str, channel: str, key: str,
+         retried_since: dt.datetime | None = None) -> str:
+    """Post the digest with the team's bot token; the message's ts. Slack's errors as Transient/PermanentError.
+
+    `retried_since` (on a retry: when the digest was started): first look for a post of this key whose answer was
+    lost, and return its ts instead of posting again."""
     token = bot_token(app, team_id)
     if not token:
         raise PermanentError(f"no Slack token for team {team_id}: install the app again")
     web = api.client(app.settings, token)
+    if retried_since is not None:
+        found = api.find_posted(web, channel, event_type="onno_digest", field="digest", value=key,
+                                oldest=retried_since)
+        if found:
+            return found
     text, blocks = digest_blocks(d, mention=members(web, team_id).mention)
     posted = api.call(web, "chat.postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False,
                       unfurl_media=False, metadata={"event_type": "onno_digest", "event_payload": {"digest": key}})

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy import select
+
 from integrations.deliver import DeliveryContext
 from integrations.errors import PermanentError
 from integrations.slack import api
@@ -14,6 +16,7 @@ from onno.links import meeting_url
 from storage import repository as repo
 from storage import review as review_repo
 from storage import slack as slack_repo
+from storage.models import Delivery
 
 TARGET = re.compile(r"^(?P<channel>[CGD][A-Z0-9]{2,})/(?P<ts>\d+\.\d+)(?:/(?P<file>F[A-Z0-9]{2,}))?$")
 
@@ -43,6 +46,13 @@ def members(web, team_id: str) -> MemberIndex:
     return index
 
 
+def keep_receipt(app, row_id: int | None, result_ts: str | None) -> None:
+    """The result's ts on the recording's row: from then on a retry updates that message."""
+    if row_id is not None:
+        with app.session() as s:
+            s.get(slack_repo.SlackFile, row_id).result_ts = result_ts
+
+
 def send(arg: str, ctx: DeliveryContext) -> int:
     m = TARGET.match(arg)
     if not m:
@@ -60,6 +70,8 @@ def send(arg: str, ctx: DeliveryContext) -> int:
         item_ids = slack_repo.action_item_ids(s, ctx.meeting_id)
         marks = slack_repo.marks(s, ws)
         held = review_repo.waiting_kinds(s, ctx.meeting_id)
+        d = s.scalar(select(Delivery).where(Delivery.key == ctx.key))
+        retried_since = d.created_at if d is not None and d.attempts > 1 else None
     token = bot_token(app, team_id)
     if not token:
         raise PermanentError(f"no Slack token for team {team_id}: install the app again")
@@ -68,6 +80,12 @@ def send(arg: str, ctx: DeliveryContext) -> int:
     link = meeting_url(app.settings, ctx.workspace_id, ctx.meeting_id)
     text, blocks = result_blocks(ctx.result, link=link, item_ids=item_ids, meeting_id=ctx.meeting_id,
                                  mention=index.mention, marks=marks, held=held)
+    if result_ts is None and retried_since is not None:
+        # Tried before with no receipt: that post may have reached Slack with its answer lost. It carries our key.
+        result_ts = api.find_posted(web, channel, event_type="onno_result", field="delivery", value=ctx.key,
+                                    thread_ts=thread_ts, oldest=retried_since)
+        if result_ts is not None:
+            keep_receipt(app, row_id, result_ts)
     if result_ts is None:
         # A receipt on our own row: a delivery retried after this point updates instead of posting twice.
         posted = api.call(web, "chat.postMessage", channel=channel, thread_ts=thread_ts, text=text, blocks=blocks,
@@ -75,10 +93,7 @@ def send(arg: str, ctx: DeliveryContext) -> int:
                           metadata={"event_type": "onno_result", "event_payload": {"delivery": ctx.key,
                                                                                    "meeting_id": ctx.meeting_id}})
         result_ts = posted.get("ts")
-        if row_id is not None:
-            with app.session() as s:
-                f = s.get(slack_repo.SlackFile, row_id)
-                f.result_ts = result_ts
+        keep_receipt(app, row_id, result_ts)
     else:
         api.call(web, "chat.update", channel=channel, ts=result_ts, text=text, blocks=blocks)
     if row_id is not None:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
 import threading
 import time
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
 from integrations.errors import PermanentError, TransientError
 
@@ -15,6 +18,12 @@ PERMANENT = {"invalid_auth", "not_authed", "token_revoked", "token_expired", "ac
              "not_in_channel", "channel_not_found", "is_archived", "no_permission", "invalid_blocks",
              "msg_too_long", "team_access_not_granted", "restricted_action", "message_not_found",
              "cant_update_message", "invalid_arguments"}
+# Looking for a post whose answer was lost: how far back (pages x messages), and how much earlier than our own
+# clock said the work began, since Slack's clock and ours need not agree.
+SCAN_PAGES, SCAN_LIMIT = 2, 200
+CLOCK_SKEW = 600.0
+
+log = logging.getLogger(__name__)
 
 
 class ChannelPacer:
@@ -37,8 +46,18 @@ class ChannelPacer:
 PACER = ChannelPacer()
 
 
+class NoBlindRepost(ConnectionErrorRetryHandler):
+    """The SDK's retry after a dropped connection, except for chat.postMessage: Slack may have posted it already,
+    and only our outbox, which looks first (find_posted), may send it again."""
+
+    def _can_retry(self, *, state, request, response=None, error=None) -> bool:
+        if request.url.split("?")[0].endswith("/chat.postMessage"):
+            return False
+        return super()._can_retry(state=state, request=request, response=response, error=error)
+
+
 def client(settings, token: str) -> WebClient:
-    return WebClient(token=token, base_url=settings.slack_api_url, timeout=30)
+    return WebClient(token=token, base_url=settings.slack_api_url, timeout=30, retry_handlers=[NoBlindRepost()])
 
 
 def retry_after(exc: SlackApiError) -> float | None:
@@ -89,3 +108,41 @@ def all_members(web: WebClient) -> list[dict]:
         if not cursor:
             break
     return members
+
+
+def slack_ts(when: dt.datetime) -> str:
+    """A moment as Slack writes message timestamps (naive datetimes are UTC, as the database keeps them)."""
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return f"{when.timestamp():.6f}"
+
+
+def find_posted(web: WebClient, channel: str, *, event_type: str, field: str, value: str,
+                thread_ts: str | None = None, oldest: dt.datetime | None = None) -> str | None:
+    """The ts of our message whose metadata is `event_type` with `field` == `value`, in the thread `thread_ts` or
+    the channel, posted since `oldest`; None when it is not there or Slack does not answer.
+
+    Only for a retry whose earlier post may have reached Slack with the answer lost: Slack has no idempotency key,
+    so the message's own metadata is the receipt. A failed look is logged and treated as not found: a second
+    message is a lesser harm than none.
+    """
+    method = "conversations.replies" if thread_ts else "conversations.history"
+    args: dict = {"channel": channel, "limit": SCAN_LIMIT, "include_all_metadata": True}
+    if thread_ts:
+        args["ts"] = thread_ts
+    if oldest is not None:
+        args["oldest"] = slack_ts(oldest - dt.timedelta(seconds=CLOCK_SKEW))
+    try:
+        for _ in range(SCAN_PAGES):
+            data = call(web, method, **args)
+            messages = data.get("messages") or []
+            for m in (reversed(messages) if thread_ts else messages):  # newest first (replies come oldest first)
+                meta = m.get("metadata") or {}
+                if meta.get("event_type") == event_type and (meta.get("event_payload") or {}).get(field) == value:
+                    return m.get("ts")
+            args["cursor"] = (data.get("response_metadata") or {}).get("next_cursor")
+            if not (data.get("has_more") and args["cursor"]):
+                break
+    except (TransientError, PermanentError) as exc:
+        log.warning("could not look for an earlier %s post in %s (posting again): %s", event_type, channel, exc)
+    return None

@@ -8,6 +8,7 @@ import json
 import re
 import threading
 import time
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -35,6 +36,7 @@ class FakeSlack:
         self.responses: list[dict] = []  # what came to response_url
         self.messages: dict[tuple[str, str], dict] = {}  # (channel, ts) -> message
         self.script: dict[str, list[tuple]] = {}  # method -> queued (status, headers, body, when)
+        self.lost: dict[str, list[tuple]] = {}  # method -> queued (how, when): done, but the answer never arrives
         self.problems: list[str] = []  # malformed calls seen (also raised as HTTP 400 to the caller)
         self.views: dict[str, dict] = {}  # view id -> the modal views.open opened
         self.triggers: dict[str, float] = {}  # trigger id -> when it was issued (issue_trigger)
@@ -86,6 +88,15 @@ class FakeSlack:
         """Answer the next call of `method` (for which `when(args)` holds, if given) like this instead."""
         self.script.setdefault(method, []).append((status, headers or {}, body, when))
 
+    def lose_next_answer(self, method: str = "chat.postMessage", *, how: str = "close", when=None) -> None:
+        """Carry out the next call of `method` (for which `when(args)` holds, if given), then lose its answer: the
+        connection closed without a response (`close`) or an HTTP 500 (`500`), as when a post reached Slack but the
+        sender never learnt its ts."""
+        if how not in ("close", "500"):
+            raise ValueError("how is 'close' or '500'")
+        with self.lock:
+            self.lost.setdefault(method, []).append((how, when))
+
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
@@ -134,6 +145,17 @@ class FakeSlack:
             with self.lock:
                 self.problems.append(f"{method}: {exc}")
             return self._send(h, 400, {"ok": False, "error": "invalid_arguments", "detail": str(exc)})
+        with self.lock:
+            queued = self.lost.get(method) or []
+            lost = next((entry for entry in queued if entry[1] is None or entry[1](args)), None)
+            if lost is not None:
+                queued.remove(lost)
+        if lost is not None:
+            call["lost"] = lost[0]
+            if lost[0] == "500":
+                return self._send(h, 500, {"ok": False, "error": "internal_error"})
+            h.close_connection = True  # no status line, no body: the client sees the connection drop
+            return None
         return self._send(h, 200, data)
 
     def _send(self, h, status: int, data: dict, headers: dict | None = None) -> None:
@@ -202,9 +224,12 @@ class FakeSlack:
             blocks = self._blocks(args)
             if not (args.get("text") or blocks):
                 raise CallError("text or blocks is required")
+            metadata = self._metadata(args)
             ts = f"{int(time.time())}.{next(self._ts):06d}"
             msg = {"ts": ts, "channel": channel, "text": args.get("text"), "blocks": blocks,
-                   "thread_ts": args.get("thread_ts")}
+                   "thread_ts": args.get("thread_ts"), "team": team}
+            if metadata is not None:
+                msg["metadata"] = metadata
             with self.lock:
                 self.messages[(channel, ts)] = msg
             return {"ok": True, "channel": channel, "ts": ts, "message": msg}
@@ -217,6 +242,8 @@ class FakeSlack:
                     return {"ok": False, "error": "message_not_found"}
                 msg.update(text=args.get("text"), blocks=self._blocks(args) or msg.get("blocks"))
             return {"ok": True, "channel": channel, "ts": ts}
+        if method in ("conversations.history", "conversations.replies"):
+            return self._history(method, team, args)
         if method == "files.info":
             f = self.files.get(args.get("file") or "")
             if not args.get("file"):
@@ -341,6 +368,83 @@ class FakeSlack:
                 "user": {"id": user, "username": user.lower(), "name": user.lower(), "team_id": team},
                 "api_app_id": "A0ONNO", "token": "legacy", "trigger_id": self.issue_trigger(),
                 "view": {**view, "state": {"values": state}}, "response_urls": [], "is_enterprise_install": False}
+
+    HISTORY_ARGS = {"channel", "cursor", "inclusive", "include_all_metadata", "latest", "limit", "oldest"}
+
+    def _history(self, method: str, team: str, args: dict) -> dict:
+        """conversations.history (the channel's top-level messages, newest first) and conversations.replies (a
+        thread: its parent, then the replies oldest first); metadata only with include_all_metadata, as Slack does."""
+        replies = method == "conversations.replies"
+        unknown = set(args) - self.HISTORY_ARGS - ({"ts"} if replies else set())
+        if unknown:
+            raise CallError(f"unknown arguments {sorted(unknown)}")
+        channel = self._channel(team, args)
+        try:
+            limit = int(args.get("limit", 100))
+            oldest, latest = Decimal(str(args.get("oldest", "0"))), Decimal(str(args.get("latest", "9e10")))
+        except (ValueError, ArithmeticError) as exc:
+            raise CallError(f"limit, oldest and latest are numbers: {exc}") from exc
+        if not 1 <= limit <= 1000:
+            raise CallError("limit is 1 to 1000")
+        inclusive, with_metadata = (str(args.get(k, "")).lower() in ("1", "true") for k in ("inclusive",
+                                                                                             "include_all_metadata"))
+
+        def within(m: dict) -> bool:
+            ts = Decimal(m["ts"])
+            return (oldest <= ts <= latest) if inclusive else (oldest < ts < latest)
+
+        with self.lock:
+            here = [m for (c, _), m in self.messages.items() if c == channel]
+        if replies:
+            thread = args.get("ts")
+            if not thread:
+                raise CallError("ts is required")
+            parent = [m for m in here if m["ts"] == thread]
+            found = sorted((m for m in here if m.get("thread_ts") == thread and m["ts"] != thread and within(m)),
+                           key=lambda m: Decimal(m["ts"]))
+            if not parent and not any(m.get("thread_ts") == thread for m in here):
+                return {"ok": False, "error": "thread_not_found"}
+            found = parent + found
+        else:
+            found = sorted((m for m in here if not m.get("thread_ts") and within(m)), key=lambda m: -Decimal(m["ts"]))
+        start = 0
+        if args.get("cursor"):
+            try:
+                start = int(base64.b64decode(args["cursor"]).decode().removeprefix("next:"))
+            except ValueError as exc:
+                raise CallError(f"cursor {args['cursor']!r} is not one this method gave") from exc
+        page = found[start:start + limit]
+        more = start + limit < len(found)
+        out = []
+        for m in page:
+            shown = {"type": "message", "ts": m["ts"], "text": m.get("text") or "", "user": f"UBOT{m['team']}",
+                     "bot_id": f"BBOT{m['team']}", "app_id": "A0ONNO"}
+            if m.get("blocks"):
+                shown["blocks"] = m["blocks"]
+            if m.get("thread_ts"):
+                shown["thread_ts"] = m["thread_ts"]
+            if with_metadata and m.get("metadata"):
+                shown["metadata"] = m["metadata"]
+            out.append(shown)
+        cursor = base64.b64encode(f"next:{start + limit}".encode()).decode() if more else ""
+        return {"ok": True, "messages": out, "has_more": more, "response_metadata": {"next_cursor": cursor}}
+
+    @staticmethod
+    def _metadata(args: dict) -> dict | None:
+        """chat.postMessage's `metadata`: an event_type and an event_payload object (JSON text in a form post)."""
+        metadata = args.get("metadata")
+        if metadata is None:
+            return None
+        if isinstance(metadata, str):
+            try:
+                metadata = json.loads(metadata)
+            except ValueError as exc:
+                raise CallError(f"metadata is not JSON: {exc}") from exc
+        if not isinstance(metadata, dict) or not isinstance(metadata.get("event_type"), str) \
+                or not re.fullmatch(r"[A-Za-z0-9_]{1,255}", metadata["event_type"]) \
+                or not isinstance(metadata.get("event_payload"), dict):
+            raise CallError("metadata needs an event_type (letters, digits, _) and an event_payload object")
+        return metadata
 
     @staticmethod
     def _blocks(args: dict) -> list | None:
