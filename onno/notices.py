@@ -152,7 +152,7 @@ def post(app, workspace_id: int, place: str, content: str, key: str, *,
     if kind == "discord":
         api = DiscordAPI(app.settings.discord_token, base=app.settings.discord_api_url)
         try:
-            return str(api.post_message(channel, content[:DISCORD_LIMIT])["id"])
+            return str(api.post_message(channel, content[:DISCORD_LIMIT], once=key)["id"])
         finally:
             api.close()
     raise PermanentError(f"unknown notice destination {place!r}")

@@ -95,13 +95,13 @@ def mentions(app, workspace_id: int) -> Callable[[str | None], str | None]:
     return mention
 
 
-def post(app, d: WeekDigest, *, channel: str) -> str:
+def post(app, d: WeekDigest, *, channel: str, key: str) -> str:
     """Post the digest with the bot token (DISCORD_TOKEN); the message's id. Discord's errors as Transient- or
-    PermanentError (DiscordAPI); no one is pinged."""
+    PermanentError (DiscordAPI); no one is pinged. `key` (the round's) makes a repeat return the first post."""
     settings = app.settings
     text = digest_text(d, mention=mentions(app, d.workspace_id))
     api = DiscordAPI(settings.discord_token, base=settings.discord_api_url)
     try:
-        return str(api.post_message(channel, text)["id"])
+        return str(api.post_message(channel, text, once=key)["id"])
     finally:
         api.close()

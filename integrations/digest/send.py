@@ -164,7 +164,7 @@ def deliver(app, digest_id: int) -> Outcome:
     if discord_channel:
         try:
             if discord_message is None:
-                message_id = discord_post.post(app, d, channel=discord_channel)
+                message_id = discord_post.post(app, d, channel=discord_channel, key=key)
                 with app.session() as s:  # at once: a send resumed after this never posts again
                     store.record_discord_post(s, digest_id, discord_channel, message_id)
             in_discord = discord_channel

@@ -58,7 +58,7 @@ def send(arg: str, ctx: DeliveryContext) -> int:
             if i < len(posted):
                 api.edit_message(channel, posted[i], content, components[i])
                 continue
-            msg = api.post_message(channel, content, components[i])
+            msg = api.post_message(channel, content, components[i], once=f"{ctx.key}:{i}")
             posted.append(str(msg["id"]))
             with ctx.app.session() as s:  # a receipt per message: a retry never posts this one twice
                 discord_repo.save_post(s, ctx.key, channel, posted)

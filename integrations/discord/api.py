@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 
 import httpx
@@ -47,10 +48,15 @@ class DiscordAPI:
             return r.json() if r.content else None
         raise TransientError(f"Discord {method} {path}: rate limited", status=429)
 
-    def post_message(self, channel_id: str, content: str, components: list[dict] | None = None) -> dict:
+    def post_message(self, channel_id: str, content: str, components: list[dict] | None = None, *,
+                     once: str | None = None) -> dict:
+        """Post a message; `once` (e.g. a delivery key) makes a repeat within minutes return the first message
+        instead of a second one (Discord's enforce_nonce), so a post whose answer was lost is not made twice."""
         body = {"content": content, "allowed_mentions": {"parse": []}}
         if components:
             body["components"] = components
+        if once is not None:
+            body["nonce"], body["enforce_nonce"] = hashlib.sha256(once.encode()).hexdigest()[:25], True
         return self.call("POST", f"/channels/{channel_id}/messages", json=body)
 
     def edit_message(self, channel_id: str, message_id: str, content: str,

@@ -74,6 +74,8 @@ class FakeDiscord:
         self.commands: list[dict] = []
         self.files: dict[str, tuple[bytes, str]] = {}
         self.script: list[tuple] = []  # (predicate(verb, path), status, body, headers)
+        self.lose_answers = 0  # the next N message creates happen, but their answers never arrive
+        self.nonces: dict[tuple[str, str], tuple[float, dict]] = {}  # (channel, nonce) -> (when, message)
         self.interactions: dict[str, dict] = {}  # interaction id -> what it was, what it got back
         self.modals: dict[str, dict] = {}  # id of the interaction a modal answered -> the modal
         self._ids = itertools.count(1400000000000000000)
@@ -295,6 +297,11 @@ class FakeDiscord:
             with self.lock:
                 self.problems.append(f"{verb} {url.path}: {exc}")
             return self._send(h, 400, {"message": f"Invalid Form Body: {exc}", "code": 50035})
+        if verb == "POST" and re.fullmatch(r"/api/v10/channels/\d+/messages", url.path) and self.lose_answers:
+            with self.lock:
+                self.lose_answers -= 1
+            h.close_connection = True  # the message exists; the caller never hears of it (a crash, a cut line)
+            return None
         return self._send(h, status, data)
 
     def _send(self, h, status: int, data, *, ctype: str = "application/json", headers: dict | None = None) -> None:
@@ -310,6 +317,17 @@ class FakeDiscord:
         h.wfile.write(payload)
 
     def _message(self, channel_id: int, body: dict, *, author: int = BOT_ID, interaction: bool = False) -> dict:
+        nonce = body.get("nonce")
+        if nonce is not None:
+            if not isinstance(nonce, str | int) or len(str(nonce)) > 25:
+                raise CallError(f"nonce: must be an integer or a string of at most 25 characters ({nonce!r})")
+            if body.get("enforce_nonce"):  # Discord: the same author's same nonce within minutes = that message
+                with self.lock:
+                    seen = self.nonces.get((str(channel_id), str(nonce)))
+                if seen and time.monotonic() - seen[0] < 300:
+                    return seen[1]
+        elif "enforce_nonce" in body:
+            raise CallError("enforce_nonce without a nonce")
         content = body.get("content") or ""
         components = check_components(body.get("components"))
         if not content and not body.get("embeds") and not components:
@@ -331,6 +349,8 @@ class FakeDiscord:
                "allowed_mentions": am}
         with self.lock:
             self.messages[mid] = {**msg, "edits": [], "interaction": interaction}
+            if nonce is not None:
+                self.nonces[(str(channel_id), str(nonce))] = (time.monotonic(), msg)
         return msg
 
     def _edit(self, message_id: int, body: dict) -> tuple[int, dict]:

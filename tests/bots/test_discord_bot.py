@@ -357,6 +357,28 @@ def test_a_retried_delivery_edits_what_it_posted(tmp_path, fake):
     assert not fake.problems, fake.problems
 
 
+def test_a_post_whose_answer_was_lost_is_not_made_twice(tmp_path, fake):
+    """The message was created but the answer never came (a cut connection, a crash): the retry carries the same
+    nonce with enforce_nonce, and Discord hands back the first message instead of making a second."""
+    from integrations.errors import TransientError
+
+    app = App(settings(tmp_path, fake))
+    with app.session() as s:
+        ws_id = discord_repo.guild_workspace(s, F.GUILD_ID).id
+    result = {"meeting": {"title": "Standup", "type": "standup", "date": "2026-11-16", "duration": 60.0,
+                          "participants": ["Maya"]},
+              "action_items": [{"text": "Send the design", "owner": "Maya", "start": 3.0}]}
+    ctx = DeliveryContext(app=app, key="job2-def", job_id="job2", workspace_id=ws_id, meeting_id=8, result=result)
+    fake.lose_answers = 1
+    with pytest.raises(TransientError):
+        discord_adapter.send(str(F.TEXT_ID), ctx)
+    assert len(posts_in(fake, F.TEXT_ID)) == 1  # it was made all the same
+    discord_adapter.send(str(F.TEXT_ID), ctx)  # the outbox's retry
+    assert len(fake.calls_to("POST", rf"/channels/{F.TEXT_ID}/messages$")) == 2
+    assert len(posts_in(fake, F.TEXT_ID)) == 1 and not fake.problems, fake.problems
+    app.engine.dispose()
+
+
 def test_live_lines_are_batched_into_edits_and_new_messages_when_full(fake):
     async def main():
         client = discord.Client(intents=discord.Intents.none())
