@@ -22,6 +22,12 @@ TOLERANCE_S = 300  # Stripe's own default: a signature older than five minutes i
 def add_routes(web_app: web.Application, app) -> None:
     async def webhook(request: web.Request) -> web.Response:
         payload = await request.read()
+        if not app.settings.stripe_webhook_secret:  # nothing to verify with: refuse, and say what to set
+            return web.json_response({"error": "Stripe webhooks are not set up on this server: set "
+                                               "STRIPE_WEBHOOK_SECRET to the endpoint's signing secret"}, status=503)
+        if not request.headers.get("Stripe-Signature"):
+            return web.json_response({"error": "rejected: no Stripe-Signature header (only Stripe may call this)"},
+                                     status=400)
         try:
             event = stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature"),
                                                    app.settings.stripe_webhook_secret, tolerance=TOLERANCE_S)

@@ -55,11 +55,21 @@ def test_bad_stale_and_missing_signatures_are_rejected(billed_app, fake_stripe):
     evt = checkout_completed(ws_id)
     assert post_event(billed_app, evt, secret="whsec_someone_else")[0] == 400
     assert post_event(billed_app, evt, at=int(time.time()) - 301)[0] == 400  # older than five minutes
-    status, *_ = call(billed_app, "POST", "/stripe/webhook", data=b"{}")
-    assert status == 400
+    status, reply, _ = call(billed_app, "POST", "/stripe/webhook", data=b"{}")
+    assert status == 400 and "no Stripe-Signature header" in reply["error"]
     assert account(billed_app)[0] is None  # nothing applied
     status, reply = post_event(billed_app, evt)
     assert status == 200 and reply["outcome"] == "applied"
+
+
+def test_without_a_signing_secret_webhooks_are_refused_saying_what_to_set(tmp_path, fake_stripe):
+    from onno.service import App
+    from onno.settings import Settings
+
+    app = App(Settings(data_dir=tmp_path / "data", stripe_api_key="sk_test_x", stripe_api_url=fake_stripe.url))
+    status, reply = post_event(app, checkout_completed(1))
+    app.engine.dispose()
+    assert status == 503 and "set STRIPE_WEBHOOK_SECRET" in reply["error"]
 
 
 def test_checkout_upgrades_once_however_often_the_event_is_sent(billed_app, fake_stripe):
