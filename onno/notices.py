@@ -140,15 +140,9 @@ def post(app, workspace_id: int, place: str, content: str, key: str, *,
         if not token:
             raise PermanentError(f"no Slack token for team {team_id}: install the app again")
         web = slack_api.client(app.settings, token)
-        if retried_since is not None:
-            found = slack_api.find_posted(web, channel, event_type="onno_notice", field="key", value=key,
-                                          oldest=retried_since)
-            if found:
-                return found
-        posted = slack_api.call(web, "chat.postMessage", channel=channel, text=content, unfurl_links=False,
-                                unfurl_media=False, metadata={"event_type": "onno_notice",
-                                                              "event_payload": {"key": key}})
-        return str(posted.get("ts") or "")
+        ts, _posted = slack_api.post_once(web, channel, event_type="onno_notice", payload={"key": key},
+                                          key_field="key", retried_since=retried_since, text=content)
+        return ts
     if kind == "discord":
         api = DiscordAPI(app.settings.discord_token, base=app.settings.discord_api_url)
         try:

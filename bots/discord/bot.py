@@ -10,16 +10,15 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import functools
 import logging
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 
 import discord
 from discord import app_commands
 from discord.ext import voice_recv
 
+from bots.background import Background
 from bots.discord import commands as cmd
 from bots.discord import people, review
 from bots.discord import settings as channel_settings
@@ -84,7 +83,7 @@ def missing_permissions(voice: discord.abc.GuildChannel, me: discord.Member, tex
     return missing
 
 
-class OnnoDiscord(discord.Client):
+class OnnoDiscord(Background, discord.Client):
     """One per process. `connect_voice` and `live_factory` are the seams to the voice network and the engine."""
 
     def __init__(self, app, *, connect_voice=None, live_factory=None, live_pool=None, sync_commands: bool = True,
@@ -104,27 +103,13 @@ class OnnoDiscord(discord.Client):
         self.recover_on_ready = recover
         self.meetings: dict[int, LiveMeeting] = {}  # guild id -> the meeting being recorded there
         self.ending: dict[int, asyncio.Task] = {}  # guild id -> a pending end (the channel emptied)
-        self.jobs_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="discord-jobs")
-        self.tasks: set[asyncio.Task] = set()
+        self.start_background("discord-jobs")
         self._recovered = False
         self.tree = app_commands.CommandTree(self)
         self.tree.add_command(self._group())
         self.tree.on_error = self._on_tree_error
 
     # -- helpers ---------------------------------------------------------------------------------------------
-
-    def spawn(self, coro) -> asyncio.Task:
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return task
-
-    async def db(self, fn, *args, **kwargs):
-        return await asyncio.to_thread(fn, *args, **kwargs)
-
-    async def in_jobs_pool(self, fn, *args, **kwargs):
-        return await asyncio.get_running_loop().run_in_executor(self.jobs_pool,
-                                                                functools.partial(fn, *args, **kwargs))
 
     async def drain(self, timeout: float = 60.0) -> None:
         """Wait for work started after answers (tests, shutdown)."""

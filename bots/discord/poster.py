@@ -16,7 +16,7 @@ import threading
 
 import discord
 
-from integrations.discord.format import escape, transcript_line
+from integrations.discord.format import escape, pack, transcript_line
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +107,7 @@ class LivePoster:
                     self.lines[:0] = lines
                 raise
         if findings:
-            chunks = pack(findings)
+            chunks = pack(findings, LIMIT)
             while chunks:
                 try:
                     await self.channel.send(chunks[0], allowed_mentions=NO_MENTIONS)
@@ -137,20 +137,7 @@ class LivePoster:
         except Exception:
             lines[:0] = fits  # the caller puts them back in the queue
             raise
-        for chunk in pack(lines):  # what did not fit: new messages; the last one takes later edits
+        for chunk in pack(lines, LIMIT):  # what did not fit: new messages; the last one takes later edits
             self.current = await self.channel.send(chunk, allowed_mentions=NO_MENTIONS)
             self.current_text = chunk
             self.posted += 1
-
-
-def pack(lines: list[str], limit: int = LIMIT) -> list[str]:
-    out, cur = [], ""
-    for line in lines:
-        if cur and len(cur) + 1 + len(line) > limit:
-            out.append(cur)
-            cur = line
-        else:
-            cur = f"{cur}\n{line}" if cur else line
-    if cur:
-        out.append(cur)
-    return out

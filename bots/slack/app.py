@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-from concurrent.futures import ThreadPoolExecutor
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.oauth.async_oauth_settings import AsyncOAuthSettings
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bots.background import Background
 from bots.slack.store import DbInstallationStore, DbStateStore
 from integrations.slack.tokens import bot_token
 from storage import slack as slack_repo
@@ -40,7 +39,7 @@ def mode(settings, *, socket: bool = False) -> str:
                         "let any workspace install the app.")
 
 
-class SlackBot:
+class SlackBot(Background):
     """One per process: the Bolt app, a small pool for blocking work, and the helpers listeners share."""
 
     def __init__(self, app, *, socket: bool = False):
@@ -50,8 +49,7 @@ class SlackBot:
         self.socket = socket
         # Submitting runs the whole job here when there is no broker: keep that off the default pool,
         # which the listeners need for their quick database look-ups.
-        self.jobs_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="slack-submit")
-        self.tasks: set[asyncio.Task] = set()
+        self.start_background("slack-submit")
         # Bolt takes the single-workspace token from its client; with OAuth each request gets its team's token.
         client = AsyncWebClient(base_url=self.settings.slack_api_url,
                                 token=None if self.mode == "oauth" else self.settings.slack_bot_token)
@@ -73,22 +71,6 @@ class SlackBot:
         listeners.register(self)
 
     # -- helpers listeners share --------------------------------------------------------------------------------
-
-    def spawn(self, coro) -> asyncio.Task:
-        """Run work after the ack; keep a reference so it is not collected half-way."""
-        task = asyncio.get_running_loop().create_task(coro)
-        self.tasks.add(task)
-        task.add_done_callback(self.tasks.discard)
-        return task
-
-    async def db(self, fn, *args, **kwargs):
-        """A blocking database call, off the event loop."""
-        return await asyncio.to_thread(fn, *args, **kwargs)
-
-    async def in_jobs_pool(self, fn, *args, **kwargs):
-        """Work that may run a whole job (no broker: submit and deliver run here and now)."""
-        return await asyncio.get_running_loop().run_in_executor(self.jobs_pool, functools.partial(fn, *args,
-                                                                                                 **kwargs))
 
     async def token(self, team_id: str) -> str | None:
         return await asyncio.to_thread(bot_token, self.app, team_id)

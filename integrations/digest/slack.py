@@ -69,12 +69,7 @@ def post(app, d: WeekDigest, *, team_id: str, channel: str, key: str,
     if not token:
         raise PermanentError(f"no Slack token for team {team_id}: install the app again")
     web = api.client(app.settings, token)
-    if retried_since is not None:
-        found = api.find_posted(web, channel, event_type="onno_digest", field="digest", value=key,
-                                oldest=retried_since)
-        if found:
-            return found
     text, blocks = digest_blocks(d, mention=members(web, team_id).mention)
-    posted = api.call(web, "chat.postMessage", channel=channel, text=text, blocks=blocks, unfurl_links=False,
-                      unfurl_media=False, metadata={"event_type": "onno_digest", "event_payload": {"digest": key}})
-    return posted["ts"]
+    ts, _posted = api.post_once(web, channel, event_type="onno_digest", payload={"digest": key}, key_field="digest",
+                                retried_since=retried_since, text=text, blocks=blocks)
+    return ts

@@ -80,20 +80,14 @@ def send(arg: str, ctx: DeliveryContext) -> int:
     link = meeting_url(app.settings, ctx.workspace_id, ctx.meeting_id)
     text, blocks = result_blocks(ctx.result, link=link, item_ids=item_ids, meeting_id=ctx.meeting_id,
                                  mention=index.mention, marks=marks, held=held)
-    if result_ts is None and retried_since is not None:
-        # Tried before with no receipt: that post may have reached Slack with its answer lost. It carries our key.
-        result_ts = api.find_posted(web, channel, event_type="onno_result", field="delivery", value=ctx.key,
-                                    thread_ts=thread_ts, oldest=retried_since)
-        if result_ts is not None:
-            keep_receipt(app, row_id, result_ts)
     if result_ts is None:
         # A receipt on our own row: a delivery retried after this point updates instead of posting twice.
-        posted = api.call(web, "chat.postMessage", channel=channel, thread_ts=thread_ts, text=text, blocks=blocks,
-                          unfurl_links=False, unfurl_media=False,
-                          metadata={"event_type": "onno_result", "event_payload": {"delivery": ctx.key,
-                                                                                   "meeting_id": ctx.meeting_id}})
-        result_ts = posted.get("ts")
+        result_ts, posted = api.post_once(web, channel, event_type="onno_result", key_field="delivery",
+                                          payload={"delivery": ctx.key, "meeting_id": ctx.meeting_id},
+                                          retried_since=retried_since, thread_ts=thread_ts, text=text, blocks=blocks)
         keep_receipt(app, row_id, result_ts)
+        if not posted:  # found the post of an attempt whose answer was lost: bring it up to date
+            api.call(web, "chat.update", channel=channel, ts=result_ts, text=text, blocks=blocks)
     else:
         api.call(web, "chat.update", channel=channel, ts=result_ts, text=text, blocks=blocks)
     if row_id is not None:

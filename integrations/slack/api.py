@@ -146,3 +146,20 @@ def find_posted(web: WebClient, channel: str, *, event_type: str, field: str, va
     except (TransientError, PermanentError) as exc:
         log.warning("could not look for an earlier %s post in %s (posting again): %s", event_type, channel, exc)
     return None
+
+
+def post_once(web: WebClient, channel: str, *, event_type: str, payload: dict, key_field: str,
+              retried_since: dt.datetime | None, thread_ts: str | None = None, **message) -> tuple[str, bool]:
+    """Post a message whose metadata carries `payload` (our key in `key_field`): (its ts, whether posted now).
+
+    On a retry (`retried_since`: when the first attempt began) an earlier post whose answer was lost is looked
+    for first and returned instead of posting a second one."""
+    if retried_since is not None:
+        found = find_posted(web, channel, event_type=event_type, field=key_field, value=payload[key_field],
+                            thread_ts=thread_ts, oldest=retried_since)
+        if found:
+            return found, False
+    where = {"thread_ts": thread_ts} if thread_ts else {}
+    posted = call(web, "chat.postMessage", channel=channel, **where, unfurl_links=False, unfurl_media=False,
+                  metadata={"event_type": event_type, "event_payload": payload}, **message)
+    return str(posted.get("ts") or ""), True
