@@ -15,21 +15,23 @@ from storage import mail as people
 from storage import repository as repo
 
 
-def page(state: str, *, email: str = "", team: str = "", status: int = 200) -> web.Response:
-    heading = {"confirm": "Unsubscribe", "done": "You are unsubscribed"}.get(state, "Link not valid")
-    html = environment(TEMPLATES).get_template("unsubscribe.html").render(state=state, heading=heading, email=email,
-                                                                          team=team)
+def html_page(template: str, *, status: int, **values) -> web.Response:
+    """One of the pages a reader opens from a mail; never cached, never telling the next site where it came from."""
+    html = environment(TEMPLATES).get_template(template).render(**values)
     return web.Response(text=html, content_type="text/html", status=status,
                         headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+
+def page(state: str, *, email: str = "", team: str = "", status: int = 200) -> web.Response:
+    heading = {"confirm": "Unsubscribe", "done": "You are unsubscribed"}.get(state, "Link not valid")
+    return html_page("unsubscribe.html", status=status, state=state, heading=heading, email=email, team=team)
 
 
 def confirm_page(state: str, *, email: str = "", team: str = "", status: int = 200) -> web.Response:
     heading = {"ask": "Confirm your address", "done": "Address confirmed",
                "expired": "Link expired", "stale": "Nothing to confirm"}.get(state, "Link not valid")
-    html = environment(TEMPLATES).get_template("confirm_page.html").render(
-        state=state, heading=heading, email=email, team=team, days=confirming.VALID.days)
-    return web.Response(text=html, content_type="text/html", status=status,
-                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return html_page("confirm_page.html", status=status, state=state, heading=heading, email=email, team=team,
+                     days=confirming.VALID.days)
 
 
 def add_routes(web_app: web.Application, app) -> None:
