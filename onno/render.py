@@ -18,14 +18,28 @@ def who(name: str | None) -> str:
     return name or "unassigned"
 
 
+def sure(item: dict) -> str:
+    """How sure the engine was, when it said: " (72%)"."""
+    c = item.get("confidence")
+    return f" ({round(c * 100)}%)" if isinstance(c, int | float) else ""
+
+
+def action_line(a: dict) -> str:
+    return f"{a['text']} — {who(a.get('owner'))}" + (f", due {a['due']}" if a.get("due") else "") \
+        + f" [{clock(a.get('start'))}]"
+
+
 def sections(r: dict) -> list[tuple[str, list[str]]]:
     """The report's sections as (heading, lines), shared by every format."""
     out: list[tuple[str, list[str]]] = []
-    out.append(("Action items", [
-        f"{a['text']} — {who(a.get('owner'))}" + (f", due {a['due']}" if a.get("due") else "")
-        + f" [{clock(a.get('start'))}]" for a in r.get("action_items", [])]))
+    out.append(("Action items", [action_line(a) for a in r.get("action_items", [])]))
     out.append(("Decisions", [f"{d['text']} [{clock(d.get('start'))}]" for d in r.get("decisions", [])]))
     out.append(("Blockers", [f"{b['text']} [{clock(b.get('start'))}]" for b in r.get("blockers", [])]))
+    possible = [f"Action item: {action_line(a)}{sure(a)}" for a in r.get("possible_action_items", [])] + [
+        f"Decision: {d['text']} [{clock(d.get('start'))}]{sure(d)}" for d in r.get("possible_decisions", [])] + [
+        f"Blocker: {b['text']} [{clock(b.get('start'))}]{sure(b)}" for b in r.get("possible_blockers", [])]
+    if possible:
+        out.append(("Possible (not sent anywhere: Onno is not sure)", possible))
     out.append(("Questions", [
         f"{q['text']} — {q.get('asked_by') or 'someone'}, {'answered' if q.get('answered') else 'UNANSWERED'}"
         f" [{clock(q.get('start'))}]" for q in r.get("questions", [])]))

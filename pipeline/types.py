@@ -48,6 +48,10 @@ class ActionItem:
     due: str | None = None
     start: float | None = None
     speaker: str | None = None
+    # How sure the findings engine is (0..1) and the sentence it rests on, which ends at `end`.
+    confidence: float | None = None
+    evidence: str = ""
+    end: float | None = None
 
 
 @dataclass
@@ -77,6 +81,9 @@ class Note:
     text: str
     start: float | None = None
     speaker: str | None = None
+    confidence: float | None = None
+    evidence: str = ""
+    end: float | None = None
 
 
 @dataclass
@@ -120,6 +127,10 @@ class Findings:
     summary: str = ""
     # Ticket mentions that looked like status changes but were ambiguous: for a human to confirm.
     unconfirmed_ticket_updates: list[TicketUpdate] = field(default_factory=list)
+    # Findings the engine is not sure of: shown for review as "possible", never delivered unless a person keeps them.
+    possible_action_items: list[ActionItem] = field(default_factory=list)
+    possible_decisions: list[Note] = field(default_factory=list)
+    possible_blockers: list[Note] = field(default_factory=list)
 
     def to_dict(self) -> dict:
         d = {k: [asdict(x) for x in v] for k, v in vars(self).items() if isinstance(v, list)}

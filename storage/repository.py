@@ -13,7 +13,9 @@ from storage.models import Finding, Meeting, Recording, Ticket, TicketHistory, T
 FINDING_KINDS = {"action_items": "action_item", "questions": "question", "suggested_questions": "suggested_question",
                  "follow_ups": "follow_up",
                  "decisions": "decision", "blockers": "blocker", "ticket_updates": "ticket_update",
-                 "metrics": "metric", "unconfirmed_ticket_updates": "unconfirmed_ticket_update"}
+                 "metrics": "metric", "unconfirmed_ticket_updates": "unconfirmed_ticket_update",
+                 "possible_action_items": "possible_action_item", "possible_decisions": "possible_decision",
+                 "possible_blockers": "possible_blocker"}
 
 
 def get_or_create_workspace(s: Session, name: str = "local", *, platform: str = "cli",

@@ -100,7 +100,7 @@ def load_session(model: bytes, source: Path | None = None):
     import onnxruntime
 
     options = onnxruntime.SessionOptions()
-    options.log_severity_level = 3  # its warnings about unused initializers are noise to a user
+    options.log_severity_level = 3  # errors only: its optimiser warnings mean nothing to a user
     try:
         return onnxruntime.InferenceSession(model, options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # onnxruntime raises its own Fail/InvalidProtobuf types

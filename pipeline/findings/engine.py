@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from pipeline.findings.actions import find_action_items
 from pipeline.findings.checklist import follow_up_questions, suggest_questions
+from pipeline.findings.confidence import assess
 from pipeline.findings.metrics import find_metrics
 from pipeline.findings.notes import find_blockers, find_decisions
 from pipeline.findings.people import People, discover_names
@@ -25,9 +26,8 @@ def meeting_people(info: MeetingInfo, speakers: Iterable[str | None], sentences:
     return people
 
 
-def findings_from_sentences(sentences: list[Sentence], people: People, info: MeetingInfo,
-                            board: list[Ticket]) -> Findings:
-    """Findings of one meeting from its sentences, its participants, its facts and the board before it."""
+def rule_findings(sentences: list[Sentence], people: People, info: MeetingInfo, board: list[Ticket]) -> Findings:
+    """What the rule detectors find, before the labeller weighs it."""
     findings = Findings()
     findings.action_items = find_action_items(sentences, people, info.date)
     findings.questions = find_questions(sentences)
@@ -35,6 +35,14 @@ def findings_from_sentences(sentences: list[Sentence], people: People, info: Mee
     findings.blockers = find_blockers(sentences)
     findings.metrics = find_metrics(sentences)
     findings.ticket_updates, findings.unconfirmed_ticket_updates = find_ticket_updates(sentences, board)
+    return findings
+
+
+def findings_from_sentences(sentences: list[Sentence], people: People, info: MeetingInfo,
+                            board: list[Ticket]) -> Findings:
+    """Findings of one meeting from its sentences, its participants, its facts and the board before it."""
+    findings = rule_findings(sentences, people, info, board)
+    assess(sentences, findings, people, info.date)
     # Coverage reads the other findings ("an action item has an owner"), so it comes after them.
     findings.suggested_questions = suggest_questions(info.type, sentences, findings)
     findings.follow_ups = follow_up_questions(findings)

@@ -21,6 +21,7 @@ from typing import Any
 
 from pipeline.findings.actions import find_action_items
 from pipeline.findings.checklist import follow_up_questions, suggest_questions, topics_said
+from pipeline.findings.confidence import anchor_index, assess
 from pipeline.findings.metrics import find_metrics
 from pipeline.findings.notes import find_blockers, find_decisions
 from pipeline.findings.people import People, discover_names
@@ -35,7 +36,8 @@ AFTER = 8
 # … and back (an agreement folded into the request it answers: up to 6 sentences).
 BEFORE = 8
 # Findings kept per sentence they are anchored at.
-ANCHORED = ("action_items", "questions", "decisions", "blockers", "metrics")
+ANCHORED = ("action_items", "questions", "decisions", "blockers", "metrics", "possible_action_items",
+            "possible_decisions", "possible_blockers")
 
 
 @dataclass
@@ -133,25 +135,23 @@ class LiveFindings:
         keep = max(0, lo - AFTER)  # findings anchored before this stay as they are
         ctx = max(0, keep - BEFORE)
         window = [dataclasses.replace(s, index=k) for k, s in enumerate(sentences[ctx:])]
-        starts: dict[float, int] = {}
-        for k, s in enumerate(window):
-            starts.setdefault(s.start, ctx + k)
+        starts = [s.start for s in window]
 
         def anchored(items: list) -> list[tuple[int, Any]]:
             out = []
             for item in items:
-                at = starts.get(item.start, ctx)
+                k = anchor_index(starts, item.start)
+                at = ctx + (k or 0)
                 if at >= keep:
                     out.append((at, item))
             return out
 
-        found = {
-            "action_items": anchored(find_action_items(window, self.people, self.info.date)),
-            "questions": anchored(find_questions(window)),
-            "decisions": anchored(find_decisions(window)),
-            "blockers": anchored(find_blockers(window)),
-            "metrics": anchored(find_metrics(window)),
-        }
+        read = Findings(action_items=find_action_items(window, self.people, self.info.date),
+                        questions=find_questions(window), decisions=find_decisions(window),
+                        blockers=find_blockers(window), metrics=find_metrics(window))
+        # The labeller reads at most REACH sentences either side: the window holds them for what is re-read.
+        assess(window, read, self.people, self.info.date)
+        found = {kind: anchored(getattr(read, kind)) for kind in ANCHORED}
         for kind, items in found.items():
             kept = [(at, x) for at, x in self._anchored[kind] if at < keep]
             if kind == "metrics":

@@ -24,10 +24,21 @@ class Sentence:
     end: float
     speaker: str | None
     turn: int
+    # Where each transcript segment inside the sentence starts: (character offset in `text`, seconds).
+    marks: tuple[tuple[int, float], ...] = ()
 
     @property
     def is_question(self) -> bool:
         return self.text.rstrip().endswith("?")
+
+    def time_at(self, offset: int) -> float:
+        """When the words at a character offset were said: the start of the segment they came from."""
+        when = self.start
+        for at, t in self.marks:
+            if at > offset:
+                break
+            when = t
+        return when
 
 
 def split_sentences(text: str) -> list[tuple[int, int]]:
@@ -104,8 +115,10 @@ class _Run:
             # A turn break between the previous sentence's start and this one's: bisect keeps this linear.
             new_turn = prev_begin is None or \
                 bisect.bisect_right(self.breaks, begin) > bisect.bisect_right(self.breaks, prev_begin)
-            sentence = Sentence(index=-1, text=self.text[begin:end].strip(), start=self.time_at(begin),
-                                end=self.time_at(max(end - 1, begin)), speaker=self.speaker, turn=-1)
+            text = self.text[begin:end].strip()
+            marks = tuple((b - begin, seg.start) for b, _, seg in self.pieces if begin < b < begin + len(text))
+            sentence = Sentence(index=-1, text=text, start=self.time_at(begin),
+                                end=self.time_at(max(end - 1, begin)), speaker=self.speaker, turn=-1, marks=marks)
             out.append((sentence, new_turn))
             if n < len(spans) - 1:
                 prev_begin = begin

@@ -93,3 +93,32 @@ def tidy(text: str) -> str:
 def word_count(text: str) -> int:
     """How many words a text has."""
     return len(words(text))
+
+
+# Hesitations that carry nothing, wherever they fall: "um for uh our designer" -> "for our designer".
+HESITATION = re.compile(r"(?:^|(?<=[\s,]))(?:um+|uh+|uhm+|erm+|er|ah+|hmm+|mm+|mm-hmm|uh-huh)(?:[,.]?(?=\s|$))",
+                        re.I)
+# A word said twice in a row, as speech does: "our our project", "I I think".
+REPEAT = re.compile(r"\b(\w+(?:'\w+)?)(?:\s+\1\b)+", re.I)
+
+
+def clean_spoken(text: str) -> str:
+    """Speech as a note-taker writes it: hesitations and stutters gone, leading discourse words dropped."""
+    text = HESITATION.sub(" ", text)
+    text = REPEAT.sub(r"\1", text)
+    text = re.sub(r"\s+,", ",", re.sub(r"\s+", " ", text)).strip(" ,")
+    return tidy(strip_filler(text))
+
+
+def content_offset(text: str) -> int:
+    """Where a sentence's words begin once leading hesitations and discourse words are skipped."""
+    at = 0
+    while True:
+        rest = text[at:]
+        m = HESITATION.match(rest) or FILLER_START.match(rest)  # both anchored: match the rest, not at a pos
+        if not m or not m.end():
+            break
+        at += m.end()
+        while at < len(text) and text[at] in " ,.":
+            at += 1
+    return at if at < len(text) else 0

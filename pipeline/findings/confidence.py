@@ -1,0 +1,127 @@
+"""Confidence and evidence: the learned labeller's say over what the rule detectors found, and what they missed.
+
+Every action item, decision and blocker gets the probability of its sentence (pipeline/findings/acts.py) as its
+confidence and that sentence as its evidence. Confident findings are delivered; less sure ones are kept apart as
+"possible", for a person to keep or drop; the rest are dropped. A sentence the labeller is confident about where no
+rule anchored a finding becomes one, worded from the sentence itself.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from pipeline.findings.acts import ActLabeller, default_labeller
+from pipeline.findings.dates import first_date
+from pipeline.findings.people import People
+from pipeline.findings.sentences import Sentence
+from pipeline.findings.text import clean_spoken, content_offset, word_count
+from pipeline.types import ActionItem, Findings, Note
+
+# Findings list, its "possible" list, and the labeller's kind.
+LISTS = (("action_items", "possible_action_items", "action"), ("decisions", "possible_decisions", "decision"),
+         ("blockers", "possible_blockers", "blocker"))
+MIN_WORDS = 4  # a learned finding needs words enough to say what it is ("Okay, yeah." is never one)
+SELF = re.compile(r"\b(?:i(?:'ll|\s+will|'m\s+going\s+to|'m\s+gonna|\s+can|\s+need\s+to|\s+have\s+to)|let\s+me)\b",
+                  re.I)
+
+
+@dataclass
+class Scored:
+    """The sentences of a stretch of meeting and the labeller's probabilities for them."""
+
+    sentences: list[Sentence]
+    scores: dict[str, list[float]]
+
+    def at(self, start: float | None) -> int | None:
+        """The sentence a finding is anchored at: the last one that starts at or before it (the first of equals)."""
+        return anchor_index([s.start for s in self.sentences], start)
+
+
+def anchor_index(starts: list[float], start: float | None) -> int | None:
+    """Index of the sentence (by sorted start times) that a finding starting at `start` belongs to."""
+    if start is None or not starts:
+        return None
+    i = max(bisect.bisect_right(starts, start + 1e-6) - 1, 0)
+    while i > 0 and starts[i - 1] == starts[i]:
+        i -= 1
+    return i
+
+
+def anchors(sentences: list[Sentence], findings: Findings) -> dict[str, set[int]]:
+    """Per kind, the sentences where a rule detector anchored a finding."""
+    scored = Scored(sentences, {})
+    return {kind: {i for i in (scored.at(x.start) for x in getattr(findings, name)) if i is not None}
+            for name, _, kind in LISTS}
+
+
+def assess(sentences: list[Sentence], findings: Findings, people: People, today: dt.date, *,
+           labeller: ActLabeller | None = None) -> Scored:
+    """Score the rule detectors' findings, move the unsure ones to "possible", add what only the labeller saw."""
+    labeller = labeller or default_labeller()
+    probs = labeller.score(sentences, anchors(sentences, findings))
+    scored = Scored(sentences, {k: [float(p) for p in v] for k, v in probs.items()})
+    for name, possible_name, kind in LISTS:
+        head = labeller.heads[kind]
+        confident, possible = [], []
+        taken: set[int] = set()
+        for item in getattr(findings, name):
+            i = scored.at(item.start)
+            if i is None:
+                confident.append(item)
+                continue
+            p = scored.scores[kind][i]
+            _evidence(item, sentences[i], p)
+            taken.add(i)
+            if p >= head.rule:
+                confident.append(item)
+            elif p >= head.possible:
+                possible.append(item)
+        learned_at = -2
+        for i, s in enumerate(sentences):
+            p = scored.scores[kind][i]
+            if p < head.possible or taken & {i - 1, i, i + 1} or word_count(s.text) < MIN_WORDS:
+                continue
+            if kind != "action" and s.is_question:
+                continue
+            if learned_at == i - 1 and sentences[i - 1].turn == s.turn:
+                continue  # the same thought, said on: one finding per stretch of talk
+            item = _learned(kind, s, people, today)
+            if item is None:
+                continue
+            _evidence(item, s, p)
+            learned_at = i
+            (confident if p >= head.confident else possible).append(item)
+        setattr(findings, name, sorted(confident, key=_when))
+        setattr(findings, possible_name, sorted(possible, key=_when))
+    return scored
+
+
+def _when(item) -> float:
+    return item.start if item.start is not None else -1.0
+
+
+def _evidence(item: ActionItem | Note, s: Sentence, p: float) -> None:
+    item.confidence = round(p, 3)
+    item.evidence = s.text
+    item.end = s.end
+
+
+def _learned(kind: str, s: Sentence, people: People, today: dt.date) -> ActionItem | Note | None:
+    """A finding worded from its sentence alone: hesitations gone; for a task, its owner and date where said."""
+    text = clean_spoken(s.text)
+    if word_count(text) < MIN_WORDS:
+        return None
+    # The finding starts where its words do, not at the "um, so" before them.
+    start = s.time_at(content_offset(s.text))
+    if kind != "action":
+        return Note(text=text.rstrip("."), start=start, speaker=s.speaker)
+    owner = people.vocative(s.text) or (s.speaker if SELF.search(s.text) else None)
+    named = people.mentioned(s.text)
+    if owner is None and len(named) == 1:
+        owner = named[0]
+    due = first_date(s.text, today)
+    return ActionItem(text=text.rstrip("."), owner=owner, due=due.date.isoformat() if due else None,
+                      start=start, speaker=s.speaker)

@@ -1,0 +1,141 @@
+"""Confidence and evidence: the trained labeller over the rule detectors, and its thresholds."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import numpy as np
+import pytest
+
+from pipeline.findings import extract_findings
+from pipeline.findings.acts import KINDS, N_FEATURES, ActLabeller, Head, load_heads
+from pipeline.findings.confidence import assess
+from pipeline.findings.encoder import DIM, EncoderError
+from pipeline.findings.engine import rule_findings
+from pipeline.findings.people import People
+from pipeline.findings.sentences import build_sentences
+from pipeline.findings.text import clean_spoken, content_offset
+from pipeline.types import MeetingInfo, Segment
+
+MONDAY = dt.date(2027, 3, 8)
+
+
+def segments(*turns: tuple[str, str]) -> list[Segment]:
+    return [Segment(start=5.0 * i, end=5.0 * i + 4.5, text=text, speaker=speaker)
+            for i, (speaker, text) in enumerate(turns)]
+
+
+def run(*turns: tuple[str, str]):
+    segs = segments(*turns)
+    info = MeetingInfo(title="t", date=MONDAY, participants=sorted({s for s, _ in turns}))
+    return extract_findings(segs, info, [])
+
+
+class Zeros:
+    """An encoder whose every embedding is zero: the heads below then answer from their bias alone."""
+
+    def encode(self, texts):
+        return np.zeros((len(texts), DIM), dtype=np.float32)
+
+
+def constant(p: float, *, confident: float, possible: float) -> dict[str, Head]:
+    bias = float(np.log(p / (1 - p)))
+    return {k: Head(np.zeros(N_FEATURES, dtype=np.float32), bias, confident, possible, confident) for k in KINDS}
+
+
+MEETING = (("Maya", "I'll send the signed contract to legal by Friday."),
+           ("Daniel", "Okay. We decided to launch the beta in April."),
+           ("Lena", "We're still waiting on the security review from the bank."),
+           ("Maya", "Right, the quarterly numbers are looking healthy this time around."))
+
+
+def assessed(heads: dict[str, Head]):
+    segs = segments(*MEETING)
+    info = MeetingInfo(title="t", date=MONDAY, participants=["Maya", "Daniel", "Lena"])
+    sentences = build_sentences(segs)
+    people = People(info.participants)
+    f = rule_findings(sentences, people, info, [])
+    assert f.action_items and f.decisions and f.blockers  # the rules found one of each
+    assess(sentences, f, people, MONDAY, labeller=ActLabeller(heads=heads, encoder=Zeros()))
+    return f
+
+
+def test_unsure_findings_are_kept_apart_as_possible():
+    f = assessed(constant(0.5, confident=0.7, possible=0.4))
+    assert not f.action_items and not f.decisions and not f.blockers
+    assert [a.text for a in f.possible_action_items][0].startswith("Send the signed contract")
+    assert f.possible_decisions and f.possible_blockers
+    assert all(x.confidence == 0.5 for x in f.possible_action_items + f.possible_decisions + f.possible_blockers)
+
+
+def test_findings_below_the_possible_threshold_are_dropped():
+    f = assessed(constant(0.2, confident=0.7, possible=0.4))
+    assert not (f.action_items or f.decisions or f.blockers or f.possible_action_items or f.possible_decisions
+                or f.possible_blockers)
+
+
+def test_confident_sentences_no_rule_caught_become_findings_worded_from_the_sentence():
+    f = assessed(constant(0.9, confident=0.7, possible=0.4))
+    # The rules' own findings stay, with their sentence as evidence…
+    contract = next(a for a in f.action_items if "contract" in a.text)
+    assert contract.owner == "Maya" and contract.due == "2027-03-12"
+    assert contract.evidence == "I'll send the signed contract to legal by Friday." and contract.end > contract.start
+    # …and the sentence no rule read ("the quarterly numbers…") is now a decision too, in its own words.
+    assert any(d.text.startswith("The quarterly numbers are looking healthy") for d in f.decisions)
+    assert all(x.confidence == 0.9 for x in f.action_items + f.decisions + f.blockers)
+
+
+def test_the_trained_model_keeps_a_plain_commitment_and_invents_nothing_in_small_talk():
+    f = run(("Maya", "I'll send the signed contract to legal by Friday."),
+            ("Daniel", "Great, thanks Maya."))
+    [item] = f.action_items
+    assert item.owner == "Maya" and item.due == "2027-03-12" and 0.0 <= item.confidence <= 1.0
+    assert item.evidence == "I'll send the signed contract to legal by Friday."
+    chat = run(("Maya", "How was your weekend?"), ("Daniel", "Lovely, we went hiking up by the lake."),
+               ("Maya", "Oh nice, the weather was perfect for it."), ("Daniel", "It really was. Anyway."))
+    assert not (chat.action_items or chat.decisions or chat.blockers)
+
+
+def test_one_line_and_empty_meetings_give_no_findings():
+    assert not run(("Maya", "Hello?")).action_items
+    info = MeetingInfo(title="t", date=MONDAY)
+    empty = extract_findings([], info, [])
+    assert not (empty.action_items or empty.decisions or empty.blockers)
+
+
+def test_a_missing_or_damaged_model_says_what_to_do(tmp_path):
+    with pytest.raises(EncoderError, match="missing or damaged") as e:
+        load_heads(tmp_path / "acts.json")
+    assert "retrain" in e.value.hint
+    (tmp_path / "acts.json").write_text("{not json")
+    with pytest.raises(EncoderError, match="missing or damaged"):
+        load_heads(tmp_path / "acts.json")
+    (tmp_path / "acts.json").write_text(json.dumps({"feature_version": 0, "heads": {}}))
+    with pytest.raises(EncoderError, match="trained for other features"):
+        load_heads(tmp_path / "acts.json")
+
+
+def test_the_shipped_model_loads_with_thresholds_in_order():
+    heads = load_heads()
+    for head in heads.values():
+        assert 0.0 < head.possible <= min(head.confident, head.rule) and max(head.confident, head.rule) < 1.0
+
+
+@pytest.mark.parametrize(("said", "written"), [
+    ("um for uh our designer, you're gonna be thinking about the components concept.",
+     "For our designer, you're gonna be thinking about the components concept."),
+    ("Um well this is the kick-off meeting for our our project.", "This is the kick-off meeting for our project."),
+    ("So, um, I I will send it.", "I will send it."),
+    ("Mm-hmm.", ""),
+    ("The umbrella and the ermine stay.", "The umbrella and the ermine stay."),  # words that start like "um"/"er"
+])
+def test_spoken_words_are_written_as_a_note_taker_would(said, written):
+    assert clean_spoken(said) == written
+
+
+def test_a_finding_starts_where_its_words_do():
+    segs = [Segment(0.0, 2.0, "Um and um", "A"), Segment(2.0, 6.0, "you will draw the new layout.", "A")]
+    [sentence] = build_sentences(segs)
+    assert sentence.start == 0.0
+    assert sentence.time_at(content_offset(sentence.text)) == 2.0
