@@ -1,0 +1,122 @@
+"""Plain-text transcripts: Otter, Zoom 'Save transcript', Rev/Descript, Meet, podcast and WhisperX text layouts."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from pipeline.transcripts import speakers
+from pipeline.transcripts.markup import CLOCK, seconds
+from pipeline.types import Segment
+
+# Plain text without times: turns are spread at a typical speaking rate so findings still point somewhere.
+WORDS_PER_SECOND = 2.5
+# A line of its own that opens a turn whose words follow on the next lines.
+HEADERS = (
+    ("wall", re.compile(rf"^\[(?P<name>[^\]]{{1,60}})\]\s+(?P<t>{CLOCK})\s*$")),  # Zoom: "[Name] 11:02:09"
+    ("otter", re.compile(rf"^(?P<name>\S.{{0,60}}?)\s{{2,}}(?P<t>{CLOCK})\s*$")),  # Otter, Teams .docx
+    ("rev", re.compile(rf"^(?P<name>\S.{{0,60}}?)\s*[(\[](?P<t>{CLOCK})[)\]]\s*:?\s*$")),  # "Name (00:01:02):"
+    ("dash", re.compile(rf"^(?P<name>\S.{{0,60}}?)\s+[-–|·]\s+(?P<t>{CLOCK})\s*$")),  # "Name - 00:05"
+)
+CLOCK_ONLY = re.compile(rf"^[\[(]?(?P<t>{CLOCK})[\])]?$")  # Google Meet's clock every few minutes
+# "00:00:04 text", "[00:01:30] Name: text", "[0:00:06.8 - 0:00:07.2] SPEAKER_00 - text"
+STAMPED = re.compile(rf"^(?:[\[(](?P<t>{CLOCK})(?:\s*(?:-|–|-->)\s*(?P<e>{CLOCK}))?[\])]|(?P<t2>{CLOCK})"
+                     rf"(?:\s*(?:-|–|-->)\s*(?P<e2>{CLOCK}))?)\s+(?P<rest>\S.*)$")
+DASHED = re.compile(r"^(?P<label>(?:SPEAKER|Speaker)[ _]?\d{1,3}|UNKNOWN|Unknown Speaker)\s+[-–]\s+(?P<rest>.*)$")
+FOOTERS = re.compile(r"^(?:Transcribed by (?:https?://)?otter\.ai|Transcribed by https?://\S+|"
+                     r"Transcript(?:ion)? (?:by|from) (?:Rev|Descript|Fireflies)\b.*)$", re.I)
+
+
+@dataclass
+class Turn:
+    """What one speaker said at one point: its clock stamps (seconds or None), its label and lines."""
+
+    start: float | None
+    end: float | None = None
+    label: str | None = None
+    header: bool = False
+    words: list[str] = field(default_factory=list)
+
+
+def header_of(line: str) -> tuple[str, str, float] | None:
+    """(layout, name, start) for a turn header line."""
+    for layout, pattern in HEADERS:
+        m = pattern.match(line)
+        if m and speakers.plausible(m["name"].strip(), loose=True):
+            return layout, m["name"].strip(), seconds(m["t"])
+    return None
+
+
+def turns_of(text: str) -> tuple[list[Turn], str | None]:
+    """The file's turns (labels not yet judged) and the header layout it uses, if any."""
+    turns: list[Turn] = []
+    layout, pending, blank = None, None, True
+    for raw in text.split("\n"):
+        line = raw.strip()
+        if not line:
+            blank = True
+            continue
+        if FOOTERS.match(line):
+            continue
+        head = header_of(line)
+        if head:
+            layout = layout or head[0]
+            turns.append(Turn(head[2], label=head[1], header=True))
+        elif (clock := CLOCK_ONLY.match(line)) and ":" in clock["t"]:
+            pending = seconds(clock["t"])
+        elif stamped := STAMPED.match(line):
+            end = stamped["e"] or stamped["e2"]
+            turn = Turn(seconds(stamped["t"] or stamped["t2"]), seconds(end) if end else None)
+            turns.append(labelled(turn, stamped["rest"]))
+        elif turns and turns[-1].header and not turns[-1].words:
+            turns[-1].words.append(line)
+        else:
+            turn = labelled(Turn(pending), line)
+            if turn.label is None and turns and (not blank or turns[-1].header):
+                turns[-1].words.append(line)
+            else:
+                turns.append(turn)
+                pending = None
+        blank = False
+    return [t for t in turns if t.words], layout
+
+
+def labelled(turn: Turn, line: str) -> Turn:
+    """The turn with the line's speaker label (a candidate, judged later over the file) and its words."""
+    dashed = DASHED.match(line)
+    found = (dashed["label"], dashed["rest"].strip()) if dashed else speakers.split_label(line)
+    if found and found[1]:
+        turn.label, line = found
+    turn.words.append(line)
+    return turn
+
+
+def read(text: str, name: str) -> list[Segment]:
+    """Turns with speakers and times; a label that is not a speaker goes back into the words."""
+    turns, layout = turns_of(text)
+    inline = [t.label if not t.header else None for t in turns]
+    names = speakers.accepted(inline, sum(1 for t in turns if not t.header))
+    for turn in turns:
+        if not turn.header and turn.label and turn.label not in names:
+            turn.words[0], turn.label = f"{turn.label}: {turn.words[0]}", None
+    if layout == "wall":  # Zoom's saved transcript stamps the time of day: count from the first turn
+        first = next((t.start for t in turns if t.start is not None), 0.0)
+        for turn in turns:
+            turn.start = None if turn.start is None else max(0.0, turn.start - first)
+    return timed(turns)
+
+
+def timed(turns: list[Turn]) -> list[Segment]:
+    """Segments: a turn without a stamp starts after the last one, lasting as long as its words take to say."""
+    segments: list[Segment] = []
+    cursor = 0.0
+    for i, turn in enumerate(turns):
+        words = " ".join(turn.words)
+        length = max(1.0, len(words.split()) / WORDS_PER_SECOND)
+        start = turn.start if turn.start is not None else cursor
+        later = next((t.start for t in turns[i + 1:] if t.start is not None), None)
+        end = turn.end if turn.end is not None else later if later is not None and later > start else start + length
+        segments.append(Segment(start=round(start, 3), end=round(max(end, start), 3), text=words,
+                                speaker=speakers.person(turn.label) if turn.label else None))
+        cursor = max(cursor, start + length + 0.5) if turn.start is None else start + length + 0.5
+    return segments
