@@ -13,6 +13,9 @@ BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), 
 SAVE_AS_UTF8 = "Save the transcript as UTF-8 text (in most editors: Save as, Encoding: UTF-8) and try again."
 # Real text has few control characters besides tab and line ends; audio, images and archives have many.
 CONTROL_SHARE = 0.01
+# Windows' Western code page is the legacy encoding most transcripts and subtitles come in; on a short file the
+# detector cannot tell it from its Central-European neighbours, so it wins when it reads about as cleanly.
+WESTERN, CHAOS_SLACK = "cp1252", 0.1
 
 
 def not_text(name: str) -> InputError:
@@ -42,9 +45,13 @@ def decode(raw: bytes, name: str) -> str:
         return normal(raw.decode("utf-8"), name)
     except UnicodeDecodeError:
         pass
-    best = from_bytes(raw).best()
+    matches = from_bytes(raw)
+    best = matches.best()
     if best is None:
         raise not_text(name)
+    western = next((m for m in matches if m.encoding == WESTERN), None)
+    if western is not None and western.chaos <= best.chaos + CHAOS_SLACK:
+        best = western
     return normal(str(best), name)
 
 

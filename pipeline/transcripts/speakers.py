@@ -23,6 +23,7 @@ NOT_SPEAKERS = {
 }
 AFFILIATION = re.compile(r"\s*(?:\([^()]*\)|\|.*)$")  # "Etan (Nimbus)" and "Dima Gusakov | Lido": the org apart
 SENTENCE_END = re.compile(r"[.?!,;…]$")
+PARTICLES = {"de", "da", "di", "do", "du", "la", "le", "van", "von", "der", "den", "del", "della", "bin", "al", "y"}
 
 
 def split_label(text: str) -> tuple[str, str] | None:
@@ -64,4 +65,11 @@ def accepted(labels: list[str | None], total: int) -> set[str]:
     mostly = sum(counts.values()) >= 0.5 * max(total, 1)
     return {label for label, n in counts.items()
             if DIARIZED.match(label) or label.lower() in UNKNOWN or n >= 2
-            or (mostly and len(label.split()) <= 4 and not label[0].islower())}
+            or (mostly and named(label))}
+
+
+def named(label: str) -> bool:
+    """A label that reads as a name on its own: up to four words, each capitalised (or a particle: 'van')."""
+    words = label.split()
+    return len(words) <= 4 and not words[0][0].islower() \
+        and all(not w[0].islower() or w in PARTICLES for w in words)

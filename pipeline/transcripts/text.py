@@ -36,6 +36,7 @@ class Turn:
     label: str | None = None
     header: bool = False
     words: list[str] = field(default_factory=list)
+    follows: bool = False  # on the line right after the previous turn's: its continuation unless it names a speaker
 
 
 def header_of(line: str) -> tuple[str, str, float] | None:
@@ -71,7 +72,7 @@ def turns_of(text: str) -> tuple[list[Turn], str | None]:
         elif turns and turns[-1].header and not turns[-1].words:
             turns[-1].words.append(line)
         else:
-            turn = labelled(Turn(pending), line)
+            turn = labelled(Turn(pending, follows=not blank), line)
             if turn.label is None and turns and (not blank or turns[-1].header):
                 turns[-1].words.append(line)
             else:
@@ -96,9 +97,15 @@ def read(text: str, name: str) -> list[Segment]:
     turns, layout = turns_of(text)
     inline = [t.label if not t.header else None for t in turns]
     names = speakers.accepted(inline, sum(1 for t in turns if not t.header))
+    kept: list[Turn] = []
     for turn in turns:
         if not turn.header and turn.label and turn.label not in names:
             turn.words[0], turn.label = f"{turn.label}: {turn.words[0]}", None
+            if turn.follows and kept and turn.start is None:
+                kept[-1].words += turn.words
+                continue
+        kept.append(turn)
+    turns = kept
     if layout == "wall":  # Zoom's saved transcript stamps the time of day: count from the first turn
         first = next((t.start for t in turns if t.start is not None), 0.0)
         for turn in turns:
@@ -114,7 +121,7 @@ def timed(turns: list[Turn]) -> list[Segment]:
         words = " ".join(turn.words)
         length = max(1.0, len(words.split()) / WORDS_PER_SECOND)
         start = turn.start if turn.start is not None else cursor
-        later = next((t.start for t in turns[i + 1:] if t.start is not None), None)
+        later = turns[i + 1].start if i + 1 < len(turns) else None
         end = turn.end if turn.end is not None else later if later is not None and later > start else start + length
         segments.append(Segment(start=round(start, 3), end=round(max(end, start), 3), text=words,
                                 speaker=speakers.person(turn.label) if turn.label else None))
