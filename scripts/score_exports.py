@@ -37,8 +37,8 @@ def expected_language(name: str) -> str:
     return next((lang for prefix, lang in NOT_ENGLISH.items() if name.startswith(prefix)), "en")
 
 
-def detect(path: Path, segments) -> str | None:
-    """The language the importer detects, or None before the importer could detect one."""
+def detect(segments) -> str | None:
+    """The language the importer detects (None: too short to tell, or an importer without detection)."""
     try:
         from pipeline.transcripts import transcript_language
     except ImportError:
@@ -86,9 +86,9 @@ def main() -> int:
             else:
                 found = problems(case, segments)
                 verdict, detail = ("wrong", "; ".join(found)) if found else ("right", "")
-            lang = detect(path, segments)
-        if lang is not None or not case["accept"]:
-            languages["right" if lang == expected_language(path.stem) or not case["accept"] else "wrong"] += 1
+            lang = detect(segments)
+        if case["accept"] and verdict != "refused":
+            languages["unsure" if lang is None else "right" if lang == expected_language(path.stem) else "wrong"] += 1
         tally[verdict] += 1
         per_format.setdefault(case["format"], Counter())[verdict] += 1
         print(f"{verdict:8} {case['format']:16} lang={lang or '-':3} {case['file'][:70]}"
@@ -97,7 +97,8 @@ def main() -> int:
     for fmt, counts in sorted(per_format.items()):
         print(f"  {fmt:16} right {counts['right']}/{sum(counts.values())}")
     print(f"\n{len(cases)} files: {tally['right']} read right, {tally['wrong']} wrong, {tally['refused']} refused"
-          + (f"; language right {languages['right']}/{sum(languages.values())}" if languages else ""))
+          + f"; language: {languages['right']} right, {languages['wrong']} wrong, {languages['unsure']} too short "
+            "to tell (the caller's is kept)")
     return 0
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from pipeline.transcripts import speakers
 from pipeline.transcripts.markup import TAG, clean
 from pipeline.types import Segment
 
+SPEAKER_LINE_SHARE = 0.8
 ROLLING_SHARE = 0.3  # of cues that repeat the previous cue's last line: YouTube's auto-captions do it in most
 
 
@@ -46,34 +48,36 @@ def deduplicated(cues: list[Cue], lines: list[list[str]]) -> list[Segment]:
     return out
 
 
+def speaker_line_names(lines: list[list[str]]) -> set[str]:
+    """The names on cues' first lines when nearly every cue has one and a few names take turns (Teams text)."""
+    multi = [ls for ls in lines if len(ls) > 1]
+    heads = Counter(ls[0] for ls in multi if speakers.plausible(ls[0], loose=True) and speakers.named(ls[0]))
+    if len(multi) < SPEAKER_LINE_SHARE * len(lines) or sum(heads.values()) < SPEAKER_LINE_SHARE * len(multi) \
+            or len(heads) > max(2, len(multi) // 2):
+        return set()
+    return set(heads)
+
+
 def to_segments(cues: list[Cue], *, speaker_lines: bool = False) -> list[Segment]:
     """Segments from cues; `speaker_lines`: a cue's first line may be its speaker's name (Teams text)."""
     lines = [cue_lines(c) for c in cues]
     if rolling(cues, lines):
         return deduplicated(cues, lines)
-    heads = [ls[0] if speaker_lines and len(ls) > 1 and speakers.plausible(ls[0], loose=True) else None
-             for ls in lines]
-    named_lines = speakers.accepted(heads, sum(1 for ls in lines if len(ls) > 1)) if speaker_lines else set()
-    bodies, labels = [], []
-    for cue, ls, head in zip(cues, lines, heads, strict=True):
-        if head in named_lines:
-            ls = ls[1:]
-            labels.append(head)
-            bodies.append(" ".join(ls))
-            continue
-        text = " ".join(ls)
-        found = None if cue.voice else speakers.split_label(text)
-        labels.append(cue.voice or (found[0] if found else None))
-        bodies.append(text)
-    voiced = sum(1 for c in cues if c.voice) + sum(1 for h in heads if h in named_lines)
-    names = speakers.accepted([lab for lab, c in zip(labels, cues, strict=True) if not c.voice], len(cues) - voiced)
+    named_lines = speaker_line_names(lines) if speaker_lines else set()
+    items = []  # (cue, words, the speaker its markup or layout gives, a "Name:" label still to judge)
+    for cue, ls in zip(cues, lines, strict=True):
+        if len(ls) > 1 and ls[0] in named_lines:
+            items.append((cue, " ".join(ls[1:]), ls[0], None))
+        else:
+            text = " ".join(ls)
+            items.append((cue, text, cue.voice, None if cue.voice else speakers.split_label(text)))
+    unmarked = [label for _, _, given, label in items if given is None]
+    names = speakers.accepted([label[0] if label else None for label in unmarked], len(unmarked))
     out = []
-    for cue, text, label, head in zip(cues, bodies, labels, heads, strict=True):
-        speaker = None
-        if cue.voice or (head and head in named_lines):
-            speaker = speakers.person(label)
-        elif label in names:
-            speaker, text = speakers.person(label), speakers.split_label(text)[1]
+    for cue, text, given, label in items:
+        speaker = speakers.person(given) if given else None
+        if label and label[0] in names:
+            speaker, text = speakers.person(label[0]), label[1]
         if text:
             out.append(Segment(start=cue.start, end=max(cue.start, cue.end), text=text, speaker=speaker))
     return out

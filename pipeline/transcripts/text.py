@@ -11,17 +11,20 @@ from pipeline.types import Segment
 
 # Plain text without times: turns are spread at a typical speaking rate so findings still point somewhere.
 WORDS_PER_SECOND = 2.5
+PREAMBLE = 4  # lines of title, date and duration a meeting tool puts above the first turn
 # A line of its own that opens a turn whose words follow on the next lines.
 HEADERS = (
     ("wall", re.compile(rf"^\[(?P<name>[^\]]{{1,60}})\]\s+(?P<t>{CLOCK})\s*$")),  # Zoom: "[Name] 11:02:09"
     ("otter", re.compile(rf"^(?P<name>\S.{{0,60}}?)\s{{2,}}(?P<t>{CLOCK})\s*$")),  # Otter, Teams .docx
-    ("rev", re.compile(rf"^(?P<name>\S.{{0,60}}?)\s*[(\[](?P<t>{CLOCK})[)\]]\s*:?\s*$")),  # "Name (00:01:02):"
+    ("rev", re.compile(rf"^(?P<name>\S.{{0,60}}?)\s*:?\s*[(\[](?P<t>{CLOCK})[)\]]\s*:?\s*$")),  # "Name (00:01:02):"
     ("dash", re.compile(rf"^(?P<name>\S.{{0,60}}?)\s+[-–|·]\s+(?P<t>{CLOCK})\s*$")),  # "Name - 00:05"
 )
 CLOCK_ONLY = re.compile(rf"^[\[(]?(?P<t>{CLOCK})[\])]?$")  # Google Meet's clock every few minutes
 # "00:00:04 text", "[00:01:30] Name: text", "[0:00:06.8 - 0:00:07.2] SPEAKER_00 - text"
 STAMPED = re.compile(rf"^(?:[\[(](?P<t>{CLOCK})(?:\s*(?:-|–|-->)\s*(?P<e>{CLOCK}))?[\])]|(?P<t2>{CLOCK})"
                      rf"(?:\s*(?:-|–|-->)\s*(?P<e2>{CLOCK}))?)\s+(?P<rest>\S.*)$")
+# Descript and Rev with the words on the same line: "Jane Doe (00:01:02): words".
+REV_INLINE = re.compile(rf"^(?P<name>[^()\[\]:]{{1,60}}?)\s*[(\[](?P<t>{CLOCK})[)\]]\s*:\s*(?P<rest>\S.*)$")
 DASHED = re.compile(r"^(?P<label>(?:SPEAKER|Speaker)[ _]?\d{1,3}|UNKNOWN|Unknown Speaker)\s+[-–]\s+(?P<rest>.*)$")
 FOOTERS = re.compile(r"^(?:Transcribed by (?:https?://)?otter\.ai|Transcribed by https?://\S+|"
                      r"Transcript(?:ion)? (?:by|from) (?:Rev|Descript|Fireflies)\b.*)$", re.I)
@@ -64,7 +67,15 @@ def turns_of(text: str) -> tuple[list[Turn], str | None]:
             layout = layout or head[0]
             turns.append(Turn(head[2], label=head[1], header=True))
         elif (clock := CLOCK_ONLY.match(line)) and ":" in clock["t"]:
-            pending = seconds(clock["t"])
+            name = name_above(turns, blank)
+            if name:  # Fireflies and some Teams .docx: the name, then the clock, then the words
+                layout = layout or "name-clock"
+                turns.append(Turn(seconds(clock["t"]), label=name, header=True))
+            else:
+                pending = seconds(clock["t"])
+        elif (inline := REV_INLINE.match(line)) and speakers.plausible(inline["name"].strip()):
+            turns.append(Turn(seconds(inline["t"]), label=inline["name"].strip(), header=True,
+                              words=[inline["rest"]]))
         elif stamped := STAMPED.match(line):
             end = stamped["e"] or stamped["e2"]
             turn = Turn(seconds(stamped["t"] or stamped["t2"]), seconds(end) if end else None)
@@ -73,13 +84,35 @@ def turns_of(text: str) -> tuple[list[Turn], str | None]:
             turns[-1].words.append(line)
         else:
             turn = labelled(Turn(pending, follows=not blank), line)
-            if turn.label is None and turns and (not blank or turns[-1].header):
+            # A line with no label continues a header's turn, or a labelled turn it follows without a blank line;
+            # elsewhere (Whisper's .txt: one segment a line) it is a segment of its own.
+            if turn.label is None and turns and (turns[-1].header or (not blank and turns[-1].label is not None)):
                 turns[-1].words.append(line)
             else:
                 turns.append(turn)
                 pending = None
         blank = False
-    return [t for t in turns if t.words], layout
+    turns = [t for t in turns if t.words]
+    if layout:  # a title, date and duration above the first header (Teams .docx) are not speech
+        first = next(i for i, t in enumerate(turns) if t.header)
+        if first <= PREAMBLE and all(t.label is None and t.start is None for t in turns[:first]):
+            turns = turns[first:]
+    return turns, layout
+
+
+def name_above(turns: list[Turn], blank: bool) -> str | None:
+    """The lone name on the line just above a clock line, taken off the turn it was read into."""
+    if not turns or blank or not turns[-1].words:
+        return None
+    last = turns[-1]
+    line = last.words[-1]
+    alone = len(last.words) > 1 or (not last.header and last.label is None and last.start is None)
+    if not (alone and speakers.plausible(line) and speakers.named(line)):
+        return None
+    last.words.pop()
+    if not last.words:
+        turns.pop()
+    return line
 
 
 def labelled(turn: Turn, line: str) -> Turn:

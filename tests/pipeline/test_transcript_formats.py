@@ -171,6 +171,24 @@ def test_rev_meet_and_pyannote_layouts():
                                                                        (2371.194, 2371.814, None, "Yeah")]
 
 
+def test_fireflies_descript_and_whisper_text_layouts():
+    fireflies = read_text("Alice Smith\n00:05\nHello team.\n\nBob Jones\n01:10\nHi.\nMore from Bob.\n", "ff.txt")
+    assert [(s.start, s.speaker, s.text) for s in fireflies] == [(5.0, "Alice Smith", "Hello team."),
+                                                                 (70.0, "Bob Jones", "Hi. More from Bob.")]
+    descript = read_text("Jane Doe (00:00:05): Hello there.\nJohn (00:00:09): Hi Jane.\n", "d.txt")
+    assert [(s.start, s.speaker, s.text) for s in descript] == [(5.0, "Jane Doe", "Hello there."),
+                                                                (9.0, "John", "Hi Jane.")]
+    whisper = read_text(" Bonjour à tous.\n On commence.\n Merci.\n", "whisper.txt")
+    assert [s.text for s in whisper] == ["Bonjour à tous.", "On commence.", "Merci."]
+
+
+def test_two_line_subtitles_are_not_taken_for_speaker_lines():
+    cues = "".join(f"00:00:{i:02d}.000 --> 00:00:{i + 1:02d}.000\nI don't know\nwhat you mean {i}\n\n"
+                   for i in range(1, 6))
+    segs = read_text(cues + "00:00:09.000 --> 00:00:10.000\nAnother line\nand more\n", "subs.srt")
+    assert all(s.speaker is None for s in segs) and segs[0].text == "I don't know what you mean 1"
+
+
 def test_lines_like_remember_or_note_are_not_speakers():
     segs = read_text("Alice: Let us start.\nRemember: the deadline is Friday.\nBob: Agreed.\nAgenda: two items.\n"
                      "Alice: Good.\n", "notes.txt")
@@ -209,9 +227,9 @@ def test_teams_docx_transcript(tmp_path):
     path = tmp_path / "Weekly sync.docx"
     document.save(path)
     segs = read_transcript(path)
-    assert [(s.start, s.speaker, s.text) for s in segs if s.speaker] == [
+    assert [(s.start, s.speaker, s.text) for s in segs] == [
         (3.0, "Jane Doe", "Hello everyone."), (10.0, "John Smith", "Hi, I'll send the notes by Friday."),
-        (3725.0, "Jane Doe", "Thanks.")]
+        (3725.0, "Jane Doe", "Thanks.")]  # the title and date above the first turn are not speech
 
 
 def test_a_zip_that_is_not_a_word_file_is_refused(tmp_path):
