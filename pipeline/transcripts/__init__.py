@@ -15,17 +15,15 @@ from pipeline.transcripts.chat import refuse_chat
 from pipeline.transcripts.encoding import decode
 from pipeline.transcripts.hints import EXPORT_AGAIN, FORMATS
 from pipeline.transcripts.language import transcript_language
-from pipeline.transcripts.markup import seconds
 from pipeline.types import Segment
 
-__all__ = ["CAPTION_SUFFIXES", "TRANSCRIPT_SUFFIXES", "read_transcript", "read_text", "seconds",
-           "transcript_language"]
+__all__ = ["CAPTION_SUFFIXES", "TRANSCRIPT_SUFFIXES", "read_text", "read_transcript", "transcript_language"]
 
 # Only a transcript has these: a chat app may take such a file up unasked.
 CAPTION_SUFFIXES = (".vtt", ".srt", ".sbv")
 TRANSCRIPT_SUFFIXES = (*CAPTION_SUFFIXES, ".txt", ".md", ".docx", ".json")
 SRT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2},\d{1,3}\s*-->", re.M)
-VTT_TIMING = re.compile(r"^[^\n]*-->", re.M)
+VTT_TIMING = re.compile(r"^\s*(?:\d+:)?\d{1,2}:\d{1,2}[.,]\d{1,3}\s*-->", re.M)
 SBV_TIMING = re.compile(r"^\s*\d+:\d{1,2}:\d{1,2}\.\d{3},\d+:\d{1,2}:\d{1,2}\.\d{3}\s*$", re.M)
 ZIP = b"PK\x03\x04"
 
@@ -52,7 +50,7 @@ def read_text(content: str, name: str = "transcript.txt") -> list[Segment]:
     head = content.lstrip()
     if head.startswith("WEBVTT"):
         segments = vtt.read(content, name)
-    elif head[:1] in "{[" and (name.lower().endswith(".json") or head[:1] == "{"):
+    elif head[:1] in "{[" and (name.lower().endswith(".json") or whisper_json.parses(head)):
         segments = whisper_json.read(content, name)
     elif SBV_TIMING.search(content[:5000]):
         segments = sbv.read(content, name)

@@ -11,6 +11,15 @@ from pipeline.transcripts.markup import clean, seconds
 from pipeline.types import Segment
 
 
+def parses(text: str) -> bool:
+    """Whether the text is JSON at all (a text transcript may open with '[Name]')."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError:
+        return False
+    return True
+
+
 def read(text: str, name: str) -> list[Segment]:
     """Segments of a Whisper JSON file; InputError for other JSON."""
     try:

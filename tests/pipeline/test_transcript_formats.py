@@ -307,3 +307,12 @@ def test_real_export_reads_as_expected(case):
     assert scorer().problems(case, segments) == []
     language = transcript_language(segments)
     assert language in (None, scorer().expected_language(path.stem))
+
+
+def test_detection_goes_by_content_not_by_an_arrow_or_a_bracket_in_speech():
+    otter = read_text("Emma  0:00\nWe moved A --> B last week.\n\nKelly  0:05\nRight.\n", "otter.md")
+    assert [(s.speaker, s.text) for s in otter] == [("Emma", "We moved A --> B last week."), ("Kelly", "Right.")]
+    zoom = read_text("[Johnny Doe] 11:02:09\nHi.\n", "saved.txt")
+    assert [(s.speaker, s.text) for s in zoom] == [("Johnny Doe", "Hi.")]
+    srt_named_vtt = read_text("1\n00:00:01,000 --> 00:00:02,000\nHello.\n", "captions.vtt")
+    assert [(s.start, s.text) for s in srt_named_vtt] == [(1.0, "Hello.")]
