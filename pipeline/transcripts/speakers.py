@@ -6,7 +6,7 @@ import re
 from collections import Counter
 
 # "[SPEAKER_01]: ", "SPEAKER_03: ", "Etan (Nimbus): ", "krithika S: ", "Dima Gusakov | Lido: ", "李雷：".
-PREFIX = re.compile(r"^\s*(?P<label>\[[^\]\n]{1,60}\]|[^\s:：\[\]<>\"“”?!;,.][^:：\n<>\"“”?!;]{0,59}?)\s*[:：]\s+(?P<rest>\S.*)$",
+PREFIX = re.compile(r"^\s*(?P<label>\[[^\]\n]{1,60}\]|[^\s:：\[\]<>\"“”?!;,.][^:：\n<>\"“”?!;]{0,59}?)\s*(?:[:：]\s+|：\s*)(?P<rest>\S.*)$",
                     re.S)
 DIARIZED = re.compile(r"^(?:SPEAKER|Speaker|speaker)[ _]?\d{1,3}$")
 UNKNOWN = {"unknown", "unknown speaker", "speaker ?", "?", "unk"}

@@ -316,3 +316,11 @@ def test_detection_goes_by_content_not_by_an_arrow_or_a_bracket_in_speech():
     assert [(s.speaker, s.text) for s in zoom] == [("Johnny Doe", "Hi.")]
     srt_named_vtt = read_text("1\n00:00:01,000 --> 00:00:02,000\nHello.\n", "captions.vtt")
     assert [(s.start, s.text) for s in srt_named_vtt] == [(1.0, "Hello.")]
+
+
+def test_names_in_any_script_titles_and_guest_tags():
+    segs = read_text("WEBVTT\n\n00:01.000 --> 00:02.000\n<v.first.loud Esme Smith (Guest)>Hi there</v>\n\n"
+                     "00:02.000 --> 00:03.000\n李雷：你好，我们开始吧。\n\n00:03.000 --> 00:04.000\n李雷：好的。\n\n"
+                     "00:04.000 --> 00:05.000\nDr. Jane Smith: Right.\n", "x.vtt")
+    assert said(segs) == [("Esme Smith", "Hi there"), ("李雷", "你好，我们开始吧。"), ("李雷", "好的。"),
+                          ("Dr. Jane Smith", "Right.")]
