@@ -38,7 +38,7 @@ def read_transcript(path: Path) -> list[Segment]:
     if not raw.strip():
         raise InputError(f"{path.name} is empty.", EXPORT_AGAIN)
     if raw.startswith(ZIP):
-        return checked(text.read(docx.text_of(raw, path.name), path.name), path.name)
+        return read_text(docx.text_of(raw, path.name), path.name)
     return read_text(decode(raw, path.name), path.name)
 
 

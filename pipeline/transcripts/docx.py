@@ -23,4 +23,5 @@ def text_of(raw: bytes, name: str) -> str:
     for table in document.tables:
         for row in table.rows:
             lines.append("  ".join(cell.text for cell in row.cells))
-    return "\n\n".join(lines)
+    # Paragraphs are turns, kept apart by blank lines, except where they are the lines of timed cues.
+    return ("\n" if any("-->" in line for line in lines) else "\n\n").join(lines)

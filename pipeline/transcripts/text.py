@@ -18,6 +18,7 @@ HEADERS = (
     ("otter", re.compile(rf"^(?P<name>\S.{{0,60}}?)\s{{2,}}(?P<t>{CLOCK})\s*$")),  # Otter, Teams .docx
     ("rev", re.compile(rf"^(?P<name>\S.{{0,60}}?)\s*:?\s*[(\[](?P<t>{CLOCK})[)\]]\s*:?\s*$")),  # "Name (00:01:02):"
     ("dash", re.compile(rf"^(?P<name>\S.{{0,60}}?)\s+[-–|·]\s+(?P<t>{CLOCK})\s*$")),  # "Name - 00:05"
+    ("clock-dash", re.compile(rf"^[\[(]?(?P<t>{CLOCK})[\])]?\s+[-–|·]\s+(?P<name>[^\W\d_][^\[\]():]{{0,59}}?)\s*$")),  # "0:05 - Name"
 )
 CLOCK_ONLY = re.compile(rf"^[\[(]?(?P<t>{CLOCK})[\])]?$")  # Google Meet's clock every few minutes
 # "00:00:04 text", "[00:01:30] Name: text", "[0:00:06.8 - 0:00:07.2] SPEAKER_00 - text"
@@ -46,7 +47,9 @@ def header_of(line: str) -> tuple[str, str, float] | None:
     """(layout, name, start) for a turn header line."""
     for layout, pattern in HEADERS:
         m = pattern.match(line)
-        if m and speakers.plausible(m["name"].strip(), loose=True):
+        # With the clock first the rest may be words ("00:04 - But did you"): only a name reads as a header.
+        if m and speakers.plausible(m["name"].strip(), loose=True) \
+                and (layout != "clock-dash" or speakers.named(m["name"].strip())):
             return layout, m["name"].strip(), seconds(m["t"])
     return None
 
@@ -94,7 +97,7 @@ def turns_of(text: str) -> tuple[list[Turn], str | None]:
         blank = False
     turns = [t for t in turns if t.words]
     if layout:  # a title, date and duration above the first header (Teams .docx) are not speech
-        first = next(i for i, t in enumerate(turns) if t.header)
+        first = next((i for i, t in enumerate(turns) if t.header), 0)
         if first <= PREAMBLE and all(t.label is None and t.start is None for t in turns[:first]):
             turns = turns[first:]
     return turns, layout

@@ -324,3 +324,19 @@ def test_names_in_any_script_titles_and_guest_tags():
                      "00:04.000 --> 00:05.000\nDr. Jane Smith: Right.\n", "x.vtt")
     assert said(segs) == [("Esme Smith", "Hi there"), ("李雷", "你好，我们开始吧。"), ("李雷", "好的。"),
                           ("Dr. Jane Smith", "Right.")]
+
+
+def test_clock_then_name_headers_and_a_docx_of_teams_cues(tmp_path):
+    fathom = read_text("0:05 - Alice Smith\nHello team.\n\n1:10 - Bob Jones\nHi.\n\n00:01:20 - But did you know\n",
+                       "fathom.txt")
+    assert [(s.start, s.speaker, s.text) for s in fathom] == [(5.0, "Alice Smith", "Hello team."),
+                                                              (70.0, "Bob Jones", "Hi."),
+                                                              (80.0, None, "- But did you know")]
+    document = docx.Document()
+    for line in ["0:0:0.0 --> 0:0:3.120", "Jane Doe", "Hello everyone.", "0:0:3.120 --> 0:0:5.0", "John Smith",
+                 "Hi Jane."]:
+        document.add_paragraph(line)
+    path = tmp_path / "teams.docx"
+    document.save(path)
+    assert [(s.start, s.speaker, s.text) for s in read_transcript(path)] == [
+        (0.0, "Jane Doe", "Hello everyone."), (3.12, "John Smith", "Hi Jane.")]
