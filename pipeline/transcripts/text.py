@@ -20,7 +20,8 @@ HEADERS = (
     ("dash", re.compile(rf"^(?P<name>\S.{{0,60}}?)\s+[-–|·]\s+(?P<t>{CLOCK})\s*$")),  # "Name - 00:05"
     ("clock-dash", re.compile(rf"^[\[(]?(?P<t>{CLOCK})[\])]?\s+[-–|·]\s+(?P<name>[^\W\d_][^\[\]():]{{0,59}}?)\s*$")),  # "0:05 - Name"
 )
-CLOCK_ONLY = re.compile(rf"^[\[(]?(?P<t>{CLOCK})[\])]?$")  # Google Meet's clock every few minutes
+# Google Meet's clock every few minutes, or a time range above the words it times.
+CLOCK_ONLY = re.compile(rf"^[\[(]?(?P<t>{CLOCK})(?:\s*(?:-|–|-->)\s*{CLOCK})?[\])]?$")
 # "00:00:04 text", "[00:01:30] Name: text", "[0:00:06.8 - 0:00:07.2] SPEAKER_00 - text"
 STAMPED = re.compile(rf"^(?:[\[(](?P<t>{CLOCK})(?:\s*(?:-|–|-->)\s*(?P<e>{CLOCK}))?[\])]|(?P<t2>{CLOCK})"
                      rf"(?:\s*(?:-|–|-->)\s*(?P<e2>{CLOCK}))?)\s+(?P<rest>\S.*)$")
@@ -48,9 +49,10 @@ def header_of(line: str) -> tuple[str, str, float] | None:
     for layout, pattern in HEADERS:
         m = pattern.match(line)
         # With the clock first the rest may be words ("00:04 - But did you"): only a name reads as a header.
-        if m and speakers.plausible(m["name"].strip(), loose=True) \
-                and (layout != "clock-dash" or speakers.named(m["name"].strip())):
-            return layout, m["name"].strip(), seconds(m["t"])
+        name = m["name"].strip() if m else ""
+        if m and speakers.plausible(name, loose=True) and not re.fullmatch(CLOCK, name) \
+                and (layout != "clock-dash" or speakers.named(name)):
+            return layout, name, seconds(m["t"])
     return None
 
 

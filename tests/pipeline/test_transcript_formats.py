@@ -178,6 +178,8 @@ def test_fireflies_descript_and_whisper_text_layouts():
     descript = read_text("Jane Doe (00:00:05): Hello there.\nJohn (00:00:09): Hi Jane.\n", "d.txt")
     assert [(s.start, s.speaker, s.text) for s in descript] == [(5.0, "Jane Doe", "Hello there."),
                                                                 (9.0, "John", "Hi Jane.")]
+    ranges = read_text("00:00:01 - 00:00:05\nHello there.\n\n00:00:05 - 00:00:09\nSecond.\n", "ranges.txt")
+    assert [(s.start, s.text) for s in ranges] == [(1.0, "Hello there."), (5.0, "Second.")]
     whisper = read_text(" Bonjour à tous.\n On commence.\n Merci.\n", "whisper.txt")
     assert [s.text for s in whisper] == ["Bonjour à tous.", "On commence.", "Merci."]
 
