@@ -38,10 +38,12 @@ def track_files(folder: Path) -> list[Path]:
 
 
 def transcribe_tracks(folder: Path, transcriber: Transcriber, *, language: str, prompt: str | None,
-                      progress: Progress | None) -> tuple[list[Segment], float]:
-    """Transcribe each speaker's track on its own, then merge the segments in time order."""
+                      progress: Progress | None) -> tuple[list[Segment], float, str]:
+    """Transcribe each speaker's track on its own, then merge the segments in time order; and the language
+    spoken on the longest track."""
     files = track_files(folder)
     tracks = [(f.stem, decode_audio(f)) for f in files]
+    language = transcriber.spoken_language(max((a for _, a in tracks), key=len), language)
     total = sum(len(a) for _, a in tracks) or 1
     done = 0
     segments: list[Segment] = []
@@ -53,7 +55,7 @@ def transcribe_tracks(folder: Path, transcriber: Transcriber, *, language: str, 
                                            progress=part)
         done += len(audio)
     segments.sort(key=lambda s: (s.start, s.end))
-    return segments, max(len(a) for _, a in tracks) / SAMPLE_RATE
+    return segments, max(len(a) for _, a in tracks) / SAMPLE_RATE, language
 
 
 def estimate_duration(source: Path) -> float | None:
@@ -103,15 +105,16 @@ def transcribe_source(source: Path, info: MeetingInfo, *, transcriber: Transcrib
     # rate on the corpus (0.082 -> 0.103 and 0.183), so the recogniser runs unbiased.
     prompt = None
     if kind == "tracks":
-        segments, duration = transcribe_tracks(source, transcriber, language=info.language, prompt=prompt,
-                                               progress=progress)
+        segments, duration, language = transcribe_tracks(source, transcriber, language=info.language,
+                                                         prompt=prompt, progress=progress)
     else:
         audio = decode_audio(source)
         duration = len(audio) / SAMPLE_RATE
-        segments = transcriber.transcribe(audio, language=info.language, prompt=prompt, progress=progress)
+        language = transcriber.spoken_language(audio, info.language)
+        segments = transcriber.transcribe(audio, language=language, prompt=prompt, progress=progress)
     if not segments:
         raise InputError(f"No speech was found in {source.name} ({duration:.0f} s of audio).", NO_SPEECH_HINT)
-    return Transcript(segments, duration, kind)
+    return Transcript(segments, duration, kind, language)
 
 
 def analyse(transcript: Transcript, info: MeetingInfo, board: list[Ticket], *,
