@@ -125,7 +125,7 @@ def meeting_input(source: Path, title: str | None, meeting_type: str, date: dt.d
               "terminal, json when piped).")
 def process(source: Path, title: str | None, meeting_type: str, date: dt.date, participants: str,
             board_file: Path | None, fmt: str | None) -> None:
-    """Process SOURCE: an audio/video file, a folder of per-speaker tracks, or a .vtt/.srt/.txt transcript."""
+    """Process SOURCE: an audio/video file, a folder of per-speaker tracks, or a transcript (.vtt, .srt, .sbv, .docx, .txt, Whisper .json)."""
     try:
         info, board = meeting_input(source, title, meeting_type, date, participants, board_file)
         with progress_bar(f"Processing {source.name}") as progress:

@@ -10,7 +10,7 @@ from pipeline.errors import InputError
 from pipeline.findings import extract_findings
 from pipeline.findings.llm import LLMConfig, llm_findings
 from pipeline.transcribe import Progress, Transcriber
-from pipeline.transcripts import TRANSCRIPT_SUFFIXES, read_transcript
+from pipeline.transcripts import TRANSCRIPT_SUFFIXES, read_transcript, transcript_language
 from pipeline.types import EngineInfo, MeetingInfo, MeetingResult, Segment, Ticket
 
 AUDIO_SUFFIXES = (".ogg", ".opus", ".oga", ".webm", ".weba", ".m4a", ".mp4", ".m4v", ".mov", ".mkv", ".mp3",
@@ -19,7 +19,7 @@ NO_SPEECH_HINT = "Check that the right file was chosen and that the microphone w
 
 
 def input_kind(source: Path) -> str:
-    """'tracks' for a folder, 'transcript' for .vtt/.srt/.txt, else 'audio'."""
+    """'tracks' for a folder, 'transcript' for a transcript's suffix (.vtt, .srt, .txt, .docx...), else 'audio'."""
     if source.is_dir():
         return "tracks"
     if source.suffix.lower() in TRANSCRIPT_SUFFIXES:
@@ -38,10 +38,12 @@ def track_files(folder: Path) -> list[Path]:
 
 
 def transcribe_tracks(folder: Path, transcriber: Transcriber, *, language: str, prompt: str | None,
-                      progress: Progress | None) -> tuple[list[Segment], float]:
-    """Transcribe each speaker's track on its own, then merge the segments in time order."""
+                      progress: Progress | None) -> tuple[list[Segment], float, str]:
+    """Transcribe each speaker's track on its own, then merge the segments in time order; and the language
+    spoken on the longest track."""
     files = track_files(folder)
     tracks = [(f.stem, decode_audio(f)) for f in files]
+    language = transcriber.spoken_language(max((a for _, a in tracks), key=len), language)
     total = sum(len(a) for _, a in tracks) or 1
     done = 0
     segments: list[Segment] = []
@@ -53,7 +55,7 @@ def transcribe_tracks(folder: Path, transcriber: Transcriber, *, language: str, 
                                            progress=part)
         done += len(audio)
     segments.sort(key=lambda s: (s.start, s.end))
-    return segments, max(len(a) for _, a in tracks) / SAMPLE_RATE
+    return segments, max(len(a) for _, a in tracks) / SAMPLE_RATE, language
 
 
 def estimate_duration(source: Path) -> float | None:
@@ -71,18 +73,21 @@ def estimate_duration(source: Path) -> float | None:
 
 @dataclass
 class Transcript:
-    """What the heavy step produces: timed segments, the audio's length and the kind of input."""
+    """What the heavy step produces: timed segments, the audio's length, the kind of input and its language
+    when detected (None: the language the caller gave)."""
 
     segments: list[Segment]
     duration: float
     kind: str
+    language: str | None = None
 
     def to_dict(self) -> dict:
-        return {"segments": [asdict(s) for s in self.segments], "duration": self.duration, "kind": self.kind}
+        return {"segments": [asdict(s) for s in self.segments], "duration": self.duration, "kind": self.kind,
+                "language": self.language}
 
     @classmethod
     def from_dict(cls, d: dict) -> Transcript:
-        return cls([Segment(**s) for s in d["segments"]], d["duration"], d["kind"])
+        return cls([Segment(**s) for s in d["segments"]], d["duration"], d["kind"], d.get("language"))
 
 
 def transcribe_source(source: Path, info: MeetingInfo, *, transcriber: Transcriber | None = None,
@@ -94,26 +99,28 @@ def transcribe_source(source: Path, info: MeetingInfo, *, transcriber: Transcrib
     kind = input_kind(source)
     if kind == "transcript":
         segments = read_transcript(source)
-        return Transcript(segments, max(s.end for s in segments), kind)
+        return Transcript(segments, max(s.end for s in segments), kind, transcript_language(segments))
     transcriber = transcriber or Transcriber()
     # No recognition prompt: names and ticket titles as a prompt or hotwords raised tiny.en's word error
     # rate on the corpus (0.082 -> 0.103 and 0.183), so the recogniser runs unbiased.
     prompt = None
     if kind == "tracks":
-        segments, duration = transcribe_tracks(source, transcriber, language=info.language, prompt=prompt,
-                                               progress=progress)
+        segments, duration, language = transcribe_tracks(source, transcriber, language=info.language,
+                                                         prompt=prompt, progress=progress)
     else:
         audio = decode_audio(source)
         duration = len(audio) / SAMPLE_RATE
-        segments = transcriber.transcribe(audio, language=info.language, prompt=prompt, progress=progress)
+        language = transcriber.spoken_language(audio, info.language)
+        segments = transcriber.transcribe(audio, language=language, prompt=prompt, progress=progress)
     if not segments:
         raise InputError(f"No speech was found in {source.name} ({duration:.0f} s of audio).", NO_SPEECH_HINT)
-    return Transcript(segments, duration, kind)
+    return Transcript(segments, duration, kind, language)
 
 
 def analyse(transcript: Transcript, info: MeetingInfo, board: list[Ticket], *,
             llm: LLMConfig | None = None) -> MeetingResult:
     """The light step: findings (from the model in `llm` if given) from a transcript, facts and board."""
+    info.language = transcript.language or info.language
     if not info.participants:
         info.participants = sorted({s.speaker for s in transcript.segments if s.speaker})
     if llm is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,6 +17,10 @@ Progress = Callable[[float], None]  # called with the share of audio done, 0..1
 # A gap this long between two words ends a segment: on a per-speaker track it is where someone else talked.
 PAUSE_SPLIT_S = 0.8
 SENTENCE_END = (".", "?", "!")
+# Below this the recogniser is unsure of the spoken language: keep the one the caller gave.
+LANGUAGE_CONFIDENCE = 0.5
+# The language is told from the first 30 s of speech; voice detection over the whole file would cost seconds.
+LANGUAGE_WINDOW_S = 120
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,34 @@ class Transcriber:
     def model(self):
         return load_model(self.config)
 
+    def model_for(self, language: str):
+        """The configured model; without one, the bundled tiny.en for English and the multilingual base else."""
+        if self.config.model or language == "en":
+            return self.model
+        return self.multilingual_model()
+
+    def multilingual_model(self):
+        """The configured model, or the multilingual Whisper base joined from its packages."""
+        if self.config.model:
+            return self.model
+        from pipeline.whisper_base import model_dir
+
+        return load_model(dataclasses.replace(self.config, model=model_dir()))
+
+    def spoken_language(self, audio: np.ndarray, fallback: str) -> str:
+        """The language spoken in the first 30 s of speech; `fallback` when unsure, silent or English-only."""
+        from faster_whisper.vad import collect_chunks, get_speech_timestamps
+
+        model = self.multilingual_model()
+        window = audio[:LANGUAGE_WINDOW_S * SAMPLE_RATE]
+        speech = get_speech_timestamps(window) if len(window) and model.model.is_multilingual else []
+        if not speech:
+            return fallback
+        chunks, _ = collect_chunks(window, speech)
+        with self._lock:
+            language, confidence, _ = model.detect_language(np.concatenate(chunks))
+        return language if confidence >= LANGUAGE_CONFIDENCE else fallback
+
     def transcribe(self, audio: np.ndarray, *, speaker: str | None = None, language: str = "en",
                    prompt: str | None = None, progress: Progress | None = None,
                    word_timing: bool | None = None) -> list[Segment]:
@@ -110,8 +143,10 @@ class Transcriber:
             return []
         if word_timing is None:
             word_timing = speaker is not None
+        model = self.model_for(language)
+        language = language if model.model.is_multilingual else "en"
         with self._lock:
-            pieces, _info = self.model.transcribe(
+            pieces, _info = model.transcribe(
                 audio, language=language, beam_size=self.config.beam_size, vad_filter=True,
                 # Each segment stands alone: conditioning on earlier text makes tiny models loop on errors.
                 condition_on_previous_text=False, initial_prompt=prompt, word_timestamps=word_timing)

@@ -213,7 +213,7 @@ class OnnoDiscord(Background, discord.Client):
             await bot.leave(interaction)
 
         @group.command(name="process", description="Notes from a recording: attach audio, video or a transcript")
-        @app_commands.describe(recording="The meeting recording (or a .vtt/.srt transcript)",
+        @app_commands.describe(recording="The meeting recording (or its .vtt, .srt, .docx or .txt transcript)",
                                type="The kind of meeting")
         @app_commands.choices(type=TYPE_CHOICES)
         async def process(interaction: discord.Interaction, recording: discord.Attachment,
@@ -582,7 +582,8 @@ class OnnoDiscord(Background, discord.Client):
         if not (ctype.startswith(("audio/", "video/")) or suffix in AUDIO_SUFFIXES or suffix in TRANSCRIPT_SUFFIXES):
             await interaction.response.send_message(
                 f"**{discord.utils.escape_markdown(name)}** isn't a recording I can process. Attach an audio or video "
-                "file of the meeting, or its .vtt/.srt transcript.", ephemeral=True)
+                "file of the meeting, or its transcript (.vtt, .srt, .sbv, .docx, .txt or Whisper .json).",
+                ephemeral=True)
             return
         if attachment.size > MAX_UPLOAD:
             await interaction.response.send_message(

@@ -14,7 +14,7 @@ from storage import repository as repo
 USAGE = """**Onno** takes notes of your meetings.
 - `/onno join [type]`: I join your voice channel, post a live transcript in a thread, and the notes at the end
 - `/onno leave`: end the meeting (so does everyone leaving)
-- `/onno process`: attach a recording (audio, video, or a .vtt/.srt transcript) and get its notes here
+- `/onno process`: attach a recording (audio, video, or a .vtt/.srt/.docx/.txt transcript) and get its notes here
 - `/onno tickets`: the board, and what meetings moved
 - `/onno ask QUESTION`: search past meetings
 - `/onno settings`: this channel's meeting type, e-mailed summary, Notion board and review first (admins change them; `for:server` sets the server-wide default)

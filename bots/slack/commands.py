@@ -278,7 +278,7 @@ async def process_latest(bot, command: dict) -> str:
     if not token:
         return "I'm not installed in this workspace any more; install me again."
     listed = await bot.client(token).files_list(channel=channel_id, count=50)
-    files = [f for f in listed.get("files", []) if is_recording(f)]
+    files = [f for f in listed.get("files", []) if is_recording(f, asked=True)]
     if not files:
         return "I see no recording in this channel. Share an audio or video file here and I'll process it."
     latest = max(files, key=lambda f: f.get("created") or 0)

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 
 from integrations.slack.adapter import target as slack_target
 from pipeline.errors import InputError
+from pipeline.transcripts import CAPTION_SUFFIXES, TRANSCRIPT_SUFFIXES
 from pipeline.types import MeetingInfo
 from storage import jobs as jobs_repo
 from storage import slack as slack_repo
@@ -20,7 +21,9 @@ log = logging.getLogger(__name__)
 
 MEDIA = {"mp3", "m4a", "mp4", "wav", "ogg", "oga", "opus", "webm", "mov", "mkv", "flac", "aac", "m4v", "avi", "wma",
          "amr", "3gp", "mpg", "mpeg", "caf", "weba"}
-TRANSCRIPTS = {"vtt", "srt"}
+TRANSCRIPTS = {s.lstrip(".") for s in CAPTION_SUFFIXES}
+# Text, Word and JSON files are shared for many reasons: taken as transcripts only when someone asks (a DM, a command).
+TEXT_TRANSCRIPTS = {s.lstrip(".") for s in TRANSCRIPT_SUFFIXES} - TRANSCRIPTS
 STALE_CLAIM = 600.0  # a claim this old whose process died mid-download may be taken again by `/onno process`
 
 
@@ -32,10 +35,12 @@ def extension(f: dict) -> str:
     return PurePosixPath(f.get("name") or "").suffix.lower().lstrip(".")
 
 
-def is_recording(f: dict) -> bool:
+def is_recording(f: dict, *, asked: bool = False) -> bool:
+    """Audio, video or a caption file; a text or Word transcript too when someone `asked` for this file."""
     mimetype = (f.get("mimetype") or "").lower()
     kinds = {(f.get("filetype") or "").lower(), extension(f)}
-    return mimetype.startswith(("audio/", "video/")) or bool(kinds & (MEDIA | TRANSCRIPTS))
+    return mimetype.startswith(("audio/", "video/")) or bool(kinds & (MEDIA | TRANSCRIPTS)) \
+        or (asked and extension(f) in TEXT_TRANSCRIPTS)
 
 
 def thread_of(f: dict, channel_id: str) -> str | None:
@@ -49,8 +54,8 @@ def thread_of(f: dict, channel_id: str) -> str | None:
 
 def title_of(f: dict) -> str:
     title = f.get("title") or f.get("name") or "Slack recording"
-    stem = PurePosixPath(title).stem if PurePosixPath(title).suffix.lower().lstrip(".") in MEDIA | TRANSCRIPTS \
-        else title
+    known = PurePosixPath(title).suffix.lower().lstrip(".") in MEDIA | TRANSCRIPTS | TEXT_TRANSCRIPTS
+    stem = PurePosixPath(title).stem if known else title
     return stem.replace("_", " ").strip() or "Slack recording"
 
 
@@ -112,10 +117,11 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
     if channel_id is None:
         return "not shared in a channel"
     thread_ts = thread_of(file, channel_id)
-    if not is_recording(file):
+    if not is_recording(file, asked=explicit or channel_id.startswith("D")):
         if explicit or channel_id.startswith("D"):
             reply = (f"*{name}* isn't a recording I can process ({file.get('pretty_type') or file.get('filetype')}"
-                     "). Share an audio or video file of the meeting, or its .vtt/.srt transcript.")
+                     "). Share an audio or video file of the meeting, or its transcript (.vtt, .srt, .sbv, .docx, "
+                     ".txt or Whisper .json).")
             await client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=reply)
             return reply
         return "not a recording"

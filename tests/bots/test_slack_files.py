@@ -193,3 +193,14 @@ def test_rate_limited_result_is_retried_after_retry_after(slack_server, fake_sla
     with server.app.session() as s:
         d = s.scalar(select(Delivery))
         assert d.status == "delivered" and d.attempts == 2 and d.target.startswith("slack:C0000GEN1/")
+
+
+def test_caption_files_are_taken_unasked_text_and_word_transcripts_only_when_asked():
+    from bots.slack.files import is_recording, title_of
+
+    for name in ("call.vtt", "call.srt", "call.sbv", "call.m4a"):
+        assert is_recording({"name": name}) and is_recording({"name": name}, asked=True)
+    for name in ("notes.txt", "Weekly sync.docx", "whisper.json", "otter.md"):
+        assert not is_recording({"name": name}) and is_recording({"name": name}, asked=True)
+    assert not is_recording({"name": "minutes.pdf"}, asked=True)
+    assert title_of({"name": "Weekly_sync.docx"}) == "Weekly sync"
