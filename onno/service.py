@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 
 from billing.accounts import reserve
+from integrations.llm.client import OpenAILabeller
 from onno.settings import Settings
 from pipeline.errors import InputError
 from pipeline.run import input_kind, run_pipeline
@@ -61,10 +62,15 @@ class App:
     def transcriber(self) -> Transcriber:
         return Transcriber(self.settings.whisper)
 
+    def model_labeller(self) -> OpenAILabeller | None:
+        """The language model to take findings from (ONNO_LLM_*), or None for the local engine."""
+        config = getattr(self.settings, "llm", None)
+        return OpenAILabeller(config) if config else None
+
     def analyse_options(self) -> dict:
-        """Keyword arguments for `pipeline.run.analyse`: the language-model engine when one is configured."""
-        llm = getattr(self.settings, "llm", None)
-        return {"llm": llm} if llm else {}
+        """Keyword arguments for `pipeline.run.analyse`: the language-model labeller when one is configured."""
+        labeller = self.model_labeller()
+        return {"llm": labeller} if labeller else {}
 
     @cached_property
     def runner(self):
@@ -122,7 +128,7 @@ class App:
                 with self.session() as s:
                     board = repo.board(s, repo.get_or_create_workspace(s, workspace))
             result = run_pipeline(source, info, board, transcriber=self.transcriber, progress=progress,
-                                  llm=self.settings.llm)
+                                  llm=self.model_labeller())
             # One transaction: the board the user gave, the meeting, its findings and the cards it moves.
             with self.session() as s:
                 ws = repo.get_or_create_workspace(s, workspace)

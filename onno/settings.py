@@ -8,7 +8,7 @@ import platformdirs
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from pipeline.findings.llm import LLMConfig
+from integrations.llm.config import LLMConfig
 from pipeline.transcribe import WhisperConfig
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from pipeline.decode import SAMPLE_RATE, decode_audio, probe_duration
 from pipeline.errors import InputError
 from pipeline.findings import extract_findings
-from pipeline.findings.llm import LLMConfig, llm_findings
+from pipeline.findings.labeller import ModelLabeller, model_findings
 from pipeline.transcribe import Progress, Transcriber
 from pipeline.transcripts import TRANSCRIPT_SUFFIXES, read_transcript, transcript_language
 from pipeline.types import EngineInfo, MeetingInfo, MeetingResult, Segment, Ticket
@@ -118,13 +118,13 @@ def transcribe_source(source: Path, info: MeetingInfo, *, transcriber: Transcrib
 
 
 def analyse(transcript: Transcript, info: MeetingInfo, board: list[Ticket], *,
-            llm: LLMConfig | None = None) -> MeetingResult:
-    """The light step: findings (from the model in `llm` if given) from a transcript, facts and board."""
+            llm: ModelLabeller | None = None) -> MeetingResult:
+    """The light step: findings (from the language model `llm` if given) from a transcript, facts and board."""
     info.language = transcript.language or info.language
     if not info.participants:
         info.participants = sorted({s.speaker for s in transcript.segments if s.speaker})
     if llm is not None:
-        findings, engine = llm_findings(transcript.segments, info, board, llm)
+        findings, engine = model_findings(transcript.segments, info, board, llm)
     else:
         findings, engine = extract_findings(transcript.segments, info, board), EngineInfo()
     return MeetingResult(info=info, duration=transcript.duration, transcript=transcript.segments,
@@ -132,7 +132,7 @@ def analyse(transcript: Transcript, info: MeetingInfo, board: list[Ticket], *,
 
 
 def run_pipeline(source: Path, info: MeetingInfo, board: list[Ticket], *, transcriber: Transcriber | None = None,
-                 progress: Progress | None = None, llm: LLMConfig | None = None) -> MeetingResult:
+                 progress: Progress | None = None, llm: ModelLabeller | None = None) -> MeetingResult:
     """Turn one meeting input into its transcript and findings."""
     transcript = transcribe_source(source, info, transcriber=transcriber, progress=progress)
     return analyse(transcript, info, board, llm=llm)

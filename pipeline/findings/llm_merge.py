@@ -1,4 +1,5 @@
-"""Turn the model's per-chunk replies into one meeting's Findings: map back to times, check tickets, dedupe."""
+"""Turn the model's per-chunk replies into one meeting's Findings: map back to times, check tickets, dedupe, and
+keep the model's unsure items apart as "possible", as the local engine does."""
 
 from __future__ import annotations
 
@@ -24,6 +25,11 @@ from pipeline.types import (
 
 # The from-status of a ticket update whose key is not on the board (never applied, only offered to confirm).
 NOT_ON_BOARD = "UNKNOWN"
+# The model's own confidence at or above which an action item, decision or blocker is delivered; below it, the item
+# is only shown for review as "possible". The prompt puts "only floated, half agreed or unclear" at about 0.5 and
+# "said plainly" at 0.9, so 0.6 is the line between the two. Models' own scores are not calibrated like the local
+# labeller's (no dev-data threshold can be chosen without a model to run), so the line follows the scale we asked for.
+LLM_CONFIDENT = 0.6
 
 
 def _norm(text: str) -> str:
@@ -35,6 +41,11 @@ def _name(people: People, said: str | None) -> str | None:
     if not said or not said.strip():
         return None
     return people.canonical(said) or said.strip()
+
+
+def _evidence(seg: Segment, confidence: float) -> dict:
+    """An item's confidence and the line it rests on: the cited segment's words and end."""
+    return {"confidence": round(confidence, 3), "evidence": seg.text.strip(), "end": seg.end}
 
 
 def merge_replies(replies: list[ChunkReply], segments: list[Segment], info: MeetingInfo,
@@ -50,10 +61,12 @@ def merge_replies(replies: list[ChunkReply], segments: list[Segment], info: Meet
         for a in reply.action_items:
             seg = segments[a.segment]
             item = ActionItem(text=a.text.strip(), owner=_name(people, a.owner), due=a.due, start=seg.start,
-                              speaker=seg.speaker)
+                              speaker=seg.speaker, **_evidence(seg, a.confidence))
             known = actions.setdefault(_norm(item.text), item)
-            # The same task seen in two overlapping chunks: keep the first, fill in what it lacked.
+            # The same task seen in two overlapping chunks: keep the first, fill in what it lacked; the surer
+            # sighting (the chunk that saw more of the talk around it) sets the confidence.
             known.owner, known.due = known.owner or item.owner, known.due or item.due
+            known.confidence = max(known.confidence, item.confidence)
         for q in reply.questions:
             seg = segments[q.segment]
             # Who spoke the line is known for tracks and voice-tagged transcripts; trust it over the model.
@@ -65,17 +78,20 @@ def merge_replies(replies: list[ChunkReply], segments: list[Segment], info: Meet
         for kind, out in ((reply.decisions, decisions), (reply.blockers, blockers)):
             for n in kind:
                 seg = segments[n.segment]
-                out.setdefault(_norm(n.text), Note(text=n.text.strip(), start=seg.start, speaker=seg.speaker))
+                item = Note(text=n.text.strip(), start=seg.start, speaker=seg.speaker, **_evidence(seg, n.confidence))
+                known = out.setdefault(_norm(item.text), item)
+                known.confidence = max(known.confidence, item.confidence)
         for m in reply.metrics:
             seg = segments[m.segment]
             metrics.setdefault((m.name, m.value), Metric(name=m.name, value=m.value, unit=BY_NAME[m.name].unit,
                                                          start=seg.start, speaker=seg.speaker, evidence=m.evidence))
     by_time = lambda x: x.start or 0.0  # noqa: E731
-    findings = Findings(action_items=sorted(actions.values(), key=by_time),
-                        questions=sorted(questions.values(), key=by_time),
-                        decisions=sorted(decisions.values(), key=by_time),
-                        blockers=sorted(blockers.values(), key=by_time),
+    findings = Findings(questions=sorted(questions.values(), key=by_time),
                         metrics=sorted(metrics.values(), key=by_time))
+    for name, found in (("action_items", actions), ("decisions", decisions), ("blockers", blockers)):
+        items = sorted(found.values(), key=by_time)
+        setattr(findings, name, [x for x in items if x.confidence >= LLM_CONFIDENT])
+        setattr(findings, f"possible_{name}", [x for x in items if x.confidence < LLM_CONFIDENT])
     findings.ticket_updates, findings.unconfirmed_ticket_updates = ticket_updates(replies, segments, board)
     # Checklist gaps and follow-ups stay with the local rules: their topics, priorities and wording are a fixed
     # vocabulary, and coverage also reads the model's findings ("an action item has an owner").

@@ -11,6 +11,9 @@ METRIC_NAMES = ("mrr", "arr", "revenue", "growth_rate", "cac", "ltv", "churn_rat
                 "gross_margin", "customers", "headcount", "raise_amount", "valuation")
 
 Text = Annotated[str, Field(min_length=1, max_length=500)]
+CONFIDENCE = ("How sure you are, from 0 to 1, that the meeting said this: 0.9 or more when said plainly, about 0.5 "
+              "when only floated, half agreed or unclear, below 0.3 for a guess.")
+Confidence = Annotated[float, Field(ge=0.0, le=1.0, description=CONFIDENCE)]
 
 
 class _Item(BaseModel):
@@ -35,6 +38,7 @@ class ActionItemOut(_Item):
     text: Text = Field(description="The task, as a short imperative phrase.")
     owner: str | None = Field(description="Participant who will do it, or null.")
     due: str | None = Field(description="Deadline as an ISO date YYYY-MM-DD, or null.")
+    confidence: Confidence
 
     @field_validator("due")
     @classmethod
@@ -52,6 +56,7 @@ class QuestionOut(_Item):
 
 class NoteOut(_Item):
     text: Text
+    confidence: Confidence
 
 
 class MetricOut(_Item):
@@ -83,15 +88,19 @@ class ChunkReply(BaseModel):
     summary: str = Field(description="Two or three sentences on what this part of the meeting settled.")
 
 
+UNSENT = ("default", "title", "minLength", "maxLength", "minimum", "maximum")
+
+
 def _strict(node: object) -> object:
     """OpenAI's strict mode: every property required, no extra keys, and no defaults or titles."""
-    # Length limits are not accepted by every strict-mode server; pydantic still checks them on the reply.
+    # Length and number limits are not accepted by every strict-mode server; pydantic still checks them on the
+    # reply, and the descriptions say them to the model.
     if isinstance(node, list):
         return [_strict(x) for x in node]
     if not isinstance(node, dict):
         return node
     out = {k: ({name: _strict(p) for name, p in v.items()} if k in ("properties", "$defs") else _strict(v))
-           for k, v in node.items() if k not in ("default", "title", "minLength", "maxLength")}
+           for k, v in node.items() if k not in UNSENT}
     if out.get("type") == "object" and "properties" in out:
         out["required"] = list(out["properties"])
         out["additionalProperties"] = False

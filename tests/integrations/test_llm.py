@@ -1,10 +1,12 @@
-"""The language-model findings engine against a real local HTTP server speaking OpenAI's chat completions."""
+"""The language-model findings labeller against a real local HTTP server speaking OpenAI's chat completions."""
 
 from __future__ import annotations
 
 import datetime as dt
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -13,10 +15,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from click.testing import CliRunner
 
+from integrations.llm.breaker import reset_breakers
+from integrations.llm.chunks import chunk_ranges, estimate_tokens
+from integrations.llm.client import OpenAILabeller
+from integrations.llm.config import LLMConfig
+from integrations.llm.prompts import transcript_lines
 from onno.cli import main
 from onno.settings import Settings
 from pipeline.findings import extract_findings
-from pipeline.findings.llm import LLMConfig, chunk_ranges, estimate_tokens, reset_breakers, transcript_lines
+from pipeline.findings.llm_merge import LLM_CONFIDENT
 from pipeline.run import Transcript, analyse
 from pipeline.types import MeetingInfo, Segment, Ticket
 
@@ -35,11 +42,12 @@ SEGMENTS = [
 BOARD = [Ticket("ENG-12", "Backend API documentation", "TODO"), Ticket("ENG-14", "Login page", "IN_PROGRESS")]
 
 GOOD = {
-    "action_items": [{"segment": 0, "text": "Finish the login page", "owner": "Bob", "due": "2026-11-20"}],
+    "action_items": [{"segment": 0, "text": "Finish the login page", "owner": "Bob", "due": "2026-11-20",
+                      "confidence": 0.95}],
     "questions": [{"segment": 3, "text": "What is our current monthly recurring revenue?", "asked_by": "Bob",
                    "answered": True}],
-    "decisions": [{"segment": 5, "text": "Ship the beta to ten design partners first"}],
-    "blockers": [{"segment": 6, "text": "Waiting on the payment provider review"}],
+    "decisions": [{"segment": 5, "text": "Ship the beta to ten design partners first", "confidence": 0.9}],
+    "blockers": [{"segment": 6, "text": "Waiting on the payment provider review", "confidence": 0.8}],
     "metrics": [{"segment": 4, "name": "mrr", "value": 50000, "evidence": "fifty thousand dollars"}],
     "ticket_updates": [{"segment": 2, "key": "ENG-12", "to": "IN_PROGRESS", "certain": True,
                         "evidence": "The API docs are in progress now."},
@@ -118,6 +126,13 @@ class FakeOpenAI:
         if schema.get("type") != "object" or schema.get("additionalProperties") is not False or \
                 set(schema.get("required", ())) != set(GOOD):
             problems.append("schema is not a strict object with every finding kind required")
+        defs = schema.get("$defs", {})
+        for kind in ("action_items", "decisions", "blockers"):
+            ref = schema.get("properties", {}).get(kind, {}).get("items", {}).get("$ref", "")
+            item = defs.get(ref.rsplit("/", 1)[-1], {})
+            if "confidence" not in item.get("required", ()) or \
+                    item.get("properties", {}).get("confidence", {}).get("type") != "number":
+                problems.append(f"{kind} items do not require a confidence number")
         return problems
 
     def close(self) -> None:
@@ -142,7 +157,8 @@ def config(fake: FakeOpenAI, **kw) -> LLMConfig:
 
 def run(llm: LLMConfig, segments: list[Segment] = SEGMENTS, board: list[Ticket] = BOARD) -> dict:
     info = MeetingInfo(title="Standup", type="standup", date=dt.date(2026, 11, 16), participants=["Alice", "Bob"])
-    return analyse(Transcript(segments, segments[-1].end, "transcript"), info, board, llm=llm).to_dict()
+    return analyse(Transcript(segments, segments[-1].end, "transcript"), info, board,
+                   llm=OpenAILabeller(llm)).to_dict()
 
 
 def local(segments: list[Segment] = SEGMENTS, board: list[Ticket] = BOARD) -> dict:
@@ -160,11 +176,12 @@ def test_a_good_reply_becomes_findings_with_times_speakers_usage_and_cost(fake):
                                 "usage": {"prompt_tokens": 100, "completion_tokens": 20, "total_tokens": 120,
                                           "requests": 1}}
     assert result["action_items"] == [{"text": "Finish the login page", "owner": "Bob", "due": "2026-11-20",
-                                       "start": 0.0, "speaker": "Alice"}]
+                                       "start": 0.0, "speaker": "Alice", "confidence": 0.95,
+                                       "evidence": SEGMENTS[0].text, "end": 4.5}]
     assert result["questions"] == [{"text": "What is our current monthly recurring revenue?", "asked_by": "Bob",
                                     "answered": True, "start": 15.0, "speaker": "Bob"}]
     assert result["decisions"][0] == {"text": "Ship the beta to ten design partners first", "start": 25.0,
-                                      "speaker": "Bob"}
+                                      "speaker": "Bob", "confidence": 0.9, "evidence": SEGMENTS[5].text, "end": 29.0}
     assert result["blockers"][0]["start"] == 30.0
     assert result["metrics"] == [{"name": "mrr", "value": 50000, "unit": "USD", "start": 20.0, "speaker": "Alice",
                                   "evidence": "fifty thousand dollars"}]
@@ -176,6 +193,45 @@ def test_a_good_reply_becomes_findings_with_times_speakers_usage_and_cost(fake):
     prompt = fake.requests[0]["messages"][1]["content"]
     assert "[3] 00:15 Bob: What is our current monthly recurring revenue?" in prompt
     assert "ENG-12 [TODO] Backend API documentation" in prompt and "Monday 2026-11-16" in prompt
+
+
+def test_unsure_items_are_kept_apart_as_possible_and_never_in_the_delivered_lists(fake):
+    reply = {**GOOD,
+             "action_items": [*GOOD["action_items"], {"segment": 1, "text": "Maybe look at the signup flow",
+                                                      "owner": None, "due": None, "confidence": 0.4}],
+             "decisions": [{"segment": 5, "text": "Ship the beta to design partners", "confidence": 0.55}],
+             "blockers": [{"segment": 6, "text": "Waiting on the payment provider review",
+                           "confidence": LLM_CONFIDENT}]}
+    fake.reply = lambda req: (200, completion(json.dumps(reply)), 0)
+    result = run(config(fake))
+    assert [a["text"] for a in result["action_items"]] == ["Finish the login page"]
+    assert result["possible_action_items"] == [{"text": "Maybe look at the signup flow", "owner": None,
+                                                "due": None, "start": 5.0, "speaker": "Bob", "confidence": 0.4,
+                                                "evidence": SEGMENTS[1].text, "end": 9.0}]
+    assert result["decisions"] == [] and [d["confidence"] for d in result["possible_decisions"]] == [0.55]
+    assert result["possible_decisions"][0]["evidence"] == SEGMENTS[5].text
+    assert [b["confidence"] for b in result["blockers"]] == [LLM_CONFIDENT] and result["possible_blockers"] == []
+    # The model is told what the number means and where the line is.
+    system = fake.requests[0]["messages"][0]["content"]
+    assert "confidence" in system and f"under {LLM_CONFIDENT:g}" in system
+
+
+def test_the_model_and_the_local_engine_give_findings_of_one_shape(fake):
+    model, rules = run(config(fake)), local()
+    assert set(model) - {"meeting", "transcript", "engine"} == set(rules)
+    for kind in ("action_items", "decisions", "blockers", "questions", "metrics", "ticket_updates"):
+        assert model[kind] and rules[kind], kind
+        assert set(model[kind][0]) == set(rules[kind][0]), kind
+    for kind in ("action_items", "decisions", "blockers"):
+        for item in model[kind] + rules[kind]:
+            assert 0 <= item["confidence"] <= 1 and item["evidence"] and item["end"] > item["start"], (kind, item)
+
+
+def test_the_pipeline_imports_no_network_client():
+    code = ("import sys, pipeline.run, pipeline.findings.labeller; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('integrations', 'openai')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
 
 
 def test_an_unknown_ticket_key_from_the_model_is_never_applied(fake):
@@ -217,8 +273,9 @@ def chunk_reply(req: dict) -> tuple[int, dict, float]:
         if text.endswith("?"):
             reply["questions"].append({"segment": i, "text": text, "asked_by": speaker, "answered": i != last})
         else:
+            # Unsure of a task on the chunk's last line (its answer not seen); the next chunk repeats the line.
             reply["action_items"].append({"segment": i, "text": f"Handle task number {i}", "owner": speaker,
-                                          "due": None})
+                                          "due": None, "confidence": 0.5 if i == last else 0.9})
     return 200, completion(json.dumps(reply), prompt_tokens=300, completion_tokens=50), 0
 
 
@@ -237,6 +294,9 @@ def test_a_long_meeting_is_sent_in_chunks_and_merged_without_duplicates(fake):
                                          "total_tokens": 350 * n, "requests": n}
     assert [a["start"] for a in result["action_items"]] == [i * 6.0 for i in range(40) if i % 5 != 4]
     assert all(a["speaker"] == a["owner"] for a in result["action_items"])
+    # A task seen unsure at one chunk's end and sure in the next, overlapping one, is delivered once, sure.
+    assert result["possible_action_items"] == []
+    assert {a["confidence"] for a in result["action_items"]} == {0.9}
     questions = result["questions"]
     assert [q["start"] for q in questions] == [i * 6.0 for i in range(40) if i % 5 == 4]
     # A question that ended one chunk is seen answered in the next, overlapping one.
@@ -269,9 +329,14 @@ FAILURES = {
     "missing field": (bad(200, completion(json.dumps({k: v for k, v in GOOD.items() if k != "blockers"}))),
                       "invalid output"),
     "due not a date": (bad(200, completion(json.dumps({**GOOD, "action_items": [
-        {"segment": 0, "text": "x", "owner": None, "due": "Friday"}]}))), "invalid output"),
-    "segment not sent": (bad(200, completion(json.dumps({**GOOD, "decisions": [{"segment": 99, "text": "x"}]}))),
+        {"segment": 0, "text": "x", "owner": None, "due": "Friday", "confidence": 0.9}]}))), "invalid output"),
+    "segment not sent": (bad(200, completion(json.dumps({**GOOD, "decisions": [{"segment": 99, "text": "x",
+                                                                                "confidence": 0.9}]}))),
                          "invalid output"),
+    "confidence not 0..1": (bad(200, completion(json.dumps({**GOOD, "blockers": [
+        {"segment": 6, "text": "Waiting on review", "confidence": 80}]}))), "invalid output"),
+    "no confidence": (bad(200, completion(json.dumps({**GOOD, "decisions": [{"segment": 5, "text": "x"}]}))),
+                      "invalid output"),
     "cut off": (bad(200, completion('{"action_items": [', finish_reason="length")), "invalid output: cut off"),
     "http 500": (bad(500, {"error": {"message": "boom"}}), "HTTP 500"),
     "body not json": (bad(200, "<html>gateway</html>"), "invalid response"),
@@ -373,7 +438,8 @@ VTT = """WEBVTT
 """
 
 
-def test_cli_process_with_llm_settings_reports_the_llm_engine(fake, tmp_path, monkeypatch):
+def llm_env(fake: FakeOpenAI, tmp_path, monkeypatch) -> tuple[str, str]:
+    """The meeting's transcript and board files, and ONNO_* settings naming the fake endpoint."""
     vtt = tmp_path / "standup.vtt"
     vtt.write_text(VTT)
     board = tmp_path / "board.json"
@@ -382,8 +448,14 @@ def test_cli_process_with_llm_settings_reports_the_llm_engine(fake, tmp_path, mo
                         "LLM_BASE_URL": fake.url, "LLM_API_KEY": API_KEY, "LLM_MODEL": MODEL,
                         "LLM_PRICE_INPUT_PER_MTOK": "2", "LLM_PRICE_OUTPUT_PER_MTOK": "8"}.items():
         monkeypatch.setenv(f"ONNO_{name}", value)
-    out = CliRunner().invoke(main, ["process", str(vtt), "--type", "standup", "--date", "2026-11-16",
-                                    "--board", str(board), "--format", "json"], catch_exceptions=False)
+    monkeypatch.delenv("ONNO_BROKER_URL", raising=False)
+    return str(vtt), str(board)
+
+
+def test_cli_process_with_llm_settings_reports_the_llm_engine(fake, tmp_path, monkeypatch):
+    vtt, board = llm_env(fake, tmp_path, monkeypatch)
+    out = CliRunner().invoke(main, ["process", vtt, "--type", "standup", "--date", "2026-11-16",
+                                    "--board", board, "--format", "json"], catch_exceptions=False)
     assert out.exit_code == 0, out.output
     result = json.loads(out.output)
     assert len(fake.requests) == 1
@@ -391,3 +463,22 @@ def test_cli_process_with_llm_settings_reports_the_llm_engine(fake, tmp_path, mo
     assert result["engine"]["usage"]["total_tokens"] == 120 and result["engine"]["cost_usd"] == 0.00036
     assert result["action_items"][0]["owner"] == "Bob" and result["action_items"][0]["start"] == 0.0
     assert [u["key"] for u in result["ticket_updates"]] == ["ENG-12"]
+
+
+def test_a_submitted_job_takes_findings_from_the_model_and_stores_its_possible_items(fake, tmp_path, monkeypatch):
+    reply = {**GOOD, "decisions": [{"segment": 5, "text": "Ship the beta to design partners", "confidence": 0.5}]}
+    fake.reply = lambda req: (200, completion(json.dumps(reply)), 0)
+    vtt, board = llm_env(fake, tmp_path, monkeypatch)
+    runner = CliRunner()
+    out = runner.invoke(main, ["submit", vtt, "--type", "standup", "--date", "2026-11-16", "--board", board],
+                        catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    assert len(fake.requests) == 1
+    shown = runner.invoke(main, ["meetings", "show", "1", "--format", "json"], catch_exceptions=False)
+    assert shown.exit_code == 0, shown.output
+    meeting = json.loads(shown.output)
+    assert meeting["engine"]["name"] == "llm" and meeting["engine"]["cost_usd"] == 0.00036
+    assert meeting["decisions"] == []
+    assert [(d["text"], d["confidence"], d["evidence"]) for d in meeting["possible_decisions"]] == [
+        ("Ship the beta to design partners", 0.5, SEGMENTS[5].text)]
+    assert meeting["action_items"][0]["confidence"] == 0.95
