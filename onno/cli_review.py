@@ -89,7 +89,8 @@ def review(meeting_id: int, drops, keeps, edits, owners, dues, approve: bool) ->
         line = f"{n:>3}. {item.get('text') or ''} — {item.get('owner') or 'unassigned'}"
         if item.get("due"):
             line += f", due {item['due']}"
-        mark = {"dropped": "  [dropped]", "approved": "  [approved]"}.get(item_state, "")
+        mark = {"dropped": "  [dropped]", "approved": "  [approved]",
+                "possible": "  [possible: not sent unless kept]"}.get(item_state, "")
         click.echo(line + mark)
     if status is None:
         click.echo("This meeting was not held for review: everything went out at once.")

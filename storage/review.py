@@ -105,9 +105,18 @@ def meeting_review(s: Session, meeting_id: int) -> MeetingReview | None:
     return s.get(MeetingReview, meeting_id)
 
 
+POSSIBLE = "possible_action_item"  # a finding the engine was unsure of: it goes out only once a person keeps it
+
+
+def goes_out(state: str) -> bool:
+    """Whether an action item in this review state is delivered: not dropped, and not a possible one left as is."""
+    return state not in ("dropped", "possible")
+
+
 def action_items(s: Session, meeting_id: int) -> list[Finding]:
-    """The meeting's action items in order: review numbers are positions in this list, from 1."""
-    q = select(Finding).where(Finding.meeting_id == meeting_id, Finding.kind == "action_item").order_by(Finding.idx)
+    """The meeting's action items, then its possible ones: review numbers are positions in this list, from 1."""
+    q = select(Finding).where(Finding.meeting_id == meeting_id, Finding.kind.in_(("action_item", POSSIBLE))) \
+        .order_by(Finding.kind, Finding.idx)
     return list(s.scalars(q))
 
 
@@ -201,7 +210,7 @@ def reviewed_items(s: Session, meeting_id: int) -> list[tuple[Finding, str, dict
     out = []
     for f in action_items(s, meeting_id):
         r = reviews.get(f.id)
-        state = "dropped" if f.id in marked else (r.status if r else "open")
+        state = "dropped" if f.id in marked else (r.status if r else "possible" if f.kind == POSSIBLE else "open")
         out.append((f, state, {**copy.deepcopy(f.data), **((r.edits or {}) if r else {})}))
     return out
 
@@ -213,8 +222,9 @@ def reviewed_result(s: Session, meeting_id: int, result: dict) -> dict:
     if meeting_review(s, meeting_id) is None:
         return result
     rows = reviewed_items(s, meeting_id)
-    out = {**result, "action_items": [item for _f, state, item in rows if state != "dropped"]}
-    if any(state == "dropped" or item != f.data for f, state, item in rows):
+    out = {**result, "action_items": [item for _f, state, item in rows if goes_out(state)],
+           "possible_action_items": [item for _f, state, item in rows if state == "possible"]}
+    if any(state == "dropped" or item != f.data or f.kind == POSSIBLE and goes_out(state) for f, state, item in rows):
         # The summary names action items too: say it again from what goes out (an LLM's summary included).
         from pipeline.findings.summary import summarize_result
 

@@ -138,7 +138,8 @@ def collect(app, workspace_id: int, week: str) -> WeekDigest:
             .where(ActionItemMark.workspace_id == ws.id))}
 
         for m in held:
-            items = sum(1 for _f, state, _i in review_repo.reviewed_items(s, m.id) if state != "dropped")
+            items = sum(1 for _f, state, _i in review_repo.reviewed_items(s, m.id)
+                        if review_repo.goes_out(state))
             d.meetings.append(Held(m.id, m.title, m.date, m.type, m.duration, items, link(m.id)))
 
         def item(f: Finding, data: dict, meeting: Meeting, how: str = "") -> Item:
@@ -150,7 +151,7 @@ def collect(app, workspace_id: int, week: str) -> WeekDigest:
 
         for m in recent:
             for f, state, data in review_repo.reviewed_items(s, m.id):
-                if state != "dropped" and f.id not in marks:
+                if review_repo.goes_out(state) and f.id not in marks:
                     d.open_items.append(item(f, data, m))
         d.open_items.sort(key=lambda i: (not i.overdue, due_date(i.due) or dt.date.max))
 
@@ -162,7 +163,7 @@ def collect(app, workspace_id: int, week: str) -> WeekDigest:
                             .order_by(Meeting.date, Meeting.id)) if done_ids else []
         for m in done_in:
             for f, state, data in review_repo.reviewed_items(s, m.id):
-                if f.id in done_ids and state != "dropped":
+                if f.id in done_ids and review_repo.goes_out(state):
                     d.done.append(item(f, data, m, how="marked done in Slack"))
 
         for m in held:

@@ -74,6 +74,8 @@ def item_line(n: int, state: str, item: dict, edited: bool) -> str:
         line += f", due {escape(str(item['due']))}"
     if state == "dropped":
         return f"{n}. ~~{line}~~ *dropped*"
+    if state == "possible":
+        return f"{n}. ❔ {line} *possible: not sent unless kept*"
     return f"{n}. {line}" + (" *(edited)*" if edited else "")
 
 
@@ -82,6 +84,8 @@ def button(label: str, action: str, ref: int | str, style: int = SECONDARY) -> d
 
 
 def item_buttons(n: int, fid: int, state: str) -> list[dict]:
+    if state == "possible":
+        return [button(f"✓ Keep {n}", "restore", fid, SUCCESS), button(f"Drop {n}", "drop", fid, DANGER)]
     drop = button(f"↩️ Restore {n}", "restore", fid, SUCCESS) if state == "dropped" \
         else button(f"Drop {n}", "drop", fid, DANGER)
     return [button(f"✏️ Edit {n}", "edit", fid), drop]

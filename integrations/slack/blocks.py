@@ -111,6 +111,11 @@ def review_item_blocks(fid: int, line: str, state: str, edited: bool) -> list[di
     if state == "dropped":
         return [section(f"~{line}~ _dropped_"), {"type": "actions", "block_id": f"item-{fid}", "elements": [
             button("↩ Restore", "onno_item_restore", str(fid))]}]
+    if state == "possible":
+        return [section(f"❔ {line} _possible: not sent unless you keep it_"),
+                {"type": "actions", "block_id": f"item-{fid}", "elements": [
+                    button("✓ Keep", "onno_item_restore", str(fid), style="primary"),
+                    button("Drop", "onno_item_drop", str(fid))]}]
     return [section(f"☐ {line}" + (" _(edited)_" if edited else "")),
             {"type": "actions", "block_id": f"item-{fid}", "elements": [
                 button("✓ Done", "onno_item_done", str(fid), style="primary"),

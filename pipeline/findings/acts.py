@@ -30,18 +30,36 @@ REACH = 3  # sentences either side a feature looks at
 SHAPE = ("question", "words", "short", "same_prev", "same_next", "rule_action", "rule_decision", "rule_blocker",
          "hesitant_near", "words_near", "tidy_rule_action", "tidy_rule_decision", "tidy_rule_blocker")
 N_FEATURES = DIM * (1 + len(CONTEXT)) + len(SHAPE)
+HESITANT = 0.25  # share of nearby sentences with an "um"/"uh" from which talk counts as hesitant
+
+
+@dataclass
+class Scores:
+    """Per sentence: the probability of each kind, and whether the talk around it is hesitant."""
+
+    p: dict[str, np.ndarray]
+    hesitant: np.ndarray
 
 
 @dataclass
 class Head:
-    """One kind's logistic head and its probability thresholds: a confident finding of the labeller's own, a
-    confident one a rule detector also found (rule and model agreeing need less), and a possible one."""
+    """One kind's logistic head and its probability thresholds: for a confident finding of the labeller's own
+    and for one a rule detector also found, each in tidy talk and amid hesitations (hand transcripts of real
+    talk, where rule patterns catch fragments and the model is calibrated differently), and for a possible one."""
 
     weights: np.ndarray
     bias: float
     confident: float
     possible: float
     rule: float
+    rule_hesitant: float
+    confident_hesitant: float
+
+    def sure(self, *, rule: bool, hesitant: bool) -> float:
+        """The threshold a finding must reach to be delivered."""
+        if rule:
+            return self.rule_hesitant if hesitant else self.rule
+        return self.confident_hesitant if hesitant else self.confident
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-(x @ self.weights + self.bias)))
@@ -61,7 +79,8 @@ def load_heads(path: Path = HEADS_PATH) -> dict[str, Head]:
             w = np.asarray(h["weights"], dtype=np.float32)
             if w.shape != (N_FEATURES,):
                 raise ValueError(f"{kind}: {w.shape[0]} weights, expected {N_FEATURES}")
-            heads[kind] = Head(w, float(h["bias"]), float(h["confident"]), float(h["possible"]), float(h["rule"]))
+            heads[kind] = Head(w, float(h["bias"]), float(h["confident"]), float(h["possible"]), float(h["rule"]),
+                               float(h["rule_hesitant"]), float(h["confident_hesitant"]))
         return heads
     except EncoderError:
         raise
@@ -133,10 +152,13 @@ class ActLabeller:
             return (self._encoder or default_encoder()).encode(texts)
         return np.stack(rows) if rows else np.zeros((0, DIM), dtype=np.float32)
 
-    def score(self, sentences: list[Sentence], cues: dict[str, set[int]]) -> dict[str, np.ndarray]:
+    def score(self, sentences: list[Sentence], cues: dict[str, set[int]]) -> Scores:
         """Probability per sentence of each kind."""
-        x = features(sentences, self.embed([s.text for s in sentences]), cues)
-        return {kind: head.probability(x) for kind, head in self.heads.items()}
+        return self.score_features(features(sentences, self.embed([s.text for s in sentences]), cues))
+
+    def score_features(self, x: np.ndarray) -> Scores:
+        hesitant = x[:, DIM * (1 + len(CONTEXT)) + SHAPE.index("hesitant_near")] >= HESITANT
+        return Scores({kind: head.probability(x) for kind, head in self.heads.items()}, hesitant)
 
 
 _default: ActLabeller | None = None

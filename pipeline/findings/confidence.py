@@ -61,8 +61,8 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
            labeller: ActLabeller | None = None) -> Scored:
     """Score the rule detectors' findings, move the unsure ones to "possible", add what only the labeller saw."""
     labeller = labeller or default_labeller()
-    probs = labeller.score(sentences, anchors(sentences, findings))
-    scored = Scored(sentences, {k: [float(p) for p in v] for k, v in probs.items()})
+    scores = labeller.score(sentences, anchors(sentences, findings))
+    scored = Scored(sentences, {k: [float(p) for p in v] for k, v in scores.p.items()})
     for name, possible_name, kind in LISTS:
         head = labeller.heads[kind]
         confident, possible = [], []
@@ -75,7 +75,7 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
             p = scored.scores[kind][i]
             _evidence(item, sentences[i], p)
             taken.add(i)
-            if p >= head.rule:
+            if p >= head.sure(rule=True, hesitant=bool(scores.hesitant[i])):
                 confident.append(item)
             elif p >= head.possible:
                 possible.append(item)
@@ -93,7 +93,7 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
                 continue
             _evidence(item, s, p)
             learned_at = i
-            (confident if p >= head.confident else possible).append(item)
+            (confident if p >= head.sure(rule=False, hesitant=bool(scores.hesitant[i])) else possible).append(item)
         setattr(findings, name, sorted(confident, key=_when))
         setattr(findings, possible_name, sorted(possible, key=_when))
     return scored

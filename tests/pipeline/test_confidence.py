@@ -41,7 +41,8 @@ class Zeros:
 
 def constant(p: float, *, confident: float, possible: float) -> dict[str, Head]:
     bias = float(np.log(p / (1 - p)))
-    return {k: Head(np.zeros(N_FEATURES, dtype=np.float32), bias, confident, possible, confident) for k in KINDS}
+    return {k: Head(np.zeros(N_FEATURES, dtype=np.float32), bias, confident, possible, confident, confident, confident)
+            for k in KINDS}
 
 
 MEETING = (("Maya", "I'll send the signed contract to legal by Friday."),
@@ -119,7 +120,8 @@ def test_a_missing_or_damaged_model_says_what_to_do(tmp_path):
 def test_the_shipped_model_loads_with_thresholds_in_order():
     heads = load_heads()
     for head in heads.values():
-        assert 0.0 < head.possible <= min(head.confident, head.rule) and max(head.confident, head.rule) < 1.0
+        sure = (head.confident, head.rule, head.rule_hesitant, head.confident_hesitant)
+        assert 0.0 < head.possible <= min(sure) and max(sure) < 1.0
 
 
 @pytest.mark.parametrize(("said", "written"), [

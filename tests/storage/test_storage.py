@@ -158,3 +158,29 @@ def test_two_settings_changes_at_once_in_a_new_channel_both_stick(engine):
     with db.session_scope(engine) as s:
         row = slack_repo.channel_settings(s, repo.workspace_by_id(s, ws_id), "C1")
         assert row.options == {"email": True, "review_first": True}
+
+
+def test_possible_action_items_go_out_only_once_a_person_keeps_them(engine):
+    from storage import review as review_repo
+
+    result = a_result()
+    result.findings.possible_action_items = [ActionItem("Maybe book the venue", "Ben", None, 20.0, "Ben",
+                                                        confidence=0.7, evidence="Maybe I book the venue.")]
+    with db.session_scope(engine) as s:
+        meeting = repo.save_meeting(s, repo.get_or_create_workspace(s), result)
+        review_repo.start_review(s, meeting)
+        meeting_id = meeting.id
+    with db.session_scope(engine) as s:
+        stored = repo.meeting_result_dict(repo.get_meeting(s, repo.get_or_create_workspace(s), meeting_id))
+        assert stored == result.to_dict()  # round-trips, possible items and confidence included
+        [(_f, state, _i), (possible, p_state, item)] = review_repo.reviewed_items(s, meeting_id)
+        assert (state, p_state, item["confidence"]) == ("open", "possible", 0.7)
+        out = review_repo.reviewed_result(s, meeting_id, stored)
+        assert [a["text"] for a in out["action_items"]] == ["Send the deck"]
+        assert "venue" not in out["summary"]
+        review_repo.review_finding(s, possible, status="approved", user="ana")  # one click: Keep
+    with db.session_scope(engine) as s:
+        stored = repo.meeting_result_dict(repo.get_meeting(s, repo.get_or_create_workspace(s), meeting_id))
+        out = review_repo.reviewed_result(s, meeting_id, stored)
+        assert [a["text"] for a in out["action_items"]] == ["Send the deck", "Maybe book the venue"]
+        assert out["possible_action_items"] == [] and "venue" in out["summary"].lower()
