@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.decode import SAMPLE_RATE, decode_audio, probe_duration
+from pipeline.diarize import transcribe_speakers
+from pipeline.diarize.assign import is_anonymous
 from pipeline.errors import InputError
 from pipeline.findings import extract_findings
 from pipeline.findings.llm import LLMConfig, llm_findings
@@ -105,7 +107,9 @@ def transcribe_source(source: Path, info: MeetingInfo, *, transcriber: Transcrib
     else:
         audio = decode_audio(source)
         duration = len(audio) / SAMPLE_RATE
-        segments = transcriber.transcribe(audio, language=info.language, prompt=prompt, progress=progress)
+        # One mixed recording: who said what comes from the voices (tracks are one speaker each already).
+        segments = transcribe_speakers(audio, transcriber, participants=info.participants, language=info.language,
+                                       prompt=prompt, progress=progress)
     if not segments:
         raise InputError(f"No speech was found in {source.name} ({duration:.0f} s of audio).", NO_SPEECH_HINT)
     return Transcript(segments, duration, kind)
@@ -115,7 +119,9 @@ def analyse(transcript: Transcript, info: MeetingInfo, board: list[Ticket], *,
             llm: LLMConfig | None = None) -> MeetingResult:
     """The light step: findings (from the model in `llm` if given) from a transcript, facts and board."""
     if not info.participants:
-        info.participants = sorted({s.speaker for s in transcript.segments if s.speaker})
+        # "Speaker 2" is not a person to send the record to or to match by name.
+        info.participants = sorted({s.speaker for s in transcript.segments
+                                    if s.speaker and not is_anonymous(s.speaker)})
     if llm is not None:
         findings, engine = llm_findings(transcript.segments, info, board, llm)
     else:

@@ -10,6 +10,8 @@ THRESHOLD = 0.1
 # A speaker with less than this share of the speech is folded into the nearest one: on its own it is mostly a
 # stretch that holds two voices, a cough or laughter, not a person.
 MIN_SHARE = 0.03
+# Nor is a speaker with less than this much speech (seconds): in a short recording 3 % is a sentence or two.
+MIN_SPEECH_S = 4.0
 REFINE_ROUNDS = 5
 
 
@@ -25,11 +27,16 @@ def relabel(labels: np.ndarray) -> np.ndarray:
     return np.array([order[int(x)] for x in labels], dtype=int)
 
 
+def centres(emb: np.ndarray, weights: np.ndarray, labels: np.ndarray, ids) -> np.ndarray:
+    """The speech-weighted mean voice of each speaker in `ids`."""
+    return unit(np.stack([(emb[labels == k] * weights[labels == k, None]).sum(axis=0) for k in ids]))
+
+
 def cluster(emb: np.ndarray, weights: np.ndarray, *, max_speakers: int | None = None,
-            threshold: float = THRESHOLD) -> np.ndarray:
+            threshold: float = THRESHOLD, min_speech: float = MIN_SPEECH_S) -> np.ndarray:
     """A speaker label (0, 1, … in order of first speaking) for each L2-normalised embedding.
 
-    `weights` is how much speech each embedding stands for: small groups are judged by their speech, not count.
+    `weights` is how many seconds of speech each embedding stands for: small groups are judged by their speech.
     """
     from scipy.cluster.hierarchy import fcluster, linkage
 
@@ -39,15 +46,14 @@ def cluster(emb: np.ndarray, weights: np.ndarray, *, max_speakers: int | None = 
     labels = relabel(labels)
     for _ in range(REFINE_ROUNDS):
         speech = np.bincount(labels, weights=weights)
-        keep = np.flatnonzero(speech >= MIN_SHARE * weights.sum())
+        keep = np.flatnonzero(speech >= max(MIN_SHARE * weights.sum(), min_speech))
         if max_speakers and len(keep) > max_speakers:
             # More voices than participants: the smallest go (their speech moves to the nearest kept voice).
             keep = keep[np.argsort(-speech[keep], kind="stable")[:max_speakers]]
         if len(keep) == 0:
             return np.zeros(len(emb), dtype=int)
         # Each stretch then moves to the voice it is nearest (a few rounds of weighted spherical k-means).
-        centres = unit(np.stack([(emb[labels == k] * weights[labels == k, None]).sum(axis=0) for k in keep]))
-        new = relabel(np.argmax(emb @ centres.T, axis=1))
+        new = relabel(np.argmax(emb @ centres(emb, weights, labels, keep).T, axis=1))
         if np.array_equal(new, labels):
             break
         labels = new
