@@ -13,7 +13,7 @@ from pipeline.types import Segment
 SENTENCE = re.compile(r"(?<=[.?!])\s+")
 THANKS = re.compile(r"^\s*(?:ok(?:ay)?,?\s+)?(?:thanks|thank\s+you|cheers|great|perfect|nice)\b", re.I)
 # How much one cue counts: saying one's own name outweighs being spoken to.
-INTRO, ADDRESSED, NOT_SELF = 3.0, 1.0, 2.0
+INTRO, ADDRESSED, NOT_SELF, MENTIONED = 3.0, 1.0, 2.0, 1.0
 
 
 def intro_cue(people: People) -> re.Pattern:
@@ -25,7 +25,7 @@ def intro_cue(people: People) -> re.Pattern:
 def opener_cue(people: People) -> re.Pattern:
     """A name right after an opening word: 'Okay Josh, …', 'Hi Josh, good to see you', 'So Lena …'."""
     return re.compile(rf"^\s*(?i:okay|ok|right|so|and|now|hi|hey|hello|morning|good\s+morning)\s*,?\s+"
-                      rf"({people.pattern})\b(?!['’]s)")
+                      rf"({people.pattern})\b(?!['’]s)|\b(?i:let's\s+have|over\s+to)\s+({people.pattern})\b")
 
 
 def other_speaker(segments: list[Segment], i: int, step: int) -> str | None:
@@ -50,11 +50,15 @@ def votes(segments: list[Segment], people: People) -> dict[str, dict[str, float]
 
     for i, seg in enumerate(segments):
         for sentence in SENTENCE.split(seg.text):
-            for m in intro.finditer(sentence):
-                add(seg.speaker, people.canonical(m.group(1) or m.group(2)), INTRO)
-            m = opener.match(sentence)
+            introduced = {people.canonical(m.group(1) or m.group(2)) for m in intro.finditer(sentence)}
+            for name in introduced:
+                add(seg.speaker, name, INTRO)
+            m = opener.search(sentence)
             called = people.vocative(sentence) or people.trailing_vocative(sentence) or (
-                people.canonical(m.group(1)) if m else None)
+                people.canonical(m.group(1) or m.group(2)) if m else None)
+            # People speak of others by name, hardly ever of themselves ("Lucy is going to show us…").
+            for name in set(people.mentioned(sentence)) - introduced - {called}:
+                add(seg.speaker, name, -MENTIONED)
             if not called:
                 continue
             add(seg.speaker, called, -NOT_SELF)  # nobody speaks to themselves by name
@@ -76,12 +80,21 @@ def name_voices(segments: list[Segment], participants: list[str]) -> dict[str, s
     score = np.array([[tally.get(v, {}).get(n, 0.0) for n in names] for v in voices])
     rows, cols = linear_sum_assignment(score, maximize=True)
     named = {voices[r]: names[c] for r, c in zip(rows, cols, strict=True) if score[r, c] > 0}
-    left_voices = [v for v in voices if v not in named]
-    left_names = [n for n in names if n not in named.values()]
-    # As many voices as participants and only one of each left: the last voice can only be the last name.
-    if len(voices) == len(names) and len(left_voices) == 1 and len(left_names) == 1:
-        named[left_voices[0]] = left_names[0]
+    if len(voices) == len(names):
+        eliminate(named, voices, names, score)
     return named
+
+
+def eliminate(named: dict[str, str], voices: list[str], names: list[str], score: np.ndarray) -> None:
+    """With every participant heard, a voice with one name left that nothing speaks against takes it."""
+    while True:
+        left = [n for n in names if n not in named.values()]
+        open_voices = [v for v in voices if v not in named]
+        fits = {v: [n for n in left if score[voices.index(v), names.index(n)] >= 0] for v in open_voices}
+        sure = [(v, f[0]) for v, f in fits.items() if len(f) == 1]
+        if not sure:
+            return
+        named[sure[0][0]] = sure[0][1]
 
 
 def name_speakers(segments: list[Segment], participants: list[str]) -> list[Segment]:
