@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pipeline.decode import SAMPLE_RATE, decode_audio, probe_duration
+from pipeline.diarize import transcribe_speakers
+from pipeline.diarize.assign import is_anonymous
 from pipeline.errors import InputError
 from pipeline.findings import extract_findings
 from pipeline.findings.labeller import ModelLabeller, model_findings
@@ -111,7 +113,9 @@ def transcribe_source(source: Path, info: MeetingInfo, *, transcriber: Transcrib
         audio = decode_audio(source)
         duration = len(audio) / SAMPLE_RATE
         language = transcriber.spoken_language(audio, info.language)
-        segments = transcriber.transcribe(audio, language=language, prompt=prompt, progress=progress)
+        # One mixed recording: who said what comes from the voices (tracks are one speaker each already).
+        segments = transcribe_speakers(audio, transcriber, participants=info.participants, language=language,
+                                       prompt=prompt, progress=progress)
     if not segments:
         raise InputError(f"No speech was found in {source.name} ({duration:.0f} s of audio).", NO_SPEECH_HINT)
     return Transcript(segments, duration, kind, language)
@@ -122,7 +126,9 @@ def analyse(transcript: Transcript, info: MeetingInfo, board: list[Ticket], *,
     """The light step: findings (from the language model `llm` if given) from a transcript, facts and board."""
     info.language = transcript.language or info.language
     if not info.participants:
-        info.participants = sorted({s.speaker for s in transcript.segments if s.speaker})
+        # "Speaker 2" is not a person to send the record to or to match by name.
+        info.participants = sorted({s.speaker for s in transcript.segments
+                                    if s.speaker and not is_anonymous(s.speaker)})
     if llm is not None:
         findings, engine = model_findings(transcript.segments, info, board, llm)
     else:

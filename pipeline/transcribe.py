@@ -32,6 +32,16 @@ class Word:
     word: str
 
 
+@dataclass(frozen=True)
+class Piece:
+    """One segment as the recogniser cut it: times, text and (with word timing) its words."""
+
+    start: float
+    end: float
+    text: str
+    words: list[Word]
+
+
 def split_words(words: list[Word], *, speaker: str | None = None, pause: float = PAUSE_SPLIT_S,
                 at_sentence_end: bool = True) -> list[Segment]:
     """Cut a recogniser segment's words into segments that start and end with the speech.
@@ -128,6 +138,29 @@ class Transcriber:
             language, confidence, _ = model.detect_language(np.concatenate(chunks))
         return language if confidence >= LANGUAGE_CONFIDENCE else fallback
 
+    def pieces(self, audio: np.ndarray, *, language: str = "en", prompt: str | None = None,
+               progress: Progress | None = None, word_timing: bool = False) -> list[Piece]:
+        """The recogniser's own segments, with their words' times when `word_timing`; silence skipped by VAD."""
+        duration = len(audio) / SAMPLE_RATE
+        if duration == 0:
+            return []
+        out: list[Piece] = []
+        model = self.model_for(language)
+        language = language if model.model.is_multilingual else "en"
+        with self._lock:
+            pieces, _info = model.transcribe(
+                audio, language=language, beam_size=self.config.beam_size, vad_filter=True,
+                # Each segment stands alone: conditioning on earlier text makes tiny models loop on errors.
+                condition_on_previous_text=False, initial_prompt=prompt, word_timestamps=word_timing)
+            for piece in pieces:
+                words = [Word(w.start, w.end, w.word) for w in piece.words or []]
+                out.append(Piece(piece.start, piece.end, piece.text.strip(), words))
+                if progress:
+                    progress(min(1.0, piece.end / duration))
+        if progress:
+            progress(1.0)
+        return out
+
     def transcribe(self, audio: np.ndarray, *, speaker: str | None = None, language: str = "en",
                    prompt: str | None = None, progress: Progress | None = None,
                    word_timing: bool | None = None) -> list[Segment]:
@@ -138,28 +171,14 @@ class Transcriber:
         otherwise run over the silences where others talk, which puts findings and speaker turns at the wrong
         time. It costs some speed (see scripts/bench_speed.py).
         """
-        duration = len(audio) / SAMPLE_RATE
-        if duration == 0:
-            return []
         if word_timing is None:
             word_timing = speaker is not None
-        model = self.model_for(language)
-        language = language if model.model.is_multilingual else "en"
-        with self._lock:
-            pieces, _info = model.transcribe(
-                audio, language=language, beam_size=self.config.beam_size, vad_filter=True,
-                # Each segment stands alone: conditioning on earlier text makes tiny models loop on errors.
-                condition_on_previous_text=False, initial_prompt=prompt, word_timestamps=word_timing)
-            segments = []
-            for piece in pieces:
-                text = piece.text.strip()
-                if word_timing and piece.words:
-                    segments += split_words([Word(w.start, w.end, w.word) for w in piece.words], speaker=speaker)
-                elif text:
-                    segments.append(Segment(start=round(piece.start, 2), end=round(piece.end, 2), text=text,
-                                            speaker=speaker))
-                if progress:
-                    progress(min(1.0, piece.end / duration))
-        if progress:
-            progress(1.0)
+        segments = []
+        for piece in self.pieces(audio, language=language, prompt=prompt, progress=progress,
+                                 word_timing=word_timing):
+            if word_timing and piece.words:
+                segments += split_words(piece.words, speaker=speaker)
+            elif piece.text:
+                segments.append(Segment(start=round(piece.start, 2), end=round(piece.end, 2), text=piece.text,
+                                        speaker=speaker))
         return segments

@@ -1,0 +1,113 @@
+"""Speaker diarization of one mixed recording: real voices in, speakers, split segments and names out."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from pipeline.decode import SAMPLE_RATE, decode_audio
+from pipeline.diarize import transcribe_speakers
+from pipeline.diarize.assign import speaker_segments
+from pipeline.diarize.naming import name_speakers
+from pipeline.diarize.turns import Turn, diarize
+from pipeline.transcribe import Piece, Transcriber, Word
+from pipeline.types import Segment
+from tests import media
+
+# Two espeak voices (Linda en+f2, Josh en-us+m1) taking turns, with the true turn times beside it.
+MEETING = media.CORPUS / "dev-06-screening-summit-routing"
+CLIP_S = 45.0
+needs_corpus = pytest.mark.skipif(not MEETING.with_suffix(".ogg").exists(), reason="the shared corpus is absent")
+
+
+@pytest.fixture(scope="module")
+def clip() -> tuple[np.ndarray, list[dict]]:
+    audio = decode_audio(MEETING.with_suffix(".ogg"))[: int(CLIP_S * SAMPLE_RATE)]
+    turns = json.loads(MEETING.with_suffix(".timing.json").read_text())["turns"]
+    return audio, [t for t in turns if t["end"] <= CLIP_S]
+
+
+def speaker_at(turns: list[Turn], t: float) -> int | None:
+    return next((x.speaker for x in turns if x.start <= t <= x.end), None)
+
+
+@needs_corpus
+def test_two_voices_are_found_as_two_speakers_who_take_turns(clip) -> None:
+    audio, truth = clip
+    turns = diarize(audio)
+    assert len({t.speaker for t in turns}) == 2
+    # Each true turn's middle is given to one found speaker, the same one for the same person, and the two
+    # people get different speakers.
+    found = {(t["speaker"], speaker_at(turns, (t["start"] + t["end"]) / 2)) for t in truth}
+    assert len(found) == 2 and len({f for _, f in found}) == 2 and None not in {f for _, f in found}
+
+
+@needs_corpus
+def test_the_participant_list_bounds_the_speaker_count(clip) -> None:
+    audio, _ = clip
+    assert {t.speaker for t in diarize(audio, max_speakers=1)} == {0}
+
+
+def test_silence_has_no_speakers() -> None:
+    assert diarize(np.zeros(3 * SAMPLE_RATE, dtype=np.float32)) == []
+
+
+def words(*spec: tuple[float, float, str]) -> list[Word]:
+    return [Word(start, end, text) for start, end, text in spec]
+
+
+def test_a_turn_change_inside_a_recogniser_segment_splits_it() -> None:
+    piece = Piece(0.0, 3.0, "How big are they? About forty people.",
+                  words((0.0, 0.3, " How"), (0.3, 0.5, " big"), (0.5, 0.7, " are"), (0.7, 1.0, " they?"),
+                        (1.3, 1.6, " About"), (1.6, 2.0, " forty"), (2.0, 2.6, " people.")))
+    turns = [Turn(0.0, 1.1, 0), Turn(1.2, 3.0, 1)]
+    got = speaker_segments([piece], turns)
+    assert [(s.speaker, s.text, s.start, s.end) for s in got] == [
+        ("Speaker 1", "How big are they?", 0.0, 1.0), ("Speaker 2", "About forty people.", 1.3, 2.6)]
+
+
+def test_a_word_in_a_gap_between_turns_goes_to_the_nearest_turn() -> None:
+    piece = Piece(0.0, 4.0, "Yes. Right.", words((0.0, 0.4, " Yes."), (3.1, 3.4, " Right.")))
+    got = speaker_segments([piece], [Turn(2.9, 3.5, 1), Turn(0.1, 0.5, 0)])
+    assert [(s.speaker, s.text) for s in got] == [("Speaker 1", "Yes."), ("Speaker 2", "Right.")]
+
+
+def said(*lines: tuple[str, str]) -> list[Segment]:
+    return [Segment(start=float(i), end=i + 0.9, text=text, speaker=who) for i, (who, text) in enumerate(lines)]
+
+
+def test_voices_are_named_from_introductions_being_asked_and_being_thanked() -> None:
+    segments = said(("Speaker 1", "Hi all, it's Maya. Lena, can you start?"),
+                    ("Speaker 2", "Sure, the build is green."),
+                    ("Speaker 1", "Good. Daniel?"),
+                    ("Speaker 3", "I merged the cards."),
+                    ("Speaker 1", "Thanks, Daniel."))
+    assert [s.speaker for s in name_speakers(segments, ["Maya", "Daniel", "Lena"])] == [
+        "Maya", "Lena", "Maya", "Daniel", "Maya"]
+
+
+def test_a_voice_nothing_points_at_stays_anonymous_and_names_are_not_given_twice() -> None:
+    segments = said(("Speaker 1", "Hi, it's Maya here."), ("Speaker 2", "Morning."), ("Speaker 3", "Hello."),
+                    ("Speaker 2", "Maya's ticket is done."))
+    named = name_speakers(segments, ["Maya", "Daniel", "Lena"])
+    assert [s.speaker for s in named] == ["Maya", "Speaker 2", "Speaker 3", "Speaker 2"]
+
+
+def test_the_last_voice_takes_the_last_name_when_counts_match() -> None:
+    segments = said(("Speaker 1", "Okay Josh, give me the short version."), ("Speaker 2", "Sure, they sell software."))
+    assert [s.speaker for s in name_speakers(segments, ["Linda", "Josh"])] == ["Linda", "Josh"]
+    # Without a participant list nobody is named.
+    assert [s.speaker for s in name_speakers(segments, [])] == ["Speaker 1", "Speaker 2"]
+
+
+@needs_corpus
+def test_a_mixed_recording_with_participants_gives_named_speakers(clip) -> None:
+    audio, _ = clip
+    segments = transcribe_speakers(audio, Transcriber(), participants=["Linda", "Josh"], language="en")
+    by_speaker = {s.speaker for s in segments}
+    assert by_speaker == {"Linda", "Josh"}
+    text = {s.speaker: " ".join(x.text for x in segments if x.speaker == s.speaker).lower() for s in segments}
+    assert "how big are they" in text["Linda"] and "bakeries" in text["Josh"]
+    assert "bakeries" not in text["Linda"]
