@@ -22,6 +22,7 @@ from integrations.email.compose import environment
 from integrations.email.smtp import SmtpConfig, SmtpSession
 from integrations.email.unsubscribe import b64, unb64, unsubscribe_url
 from integrations.errors import PermanentError, TransientError
+from onno.links import same
 from storage import mail
 from storage import repository as repo
 
@@ -46,7 +47,7 @@ def make_token(secret: str, workspace_id: int, email: str, issued: dt.datetime) 
 def read_token(secret: str, token: str, *, now: dt.datetime | None = None) -> tuple[str, int, str, dt.datetime]:
     """("ok" | "expired" | "invalid", workspace id, address, issued) from a token; only "ok" may confirm."""
     payload, _, sig = token.partition(".")
-    if not payload or not hmac.compare_digest(_sign(secret, payload), sig):
+    if not payload or not token.isascii() or not same(_sign(secret, payload), sig):
         return "invalid", 0, "", dt.datetime.min.replace(tzinfo=dt.UTC)
     try:
         ws, _, rest = unb64(payload).decode().partition(":")
