@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import stripe
 from aiohttp import web
@@ -19,6 +20,18 @@ log = logging.getLogger(__name__)
 TOLERANCE_S = 300  # Stripe's own default: a signature older than five minutes is a replay
 
 
+def signature_problem(header: str, now: float | None = None) -> str | None:
+    """What Stripe's library does not check: an ASCII header, and a timestamp not in the future."""
+    if not header.isascii():
+        return "the Stripe-Signature header is not Stripe's"
+    stamps = [part[2:] for part in header.split(",") if part.startswith("t=")]
+    if not stamps or not stamps[0].isdigit() or len(stamps[0]) > 12:
+        return "the Stripe-Signature header has no timestamp"
+    if int(stamps[0]) > (time.time() if now is None else now) + TOLERANCE_S:
+        return "the signature is timestamped in the future"
+    return None
+
+
 def add_routes(web_app: web.Application, app) -> None:
     async def webhook(request: web.Request) -> web.Response:
         payload = await request.read()
@@ -28,6 +41,9 @@ def add_routes(web_app: web.Application, app) -> None:
         if not request.headers.get("Stripe-Signature"):
             return web.json_response({"error": "rejected: no Stripe-Signature header (only Stripe may call this)"},
                                      status=400)
+        problem = signature_problem(request.headers["Stripe-Signature"])
+        if problem:
+            return web.json_response({"error": f"rejected: {problem}"}, status=400)
         try:
             event = stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature"),
                                                    app.settings.stripe_webhook_secret, tolerance=TOLERANCE_S)
@@ -71,6 +87,6 @@ def add_routes(web_app: web.Application, app) -> None:
         return web.Response(text="Thanks! Your plan changes as soon as Stripe confirms it; see it with /onno plan.")
 
     web_app.router.add_post("/stripe/webhook", webhook)
-    web_app.router.add_get(r"/billing/{ws:\d+}/{action:upgrade|manage}", go)
+    web_app.router.add_get(r"/billing/{ws:\d{1,18}}/{action:upgrade|manage}", go)
     web_app.router.add_get("/billing/done", done)
     web_app.router.add_get("/billing/cancelled", done)

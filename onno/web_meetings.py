@@ -64,4 +64,4 @@ def add_routes(web_app: web.Application, app) -> None:
             raise web.HTTPNotFound(text="This meeting has been deleted.")
         return web.Response(text=meeting_html(result), content_type="text/html")
 
-    web_app.router.add_get(r"/meetings/{ws:\d+}/{id:\d+}", show)
+    web_app.router.add_get(r"/meetings/{ws:\d{1,18}}/{id:\d{1,18}}", show)

@@ -27,8 +27,11 @@ def get_or_create_workspace(s: Session, name: str = "local", *, platform: str = 
     return ws
 
 
-def workspace_by_id(s: Session, workspace_id: int) -> Workspace:
-    return s.get(Workspace, workspace_id)
+MAX_ID = 2**63 - 1  # the largest row id either database stores; a larger number names no row
+
+
+def workspace_by_id(s: Session, workspace_id: int) -> Workspace | None:
+    return s.get(Workspace, workspace_id) if 0 < workspace_id <= MAX_ID else None
 
 
 def resolve_workspace(s: Session, workspace: str | int) -> Workspace:
@@ -114,6 +117,8 @@ def list_meetings(s: Session, workspace: Workspace, *, limit: int = 50) -> list[
 
 
 def get_meeting(s: Session, workspace: Workspace, meeting_id: int) -> Meeting | None:
+    if not 0 < meeting_id <= MAX_ID:
+        return None
     return s.scalar(select(Meeting).where(Meeting.id == meeting_id, Meeting.workspace_id == workspace.id))
 
 

@@ -77,13 +77,19 @@ def add_routes(web_app: web.Application, app) -> None:
         return outcome_page(out)
 
     async def pick(request: web.Request) -> web.Response:
-        form = await request.post()
+        try:  # our page posts a plain urlencoded form; anything else (multipart, not UTF-8) is not from it
+            form = await request.post() if request.content_type == "application/x-www-form-urlencoded" else None
+        except ValueError:
+            form = None
+        if form is None:
+            return page("invalid", message="This form was not sent by Onno's board picker.",
+                        hint="Start again from /onno notion in Slack.")
         out = await asyncio.to_thread(oauth.pick, app, str(form.get("key", "")),
                                       data_source_id=str(form.get("data_source", "")) or None,
                                       parent_page_id=str(form.get("parent", "")) or None,
                                       title=str(form.get("title", "")).strip() or None)
         return outcome_page(out)
 
-    web_app.router.add_get(r"/notion/connect/{ws:\d+}", connect)
+    web_app.router.add_get(r"/notion/connect/{ws:\d{1,18}}", connect)
     web_app.router.add_get(oauth.CALLBACK_PATH, callback)
     web_app.router.add_post("/notion/oauth/pick", pick)
