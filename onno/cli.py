@@ -266,8 +266,6 @@ def db_upgrade() -> None:
     from storage import db
 
     url = app().settings.resolved_database_url
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db.upgrade(url)
     click.echo(f"Database is up to date ({url.split('@')[-1]}).")
 

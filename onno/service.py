@@ -16,6 +16,7 @@ from pipeline.types import MeetingInfo, Ticket
 from storage import db
 from storage import repository as repo
 from storage.blobs import BlobStore
+from storage.private import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,9 @@ class App:
 
     @cached_property
     def engine(self):
-        url = self.settings.resolved_database_url
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = db.make_engine(url)
+        if self.settings.data_dir.is_dir():
+            private_dir(self.settings.data_dir, ours=True)  # made before Onno tightened it: tighten it now
+        engine = db.make_engine(self.settings.resolved_database_url)
         db.upgrade(engine)
         return engine
 

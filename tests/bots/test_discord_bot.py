@@ -44,7 +44,7 @@ def fake():
 def settings(tmp_path: Path, fake: F.FakeDiscord, **overrides) -> Settings:
     values = {"data_dir": tmp_path / "data", "database_url": f"sqlite:///{tmp_path / 'onno.db'}",
               "discord_token": F.TOKEN, "discord_api_url": fake.api_url, "discord_edit_interval": 0.3,
-              "discord_empty_grace": 0.3, "public_url": "https://onno.test", "secret_key": "test-secret",
+              "discord_empty_grace": 0.3, "public_url": "https://onno.test", "secret_key": "test-secret-key-0123456789",
               "inline_retry_wait": 1.0, "whisper_beam_size": 1}
     values.update(overrides)
     return Settings(**values)

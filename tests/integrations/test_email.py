@@ -27,7 +27,7 @@ from storage import repository as repo
 from storage.models import Delivery
 from tests.integrations.mailbox import Mailbox
 
-SECRET = "test-secret-key"
+SECRET = "test-secret-key-0123456789"
 FROM = "Onno <onno@onno.test>"
 TITLE = "Launch <planning> & pricing"
 # Said in the meeting, markup and all: it must reach the HTML part as text, never as markup.
