@@ -329,8 +329,15 @@ class JobRunner:
         except InputError as exc:
             reason = f"{exc.problem} {exc.hint}".strip()
             with self.app.session() as s:
-                if jobs_repo.release_job(s, job_id, self.owner, status="failed", error=reason, finished_at=utcnow()):
+                failed = jobs_repo.release_job(s, job_id, self.owner, status="failed", error=reason,
+                                               finished_at=utcnow())
+                if failed:
                     settle(s, job_id, minutes=0)  # bad input is not charged
+                    row = jobs_repo.get_job(s, job_id)
+                    failed = row.recording_id is not None and row.meeting_id is None
+            if failed:
+                # Bad input leaves storage as it was: no recording row, no blobs of it (someone's voice).
+                self.app.forget_recording(job.recording_id, job.workspace_id)
         except Exception as exc:
             log.exception("job %s step %s failed", job_id, step)
             self._after_crash(job_id, step, job.attempts, exc)

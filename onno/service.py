@@ -142,13 +142,22 @@ class App:
             raise
 
     def forget_recording(self, recording_id: int, workspace: str | int) -> None:
-        """Drop a recording that turned out to be unusable, and its blob unless another row shares it."""
+        """Drop a recording that turned out to be unusable, and its blobs (a tree's member files too) unless
+        another recording still holds the same bytes."""
         with self.session() as s:
             ws = repo.resolve_workspace(s, workspace)
             rec = repo.get_recording(s, ws, recording_id)
-            key = rec.blob_key
+            if rec is None:
+                return
+            key, tree = rec.blob_key, rec.kind == "tracks"
             repo.delete_recording(s, rec)
             s.flush()
-            shared = repo.blob_in_use(s, key)
-        if not shared:
-            self.blobs.delete(key)
+            keys = [key, *((self.blobs.tree(key) or {}).values() if tree else ())]
+            kept = {k for k in keys if repo.blob_in_use(s, k)}
+            members = set(keys[1:]) - kept
+            if members:  # other trees may share a member file: keep what any of their manifests names
+                for other in repo.tree_blob_keys(s):
+                    kept |= members & set((self.blobs.tree(other) or {}).values())
+        for k in keys:
+            if k not in kept:
+                self.blobs.delete(k)

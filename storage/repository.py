@@ -69,6 +69,11 @@ def blob_in_use(s: Session, blob_key: str) -> bool:
     return bool(s.scalar(select(func.count()).select_from(Recording).where(Recording.blob_key == blob_key)))
 
 
+def tree_blob_keys(s: Session) -> list[str]:
+    """The blob keys of every stored tracks folder (their manifests name the member files)."""
+    return list(s.scalars(select(Recording.blob_key).where(Recording.kind == "tracks").distinct()))
+
+
 def save_meeting(s: Session, workspace: Workspace, result: MeetingResult, *,
                  recording: Recording | None = None) -> Meeting:
     """Store a processed meeting and move the board's cards it updates, with history."""
