@@ -18,9 +18,9 @@ def result_messages(result: dict, *, link: str | None = None, review: bool = Fal
 
     With `review`, the action items are left to the review panel that follows (`review_panel`)."""
     title, meta = header(result)
-    lines = [f"## ✅ {title}", f"-# {meta}"]
+    lines = [f"## ✅ {escape(title)}", f"-# {escape(meta)}"]
     if result.get("summary"):
-        lines.append(result["summary"])
+        lines.append(escape(result["summary"]))
     for heading, items in sections(result):
         if not items or (review and heading == "Action items"):
             continue
@@ -48,8 +48,8 @@ def pack(lines: list[str], limit: int = LIMIT) -> list[str]:
 
 
 def escape(text: str) -> str:
-    """Keep people's words from turning into mentions or markup by accident."""
-    return text.replace("@", "@\u200b").replace("```", "`\u200b``")
+    """Keep people's words from turning into mentions, disguised links or markup, by accident or on purpose."""
+    return text.replace("@", "@\u200b").replace("```", "`\u200b``").replace("](", "]\u200b(")
 
 
 def transcript_line(speaker: str | None, start: float | None, text: str) -> str:
