@@ -137,7 +137,7 @@ def test_running_a_step_again_changes_nothing(app, receiver):
         assert s.scalar(select(func.count()).select_from(Meeting)) == 1
 
 
-def test_corrupt_audio_fails_with_a_readable_reason_and_keeps_the_recording(app, tmp_path):
+def test_corrupt_audio_fails_with_a_readable_reason_and_leaves_storage_as_it_was(app, tmp_path):
     bad = tmp_path / "call.ogg"
     bad.write_bytes(media.SAMPLE.read_bytes()[:3000])
     job_id = app.runner.submit(bad, info())
@@ -145,9 +145,11 @@ def test_corrupt_audio_fails_with_a_readable_reason_and_keeps_the_recording(app,
     assert job["status"] == "failed" and job["step"] == "transcribe"
     assert "call.ogg is truncated or damaged" in job["error"] and "upload the recording again" in job["error"]
     with app.session() as s:
-        assert s.query(Recording).count() == 1  # what the user gave is kept for a retry with a fixed build
+        assert s.query(Recording).count() == 0  # bad input: neither its row nor its bytes stay (issue 18)
+    assert not [p for p in app.settings.resolved_blob_dir.rglob("*") if p.is_file()]
     assert "retrying 1" in app.runner.retry(job_id)
-    assert job_row(app, job_id)["status"] == "failed"
+    job = job_row(app, job_id)
+    assert job["status"] == "failed" and "Submit the recording again" in job["error"]
 
 
 def test_sweeper_brings_back_a_job_whose_worker_died(app, receiver):
