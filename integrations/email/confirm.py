@@ -23,6 +23,7 @@ from integrations.email.smtp import SmtpConfig, SmtpSession
 from integrations.email.unsubscribe import b64, unb64, unsubscribe_url
 from integrations.errors import PermanentError, TransientError
 from onno.links import same
+from pipeline.types import one_line
 from storage import mail
 from storage import repository as repo
 
@@ -79,7 +80,7 @@ def build_message(settings, *, workspace_id: int, person: mail.Person, team: str
     msg = EmailMessage()
     msg["Subject"] = f"Confirm your address for Onno's meeting summaries{f' from {team}' if team else ''}"
     msg["From"] = sender
-    msg["To"] = Address(display_name=person.name, addr_spec=person.email)
+    msg["To"] = Address(display_name=one_line(person.name), addr_spec=person.email)
     msg["Date"] = format_datetime(issued)
     msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "onno.invalid")
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to this
