@@ -80,7 +80,8 @@ def add_routes(web_app: web.Application, app) -> None:
             raise web.HTTPBadRequest(text=f"{exc.problem} {exc.hint}") from exc
         except stripe.StripeError as exc:
             log.warning("stripe: %s", exc)
-            raise web.HTTPServiceUnavailable(text="Stripe could not be reached; try the link again shortly.") from exc
+            status, text = stripe_api.problem(exc)
+            return web.Response(status=status, text=text)
         raise web.HTTPSeeOther(url)
 
     async def done(_request: web.Request) -> web.Response:
