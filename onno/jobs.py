@@ -170,7 +170,8 @@ class JobRunner:
             for d in job.deliveries:
                 if d.status == "failed":
                     d.status, d.attempts, d.next_attempt_at, d.enqueued_at = "pending", 0, utcnow(), utcnow()
-                if d.status == "pending":
+                if d.status == "pending":  # one waiting for its backoff goes now: retry means now
+                    d.next_attempt_at, d.enqueued_at = utcnow(), utcnow()
                     sends.append(("deliver", d.id))
             if not sends:
                 return f"Job {job_id} is {job.status}; nothing to retry."

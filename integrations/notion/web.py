@@ -11,7 +11,7 @@ from aiohttp import web
 from integrations.notion import oauth
 from integrations.notion.adapter import check as check_name
 from onno.links import check_notion_connect_signature
-from onno.pages import environment
+from onno.pages import HEADERS, environment
 from storage import repository as repo
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,8 @@ def page(kind: str, *, message: str = "", hint: str = "", **values) -> web.Respo
     html = environment(TEMPLATES).get_template("connect_page.html").render(
         heading=HEADINGS.get(kind, "Notion"), kind=kind, message=message, hint=hint, pick_url="/notion/oauth/pick",
         **values)
-    # no-referrer: the callback's address holds the code and state; DENY: no page may frame our buttons.
-    return web.Response(text=html, content_type="text/html", status=STATUS.get(kind, 200), headers={
-        "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"})
+    # no-referrer matters most here: the callback's address holds the code and state.
+    return web.Response(text=html, content_type="text/html", status=STATUS.get(kind, 200), headers=HEADERS)
 
 
 def outcome_page(out: oauth.Outcome) -> web.Response:

@@ -239,3 +239,16 @@ def test_cli_failed_job_exits_non_zero_with_the_reason(cli, tmp_path):
     assert out.exit_code == 1 and "failed during transcribe" in out.stderr
     job_id = out.stdout.strip().splitlines()[-1]
     assert json.loads(cli("jobs", "show", job_id, "--format", "json").stdout)["status"] == "failed"
+
+
+def test_retry_sends_a_pending_delivery_now_even_before_its_backoff_is_up(tmp_path, database_url, receiver):
+    """Issue 18: `onno jobs retry` said "retrying" and did nothing for a delivery waiting out its backoff."""
+    a = App(Settings(data_dir=tmp_path / "data", database_url=database_url, webhook_secret=SECRET,
+                     delivery_backoff=600, inline_retry_wait=0))
+    receiver.answers = [503]
+    job_id = a.runner.submit(VTT, info(), targets=[f"webhook:{receiver.url}"])
+    assert job_row(a, job_id)["deliveries"][0]["status"] == "pending"  # due again in ten minutes
+    assert "retrying 1" in a.runner.retry(job_id)
+    assert job_row(a, job_id)["deliveries"][0]["status"] == "delivered"
+    assert len(receiver.accepted()) == 1
+    a.engine.dispose()
