@@ -42,7 +42,10 @@ def start(tmp: Path) -> Server:
     env = {**os.environ, "ONNO_DATA_DIR": str(tmp / "data"), "SLACK_SIGNING_SECRET": "8f742231b10e8888abcd99yyy",
            "SLACK_BOT_TOKEN": "xoxb-bench", "SLACK_API_URL": "http://127.0.0.1:9/api/",
            "ONNO_SECRET_KEY": "bench-secret-key-of-enough-length-0123"}
-    proc = subprocess.Popen([str(ROOT / ".venv/bin/onno"), "-v", "web", "--host", "127.0.0.1", "--port", str(port)],
+    env["PYTHONPATH"] = str(ROOT)  # this checkout's code, whichever checkout the script is in
+    cmd = [sys.executable, "-c", "from onno.cli import main; main()", "-v", "web", "--host", "127.0.0.1",
+           "--port", str(port)]
+    proc = subprocess.Popen(cmd,
                             env=env, stdout=(tmp / "log").open("wb"), stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     for _ in range(300):
