@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
+from bots.names import local_name, title_from
 from integrations.slack.adapter import target as slack_target
 from integrations.slack.blocks import esc
 from pipeline.errors import InputError
@@ -50,21 +51,7 @@ def thread_of(f: dict, channel_id: str) -> str | None:
 
 
 def title_of(f: dict) -> str:
-    """The meeting title from the file's title or name, less a media extension ("Q3/Q4 planning.m4a" keeps its
-    slash: a title is not a path)."""
-    title = f.get("title") or f.get("name") or "Slack recording"
-    stem, dot, ext = title.rpartition(".")
-    if dot and stem and ext.lower() in MEDIA | TRANSCRIPTS:
-        title = stem
-    return title.replace("_", " ").strip() or "Slack recording"
-
-
-def local_name(f: dict, file_id: str) -> str:
-    """A safe file name on our disk for the upload: its own base name, or the file id with its extension."""
-    name = PurePosixPath((f.get("name") or "").replace("\\", "/")).name.strip()
-    if not name or name in {".", ".."} or name.startswith("."):
-        name = f"{file_id}.{extension(f) or f.get('filetype') or 'bin'}"
-    return name[-200:]
+    return title_from(f.get("title") or f.get("name") or "", MEDIA | TRANSCRIPTS, "Slack recording")
 
 
 def slack_host(url: str, settings) -> bool:
@@ -163,7 +150,7 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
             raise Rejected(f"The download link for *{name}* does not point to Slack, so I did not fetch it (the "
                            "bot's token only goes to Slack). Share the file again as an upload.")
         with tempfile.TemporaryDirectory(prefix="onno-slack-") as tmp:
-            path = Path(tmp) / local_name(file, file_id)
+            path = Path(tmp) / local_name(raw_name, f"{file_id}.{extension(file) or file.get('filetype') or 'bin'}")
             await download(url, token, path, name=name, limit=limit)
             job_id = jobs_repo.new_job_id()
             info = await bot.db(_meeting_info, bot.app, ws_id, channel_id, file)
