@@ -34,7 +34,7 @@ def signature_problem(header: str, now: float | None = None) -> str | None:
 
 def add_routes(web_app: web.Application, app) -> None:
     async def webhook(request: web.Request) -> web.Response:
-        payload = await request.read()
+        # Cheap checks first: a stranger's body is read only once its headers may be Stripe's.
         if not app.settings.stripe_webhook_secret:  # nothing to verify with: refuse, and say what to set
             return web.json_response({"error": "Stripe webhooks are not set up on this server: set "
                                                "STRIPE_WEBHOOK_SECRET to the endpoint's signing secret"}, status=503)
@@ -44,10 +44,11 @@ def add_routes(web_app: web.Application, app) -> None:
         problem = signature_problem(request.headers["Stripe-Signature"])
         if problem:
             return web.json_response({"error": f"rejected: {problem}"}, status=400)
+        payload = await request.read()
         try:
             event = stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature"),
                                                    app.settings.stripe_webhook_secret, tolerance=TOLERANCE_S)
-        except (ValueError, stripe.SignatureVerificationError) as exc:
+        except (ValueError, RecursionError, stripe.SignatureVerificationError) as exc:
             return web.json_response({"error": f"rejected: {exc}"}, status=400)
         try:
             outcome = await asyncio.to_thread(apply_event, app, event.to_dict())
