@@ -170,7 +170,8 @@ def web(host: str, port: int) -> None:
 
 
 def self_check(a) -> None:
-    """Refuse to start with a key anyone could guess; warn of what else leaves the server open."""
+    """Refuse to start with a key anyone could guess; warn of what else leaves the server open (every long-running
+    process: web, worker, the Slack Socket Mode and Discord bots)."""
     from onno import selfcheck
 
     try:

@@ -24,7 +24,8 @@ def warnings(settings) -> list[str]:
     if settings.stripe_api_key and not settings.stripe_webhook_secret:
         out.append("STRIPE_API_KEY is set but STRIPE_WEBHOOK_SECRET is not: Stripe's events are refused, so paid "
                    "plans never start. Set it to the webhook endpoint's signing secret (whsec_…).")
-    if (settings.slack_bot_token or settings.slack_client_id) and not settings.slack_signing_secret:
+    if (settings.slack_bot_token or settings.slack_client_id) and not settings.slack_signing_secret \
+            and not settings.slack_app_token:  # Socket Mode needs no signing secret
         out.append("Slack is configured but SLACK_SIGNING_SECRET is not: /slack/events answers 404. Set it from "
                    "the Slack app's Basic Information → App Credentials.")
     return out
