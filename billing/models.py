@@ -19,7 +19,7 @@ class BillingAccount(Base):
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), unique=True)
     plan: Mapped[str] = mapped_column(String(20), default="free")
     status: Mapped[str] = mapped_column(String(30), default="none")  # Stripe's subscription status
-    stripe_customer_id: Mapped[str | None] = mapped_column(String(100), index=True)
+    stripe_customer_id: Mapped[str | None] = mapped_column(String(100), index=True, unique=True)  # one workspace
     stripe_subscription_id: Mapped[str | None] = mapped_column(String(100), index=True)
     period_start: Mapped[dt.datetime | None] = mapped_column()
     period_end: Mapped[dt.datetime | None] = mapped_column()

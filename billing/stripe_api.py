@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 
 import stripe
 
@@ -38,10 +40,25 @@ def checkout_session(settings, *, workspace_id: int, plan: str, customer: str | 
               "subscription_data": {"metadata": {"workspace_id": str(workspace_id), "plan": plan}}}
     if customer:
         params["customer"] = customer
-    # Deterministic, so a retried job or a double click gets the same session instead of a second one.
-    key = f"onno-checkout-{workspace_id}-{plan}-{(today or dt.date.today()).isoformat()}"
+    # Deterministic, so a retried job or a double click gets the same session instead of a second one; and it
+    # covers the parameters, since Stripe refuses a key reused with others (a customer known since, a new URL).
+    digest = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+    key = f"onno-checkout-{workspace_id}-{plan}-{(today or dt.date.today()).isoformat()}-{digest}"
     session = client(settings).v1.checkout.sessions.create(params=params, options={"idempotency_key": key})
     return session.url
+
+
+def problem(exc: stripe.StripeError) -> tuple[int, str]:
+    """What went wrong with a call to Stripe, as an HTTP status and a sentence for whoever followed the link."""
+    if isinstance(exc, stripe.APIConnectionError):
+        return 503, "Stripe could not be reached; try the link again shortly."
+    if isinstance(exc, stripe.RateLimitError):
+        return 503, "Stripe is busy; try the link again in a minute."
+    if isinstance(exc, (stripe.AuthenticationError, stripe.PermissionError)):
+        return 503, ("Stripe refused this server's API key; whoever runs Onno must check STRIPE_API_KEY. "
+                     "Nothing was charged.")
+    said = getattr(exc, "user_message", None) or (exc.error.message if exc.error else None) or str(exc)
+    return 502, f"Stripe refused the request: {said} Nothing was charged; tell whoever runs Onno if it persists."
 
 
 def portal_session(settings, *, workspace_id: int, customer: str, now: dt.datetime | None = None) -> str:

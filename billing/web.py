@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 
 import stripe
 from aiohttp import web
@@ -19,19 +20,35 @@ log = logging.getLogger(__name__)
 TOLERANCE_S = 300  # Stripe's own default: a signature older than five minutes is a replay
 
 
+def signature_problem(header: str, now: float | None = None) -> str | None:
+    """What Stripe's library does not check: an ASCII header, and a timestamp not in the future."""
+    if not header.isascii():
+        return "the Stripe-Signature header is not Stripe's"
+    stamps = [part[2:] for part in header.split(",") if part.startswith("t=")]
+    if not stamps or not stamps[0].isdigit() or len(stamps[0]) > 12:
+        return "the Stripe-Signature header has no timestamp"
+    if int(stamps[0]) > (time.time() if now is None else now) + TOLERANCE_S:
+        return "the signature is timestamped in the future"
+    return None
+
+
 def add_routes(web_app: web.Application, app) -> None:
     async def webhook(request: web.Request) -> web.Response:
-        payload = await request.read()
+        # Cheap checks first: a stranger's body is read only once its headers may be Stripe's.
         if not app.settings.stripe_webhook_secret:  # nothing to verify with: refuse, and say what to set
             return web.json_response({"error": "Stripe webhooks are not set up on this server: set "
                                                "STRIPE_WEBHOOK_SECRET to the endpoint's signing secret"}, status=503)
         if not request.headers.get("Stripe-Signature"):
             return web.json_response({"error": "rejected: no Stripe-Signature header (only Stripe may call this)"},
                                      status=400)
+        problem = signature_problem(request.headers["Stripe-Signature"])
+        if problem:
+            return web.json_response({"error": f"rejected: {problem}"}, status=400)
+        payload = await request.read()
         try:
             event = stripe.Webhook.construct_event(payload, request.headers.get("Stripe-Signature"),
                                                    app.settings.stripe_webhook_secret, tolerance=TOLERANCE_S)
-        except (ValueError, stripe.SignatureVerificationError) as exc:
+        except (ValueError, RecursionError, stripe.SignatureVerificationError) as exc:
             return web.json_response({"error": f"rejected: {exc}"}, status=400)
         try:
             outcome = await asyncio.to_thread(apply_event, app, event.to_dict())
@@ -64,13 +81,14 @@ def add_routes(web_app: web.Application, app) -> None:
             raise web.HTTPBadRequest(text=f"{exc.problem} {exc.hint}") from exc
         except stripe.StripeError as exc:
             log.warning("stripe: %s", exc)
-            raise web.HTTPServiceUnavailable(text="Stripe could not be reached; try the link again shortly.") from exc
+            status, text = stripe_api.problem(exc)
+            return web.Response(status=status, text=text)
         raise web.HTTPSeeOther(url)
 
     async def done(_request: web.Request) -> web.Response:
         return web.Response(text="Thanks! Your plan changes as soon as Stripe confirms it; see it with /onno plan.")
 
     web_app.router.add_post("/stripe/webhook", webhook)
-    web_app.router.add_get(r"/billing/{ws:\d+}/{action:upgrade|manage}", go)
+    web_app.router.add_get(r"/billing/{ws:\d{1,18}}/{action:upgrade|manage}", go)
     web_app.router.add_get("/billing/done", done)
     web_app.router.add_get("/billing/cancelled", done)

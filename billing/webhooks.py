@@ -55,6 +55,12 @@ def find_account(s: Session, obj: dict, sub: dict | None) -> BillingAccount | No
                                                      BillingAccount.stripe_subscription_id.in_(ids))))
 
 
+def customer_elsewhere(s: Session, customer: str, acct: BillingAccount) -> bool:
+    """Whether another workspace's account holds this Stripe customer."""
+    return s.scalar(select(BillingAccount.id).where(BillingAccount.stripe_customer_id == customer,
+                                                    BillingAccount.id != acct.id)) is not None
+
+
 def apply_subscription(settings, acct: BillingAccount, sub: dict) -> None:
     """Copy Stripe's current subscription onto the account: plan, status and period."""
     items = (sub.get("items") or {}).get("data") or [{}]
@@ -146,6 +152,13 @@ def apply_event(app, event: dict) -> str:
             if acct is None:
                 log.warning("stripe event %s (%s) matches no workspace", event["id"], event["type"])
                 return "unknown account"
+            customer = (obj.get("customer") if event["type"] == "checkout.session.completed" else None) \
+                or (sub or {}).get("customer")
+            if customer and customer_elsewhere(s, customer, acct):
+                # One customer, one workspace: else B's manage link would open A's portal and share A's plan.
+                log.warning("stripe event %s names customer %s of another workspace than %s; not applied",
+                            event["id"], customer, acct.workspace_id)
+                return "customer of another workspace"
             if event["type"] == "checkout.session.completed":
                 acct.stripe_customer_id = obj.get("customer") or acct.stripe_customer_id
             before = (acct.status, acct.plan, acct.grace_until)

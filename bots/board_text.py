@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from storage.models import Ticket
 
 EMPTY = "No board yet. Import one with `onno board import board.json`; meetings then move its cards."
 
 
-def board_text(rows: list[Ticket], *, bold: str, italic: str, bullet: str) -> str:
-    """Tickets by status, each with the last move a meeting made (bold/italic are the platform's markers)."""
+def board_text(rows: list[Ticket], *, bold: str, italic: str, bullet: str,
+               escape: Callable[[str], str]) -> str:
+    """Tickets by status, each with the last move a meeting made (bold/italic are the platform's markers,
+    `escape` its way of keeping card titles from being read as markup)."""
     if not rows:
         return EMPTY
     out = [f"{bold}Board{bold}"]
@@ -19,5 +23,5 @@ def board_text(rows: list[Ticket], *, bold: str, italic: str, bullet: str) -> st
             moved = [h for h in t.history if h.source == "meeting"]
             tail = (f" {italic}(moved {moved[-1].from_status} → {moved[-1].to_status} in meeting "
                     f"{moved[-1].meeting_id}){italic}" if moved else "")
-            out.append(f"{bullet} `{t.key}` {t.title}{tail}")
+            out.append(f"{bullet} `{escape(t.key)}` {escape(t.title)}{tail}")
     return "\n".join(out)

@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from integrations.errors import PermanentError, TransientError
+from onno.links import same
 
 SIGNATURE_HEADER = "X-Onno-Signature"
 DELIVERY_HEADER = "X-Onno-Delivery"
@@ -30,7 +31,7 @@ def sign(body: bytes, secret: str) -> str:
 
 def verify(body: bytes, secret: str, header: str) -> bool:
     """What a receiver does: recompute the signature and compare in constant time."""
-    return hmac.compare_digest(sign(body, secret), header or "")
+    return same(sign(body, secret), header)
 
 
 def retry_after(response: httpx.Response) -> float | None:

@@ -148,6 +148,7 @@ def meetings() -> None:
 @click.option("--limit", default=50, show_default=True)
 def meetings_list(fmt: str, limit: int) -> None:
     """List stored meetings, newest first."""
+    from pipeline.types import one_line
     from storage import repository as repo
 
     a = app()
@@ -162,7 +163,7 @@ def meetings_list(fmt: str, limit: int) -> None:
         click.echo("No meetings yet. Process one with: onno process RECORDING")
         return
     for r in rows:
-        click.echo(f"{r['id']:>4}  {r['date']}  {clock(r['duration']):>8}  {r['type']:<20} {r['title']}"
+        click.echo(f"{r['id']:>4}  {r['date']}  {clock(r['duration']):>8}  {r['type']:<20} {one_line(r['title'])}"
                    f"  ({r['action_items']} action items)")
 
 
@@ -287,8 +288,6 @@ def db_upgrade() -> None:
     from storage import db
 
     url = app().settings.resolved_database_url
-    if url.startswith("sqlite:///"):
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     db.upgrade(url)
     click.echo(f"Database is up to date ({url.split('@')[-1]}).")
 

@@ -41,7 +41,11 @@ def plan_upgrade(plan_name: str) -> None:
     with a.session() as s:
         ws = repo.get_or_create_workspace(s)
         ws_id, customer = ws.id, get_account(s, ws, create=True).stripe_customer_id
+    import stripe
+
     try:
         click.echo(stripe_api.checkout_session(a.settings, workspace_id=ws_id, plan=plan_name, customer=customer))
     except InputError as exc:
         fail(exc)
+    except stripe.StripeError as exc:
+        fail(InputError(stripe_api.problem(exc)[1]))

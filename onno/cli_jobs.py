@@ -145,6 +145,7 @@ def jobs_retry(job_id: str) -> None:
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(queues: str, concurrency: int, loglevel: str) -> None:
     """Run a Celery worker (needs ONNO_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."""
+    self_check(app())
     if not app().settings.broker_url:
         fail(InputError("No broker is configured, so there is nothing for a worker to do.",
                         "Set ONNO_BROKER_URL (e.g. redis://127.0.0.1:6379/0) here and where jobs are submitted; "
@@ -163,4 +164,18 @@ def web(host: str, port: int) -> None:
     """Serve Onno over HTTP: meeting pages (and the Slack app and Stripe webhooks where configured)."""
     from onno.web import serve
 
-    serve(app(), host=host, port=port)
+    a = app()
+    self_check(a)
+    serve(a, host=host, port=port)
+
+
+def self_check(a) -> None:
+    """Refuse to start with a key anyone could guess; warn of what else leaves the server open (every long-running
+    process: web, worker, the Slack Socket Mode and Discord bots)."""
+    from onno import selfcheck
+
+    try:
+        for warning in selfcheck.warnings(a.settings):
+            click.echo(f"Warning: {warning}", err=True)
+    except InputError as exc:
+        fail(exc)

@@ -170,7 +170,8 @@ class JobRunner:
             for d in job.deliveries:
                 if d.status == "failed":
                     d.status, d.attempts, d.next_attempt_at, d.enqueued_at = "pending", 0, utcnow(), utcnow()
-                if d.status == "pending":
+                if d.status == "pending":  # one waiting for its backoff goes now: retry means now
+                    d.next_attempt_at, d.enqueued_at = utcnow(), utcnow()
                     sends.append(("deliver", d.id))
             if not sends:
                 return f"Job {job_id} is {job.status}; nothing to retry."
@@ -329,8 +330,15 @@ class JobRunner:
         except InputError as exc:
             reason = f"{exc.problem} {exc.hint}".strip()
             with self.app.session() as s:
-                if jobs_repo.release_job(s, job_id, self.owner, status="failed", error=reason, finished_at=utcnow()):
+                failed = jobs_repo.release_job(s, job_id, self.owner, status="failed", error=reason,
+                                               finished_at=utcnow())
+                if failed:
                     settle(s, job_id, minutes=0)  # bad input is not charged
+                    row = jobs_repo.get_job(s, job_id)
+                    failed = row.recording_id is not None and row.meeting_id is None
+            if failed:
+                # Bad input leaves storage as it was: no recording row, no blobs of it (someone's voice).
+                self.app.forget_recording(job.recording_id, job.workspace_id)
         except Exception as exc:
             log.exception("job %s step %s failed", job_id, step)
             self._after_crash(job_id, step, job.attempts, exc)

@@ -8,6 +8,12 @@ from pathlib import Path
 import jinja2
 
 TEMPLATES = Path(__file__).parent / "templates"
+# Every page a person opens from a link: never cached (the signed link is the key to it), never telling the next
+# site where the reader came from, never framed by another site; no scripts or outside resources at all.
+HEADERS = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
+           "X-Content-Type-Options": "nosniff",
+           "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
+                                      "frame-ancestors 'none'"}
 
 
 @cache

@@ -17,6 +17,7 @@ from pipeline.types import MeetingInfo, Ticket
 from storage import db
 from storage import repository as repo
 from storage.blobs import BlobStore
+from storage.private import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +48,9 @@ class App:
 
     @cached_property
     def engine(self):
-        url = self.settings.resolved_database_url
-        if url.startswith("sqlite:///"):
-            Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        engine = db.make_engine(url)
+        if self.settings.data_dir.is_dir():
+            private_dir(self.settings.data_dir, ours=True)  # made before Onno tightened it: tighten it now
+        engine = db.make_engine(self.settings.resolved_database_url)
         db.upgrade(engine)
         return engine
 
@@ -148,13 +148,22 @@ class App:
             raise
 
     def forget_recording(self, recording_id: int, workspace: str | int) -> None:
-        """Drop a recording that turned out to be unusable, and its blob unless another row shares it."""
+        """Drop a recording that turned out to be unusable, and its blobs (a tree's member files too) unless
+        another recording still holds the same bytes."""
         with self.session() as s:
             ws = repo.resolve_workspace(s, workspace)
             rec = repo.get_recording(s, ws, recording_id)
-            key = rec.blob_key
+            if rec is None:
+                return
+            key, tree = rec.blob_key, rec.kind == "tracks"
             repo.delete_recording(s, rec)
             s.flush()
-            shared = repo.blob_in_use(s, key)
-        if not shared:
-            self.blobs.delete(key)
+            keys = [key, *((self.blobs.tree(key) or {}).values() if tree else ())]
+            kept = {k for k in keys if repo.blob_in_use(s, k)}
+            members = set(keys[1:]) - kept
+            if members:  # other trees may share a member file: keep what any of their manifests names
+                for other in repo.tree_blob_keys(s):
+                    kept |= members & set((self.blobs.tree(other) or {}).values())
+        for k in keys:
+            if k not in kept:
+                self.blobs.delete(k)

@@ -110,17 +110,11 @@ class Settings(BaseSettings):
 
     @property
     def resolved_secret_key(self) -> str:
-        """The configured secret, or one made once and kept in the data folder (fine for one machine)."""
-        if self.secret_key:
-            return self.secret_key
-        path = self.data_dir / "secret.key"
-        if not path.exists():
-            import secrets
+        """The configured secret, or one made once and kept in the data folder (fine for one machine); InputError
+        when it is too short."""
+        from onno.secrets import checked, stored_key
 
-            self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(32))
-            path.chmod(0o600)
-        return path.read_text().strip()
+        return checked(self.secret_key, "ONNO_SECRET_KEY") if self.secret_key else stored_key(self.data_dir)
 
     @property
     def resolved_blob_dir(self) -> Path:

@@ -8,6 +8,7 @@ from html import escape
 from aiohttp import web
 
 from onno.links import check_meeting_signature
+from onno.pages import HEADERS
 from onno.render import clock
 from storage import repository as repo
 
@@ -62,6 +63,6 @@ def add_routes(web_app: web.Application, app) -> None:
         result = await asyncio.to_thread(load)
         if result is None:
             raise web.HTTPNotFound(text="This meeting has been deleted.")
-        return web.Response(text=meeting_html(result), content_type="text/html")
+        return web.Response(text=meeting_html(result), content_type="text/html", headers=HEADERS)
 
-    web_app.router.add_get(r"/meetings/{ws:\d+}/{id:\d+}", show)
+    web_app.router.add_get(r"/meetings/{ws:\d{1,18}}/{id:\d{1,18}}", show)

@@ -59,4 +59,6 @@ def read_board(path: Path) -> list[Ticket]:
     except json.JSONDecodeError as exc:
         raise InputError(f"Board file {path.name} is not valid JSON (line {exc.lineno}: {exc.msg}).",
                          EXAMPLE) from exc
+    except RecursionError as exc:
+        raise InputError(f"Board file {path.name} is nested too deeply to be a board.", EXAMPLE) from exc
     return parse_board(data, path.name)

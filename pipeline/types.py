@@ -11,6 +11,12 @@ TICKET_STATUSES = ("TODO", "IN_PROGRESS", "DONE")
 USAGE_KEYS = ("prompt_tokens", "completion_tokens", "total_tokens", "requests")
 
 
+def one_line(text: str) -> str:
+    """A title or name as one line: line breaks, tabs and other control characters become single spaces (they
+    would split an e-mail header or a listing)."""
+    return " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+
+
 @dataclass
 class Segment:
     """A stretch of speech: seconds from the recording's start, the speaker's name when known."""
@@ -39,6 +45,11 @@ class MeetingInfo:
     date: dt.date = field(default_factory=dt.date.today)
     participants: list[str] = field(default_factory=list)
     language: str = "en"
+
+    def __post_init__(self):
+        # Sanitised at intake, whatever took the meeting in (CLI, Slack, Discord, a job's stored options).
+        self.title = one_line(self.title)
+        self.participants = [name for name in map(one_line, self.participants) if name]
 
 
 @dataclass

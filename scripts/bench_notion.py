@@ -89,7 +89,7 @@ class Bench:
             self.fake.add_card(self.ds, title, status)
         self.tmp = tmp
         self.app = App(Settings(data_dir=tmp / "data", database_url=f"sqlite:///{tmp / 'onno.db'}",
-                                secret_key="bench", notion_api_url=self.server.url, notion_rate=rate,
+                                secret_key="bench-secret-key-0123456789", notion_api_url=self.server.url, notion_rate=rate,
                                 delivery_backoff=0.2, inline_retry_wait=60))
         with self.app.session() as s:
             ws_id = repo.get_or_create_workspace(s).id
@@ -221,7 +221,7 @@ def _two_processes(b: Bench, items: int) -> dict:
     redis = RedisServer(b.tmp)
     redis.start()
     env = {**os.environ, "ONNO_DATA_DIR": str(b.tmp / "data"), "ONNO_DATABASE_URL": f"sqlite:///{b.tmp / 'onno.db'}",
-           "ONNO_SECRET_KEY": "bench", "NOTION_API_URL": b.server.url, "ONNO_BROKER_URL": redis.url,
+           "ONNO_SECRET_KEY": "bench-secret-key-0123456789", "NOTION_API_URL": b.server.url, "ONNO_BROKER_URL": redis.url,
            "ONNO_NOTION_RATE": str(b.app.settings.notion_rate), "PYTHONPATH": str(ROOT)}
     first, before = len(b.fake.requests), len(b.action_cards())
     started = time.monotonic()

@@ -95,7 +95,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         app = App(Settings(data_dir=tmp / "data", database_url="", smtp_url=f"smtp://127.0.0.1:{port}",
                            mail_from="Onno <onno@onno.example.com>", public_url="https://onno.example.com",
-                           secret_key="screenshot", broker_url=""))
+                           secret_key="screenshot-secret-key-0123", broker_url=""))
         names = [p["name"] if isinstance(p, dict) else p for p in facts["participants"]]
         reader = names[0]
         with app.session() as s:

@@ -9,6 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from storage.private import private_dir
+
 CHUNK = 1 << 20
 
 
@@ -31,7 +33,7 @@ class BlobStore:
         return key
 
     def _tempfile(self):
-        self.root.mkdir(parents=True, exist_ok=True)
+        private_dir(self.root, ours=True)
         return tempfile.NamedTemporaryFile(dir=self.root, prefix=".incoming-", delete=False)
 
     def put_file(self, source: Path) -> str:

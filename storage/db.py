@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
+
+from storage.private import private_sqlite
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -17,6 +21,7 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def make_engine(url: str) -> Engine:
     """An engine that survives the usual trouble: SQLite lock waits, PostgreSQL connections dropped."""
     if url.startswith("sqlite"):
+        private_sqlite(url)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")
@@ -51,10 +56,38 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+MIGRATION_LOCK = 0x6F6E6E6F  # "onno": the PostgreSQL advisory lock every process takes to migrate
+
+
 def upgrade(target: Engine | str) -> None:
-    """Apply every migration up to the newest."""
+    """Apply every migration up to the newest, one process at a time: `web` and `worker` start together on a
+    fresh database, and the second must find the first one's tables, not race it to create them."""
     engine = make_engine(target) if isinstance(target, str) else target
-    command.upgrade(alembic_config(engine), "heads")  # features add migrations on their own branches
+    with migration_lock(engine):
+        command.upgrade(alembic_config(engine), "heads")  # features add migrations on their own branches
+
+
+@contextmanager
+def migration_lock(engine: Engine) -> Iterator[None]:
+    """A lock across processes: PostgreSQL's advisory lock, or an exclusive lock on a file beside the SQLite one."""
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK})
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK})
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    with os.fdopen(os.open(f"{database}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600), "r+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes, or when the process dies
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @contextmanager

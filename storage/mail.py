@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstrain
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from pipeline.types import one_line
 from storage.models import Base, Workspace, utcnow
 
 
@@ -198,7 +199,7 @@ def _put_on_file(s: Session, workspace: Workspace, chat_user: str, name: str, em
         released.append(mine.email)
         _release(s, mine)
     if row is None:
-        row = Person(workspace_id=workspace.id, name=name, email=email, opted_out=False, chat_user=chat_user,
+        row = Person(workspace_id=workspace.id, name=one_line(name), email=email, opted_out=False, chat_user=chat_user,
                      confirmed_at=utcnow() if verified else None)
         s.add(row)
         s.flush()

@@ -29,8 +29,11 @@ def get_or_create_workspace(s: Session, name: str = "local", *, platform: str = 
     return ws
 
 
-def workspace_by_id(s: Session, workspace_id: int) -> Workspace:
-    return s.get(Workspace, workspace_id)
+MAX_ID = 2**63 - 1  # the largest row id either database stores; a larger number names no row
+
+
+def workspace_by_id(s: Session, workspace_id: int) -> Workspace | None:
+    return s.get(Workspace, workspace_id) if 0 < workspace_id <= MAX_ID else None
 
 
 def resolve_workspace(s: Session, workspace: str | int) -> Workspace:
@@ -66,6 +69,11 @@ def delete_recording(s: Session, recording: Recording) -> None:
 def blob_in_use(s: Session, blob_key: str) -> bool:
     """Whether any recording, in any workspace, still refers to this blob."""
     return bool(s.scalar(select(func.count()).select_from(Recording).where(Recording.blob_key == blob_key)))
+
+
+def tree_blob_keys(s: Session) -> list[str]:
+    """The blob keys of every stored tracks folder (their manifests name the member files)."""
+    return list(s.scalars(select(Recording.blob_key).where(Recording.kind == "tracks").distinct()))
 
 
 def save_meeting(s: Session, workspace: Workspace, result: MeetingResult, *,
@@ -116,6 +124,8 @@ def list_meetings(s: Session, workspace: Workspace, *, limit: int = 50) -> list[
 
 
 def get_meeting(s: Session, workspace: Workspace, meeting_id: int) -> Meeting | None:
+    if not 0 < meeting_id <= MAX_ID:
+        return None
     return s.scalar(select(Meeting).where(Meeting.id == meeting_id, Meeting.workspace_id == workspace.id))
 
 

@@ -181,8 +181,9 @@ def claim_file(s: Session, workspace: Workspace, *, file_id: str, channel_id: st
                name: str = "", stale_after: float | None = None) -> SlackFile | None:
     """Take a shared file for processing; None when it is already taken (a duplicate event or a retry).
 
-    With `stale_after` (an explicit `/onno process`), a file that failed on our side, or a claim left unfinished
-    that long (the process died mid-download), may be taken again.
+    With `stale_after` (an explicit `/onno process`), a file that failed on our side or was refused (the app may
+    have been given the permission it lacked since), or a claim left unfinished that long (the process died
+    mid-download), may be taken again.
     """
     try:
         with s.begin_nested():
@@ -195,7 +196,7 @@ def claim_file(s: Session, workspace: Workspace, *, file_id: str, channel_id: st
     if stale_after is None:
         return None
     cutoff = utcnow() - dt.timedelta(seconds=stale_after)
-    retake = or_(SlackFile.status == "failed", (SlackFile.status == "claimed") & (SlackFile.created_at < cutoff))
+    retake = or_(SlackFile.status.in_(("failed", "rejected")), (SlackFile.status == "claimed") & (SlackFile.created_at < cutoff))
     res = s.execute(update(SlackFile).where(SlackFile.workspace_id == workspace.id, SlackFile.file_id == file_id,
                                             retake)
                     .values(created_at=utcnow(), channel_id=channel_id, user_id=user_id, status="claimed", error=None,

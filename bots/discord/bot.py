@@ -24,7 +24,9 @@ from bots.discord import people, review
 from bots.discord import settings as channel_settings
 from bots.discord.meeting import LiveMeeting, finish_meeting, live_job_id
 from bots.discord.recorder import FLUSH_EVERY, meeting_folder
+from bots.names import local_name, title_from
 from integrations.discord.adapter import target as discord_target
+from integrations.discord.format import escape
 from pipeline.errors import InputError
 from pipeline.run import AUDIO_SUFFIXES
 from pipeline.transcripts import TRANSCRIPT_SUFFIXES
@@ -521,7 +523,7 @@ class OnnoDiscord(Background, discord.Client):
         if out:
             if meeting is not None:
                 await meeting.opt_out(user.id)
-                meeting.poster.note(f"🔇 {discord.utils.escape_markdown(user.display_name)} opted out: their voice "
+                meeting.poster.note(f"🔇 {escape(user.display_name)} opted out: their voice "
                                     "is not recorded or transcribed.")
             text = ("You're opted out in this server: I won't record or transcribe your voice, in this meeting or "
                     "later ones" + (", and what I had recorded of you in this one is deleted" if meeting else "")
@@ -576,18 +578,18 @@ class OnnoDiscord(Background, discord.Client):
 
     async def process(self, interaction: discord.Interaction, attachment: discord.Attachment,
                       meeting_type: str | None) -> None:
-        name = PurePosixPath(attachment.filename).name or "recording"
+        name = attachment.filename or "recording"
         suffix = PurePosixPath(name).suffix.lower()
         ctype = (attachment.content_type or "").lower()
         if not (ctype.startswith(("audio/", "video/")) or suffix in AUDIO_SUFFIXES or suffix in TRANSCRIPT_SUFFIXES):
             await interaction.response.send_message(
-                f"**{discord.utils.escape_markdown(name)}** isn't a recording I can process. Attach an audio or video "
+                f"**{escape(name)}** isn't a recording I can process. Attach an audio or video "
                 "file of the meeting, or its transcript (.vtt, .srt, .sbv, .docx, .txt or Whisper .json).",
                 ephemeral=True)
             return
         if attachment.size > MAX_UPLOAD:
             await interaction.response.send_message(
-                f"**{discord.utils.escape_markdown(name)}** is too large ({attachment.size / 1e6:.0f} MB); I take up "
+                f"**{escape(name)}** is too large ({attachment.size / 1e6:.0f} MB); I take up "
                 f"to {MAX_UPLOAD / 1e6:.0f} MB. Export the audio only and attach that.", ephemeral=True)
             return
         if not interaction.app_permissions.send_messages:
@@ -597,7 +599,7 @@ class OnnoDiscord(Background, discord.Client):
         await interaction.response.defer(ephemeral=True, thinking=True)
         ws_id = await self.ws_id(interaction.guild)
         status = await interaction.channel.send(
-            f"📥 Got **{discord.utils.escape_markdown(name)}** from {interaction.user.mention}. Processing…",
+            f"📥 Got **{escape(name)}** from {interaction.user.mention}. Processing…",
             allowed_mentions=NO_MENTIONS)
         reply = await self._process_upload(attachment, name, meeting_type, ws_id, interaction.channel, status,
                                            interaction.user.id)
@@ -613,23 +615,23 @@ class OnnoDiscord(Background, discord.Client):
         await self.db(self._record_upload, ws_id, job_id, settings_channel, user_id)
         try:
             with tempfile.TemporaryDirectory(prefix="onno-discord-") as tmp:
-                path = Path(tmp) / name
+                path = Path(tmp) / local_name(name, f"{attachment.id}{PurePosixPath(name).suffix.lower()[:10]}")
                 await attachment.save(path)
-                stem = PurePosixPath(name).stem.replace("_", " ").strip() or "Discord recording"
-                info = MeetingInfo(title=stem, type=meeting_type, date=dt.date.today(), participants=[])
+                known = {s.lstrip(".") for s in (*AUDIO_SUFFIXES, *TRANSCRIPT_SUFFIXES)}
+                info = MeetingInfo(title=title_from(name, known, "Discord recording"), type=meeting_type, date=dt.date.today(), participants=[])
                 fut = self.in_jobs_pool(self.app.runner.submit, path, info, workspace=ws_id, job_id=job_id,
                                         targets=[discord_target(channel.id, status.id), *extra.targets],
                                         review_first=extra.review_first)
                 await fut
         except InputError as exc:
             await self.db(self._forget_upload, job_id)
-            reply = f"I can't process **{discord.utils.escape_markdown(name)}**: {exc}"
+            reply = f"I can't process **{escape(name)}**: {exc}"
             with contextlib.suppress(discord.HTTPException):
                 await status.edit(content=f"⚠️ {reply}", allowed_mentions=NO_MENTIONS)
             return reply
         except discord.HTTPException as exc:
             await self.db(self._forget_upload, job_id)
-            reply = f"I couldn't download **{discord.utils.escape_markdown(name)}** ({exc.status}); attach it again."
+            reply = f"I couldn't download **{escape(name)}** ({exc.status}); attach it again."
             with contextlib.suppress(discord.HTTPException):
                 await status.edit(content=f"⚠️ {reply}", allowed_mentions=NO_MENTIONS)
             return reply
@@ -637,7 +639,7 @@ class OnnoDiscord(Background, discord.Client):
             await self.db(self._forget_upload, job_id)
             raise
         self.spawn(self._watch_upload(job_id, status))
-        reply = f"Processing **{discord.utils.escape_markdown(name)}**: the notes will be posted in this channel."
+        reply = f"Processing **{escape(name)}**: the notes will be posted in this channel."
         if extra.left_out:
             reply += "\nNot sent this time:\n" + "\n".join(f"- {n}" for n in extra.left_out)
         return reply

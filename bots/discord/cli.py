@@ -14,8 +14,10 @@ def discord_cmd(sync: bool) -> None:
     """Run the Discord bot: /onno join records a voice channel live, /onno process takes a recording."""
     from bots.discord.bot import OnnoDiscord, set_api_url
     from onno.cli import app
+    from onno.cli_jobs import self_check
 
     a = app()
+    self_check(a)
     token = a.settings.discord_token
     if not token:
         raise click.ClickException("Set DISCORD_TOKEN to the bot's token (Developer Portal → your app → Bot).")

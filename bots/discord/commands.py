@@ -6,6 +6,7 @@ from billing.gate import check_intake
 from billing.report import plan_lines, plan_summary
 from bots.board_text import board_text
 from bots.search import search
+from integrations.discord.format import escape
 from onno.links import meeting_url
 from onno.render import clock
 from storage import discord as discord_repo
@@ -61,7 +62,7 @@ def plan(app, ws_id: int) -> str:
 def tickets(app, ws_id: int) -> str:
     with app.session() as s:
         rows = repo.list_tickets(s, repo.workspace_by_id(s, ws_id))
-        return clip(board_text(rows, bold="**", italic="*", bullet="-"))
+        return clip(board_text(rows, bold="**", italic="*", bullet="-", escape=escape))
 
 
 def ask(app, ws_id: int, question: str) -> str:
@@ -71,15 +72,15 @@ def ask(app, ws_id: int, question: str) -> str:
         ws = repo.workspace_by_id(s, ws_id)
         hits = search(s, ws, question)
         if not hits:
-            return f"Nothing in this server's meetings matches “{question}”."
+            return f"Nothing in this server's meetings matches “{escape(question)}”."
         lines = []
         for h in hits:
             m = h["meeting"]
             link = meeting_url(app.settings, ws.id, m.id, at=h["start"])
             kind = "" if h["kind"] == "said" else f" *({h['kind'].replace('_', ' ')})*"
-            lines.append(f"- **{m.title}** ({m.date}), {h['speaker'] or 'someone'} at [{clock(h['start'])}](<{link}>)"
-                         f"{kind}: “{h['text']}”")
-    return clip(f"**{question}**\n" + "\n".join(lines))
+            lines.append(f"- **{escape(m.title)}** ({m.date}), {escape(h['speaker'] or 'someone')} at "
+                         f"[{clock(h['start'])}](<{link}>){kind}: “{escape(h['text'])}”")
+    return clip(f"**{escape(question)}**\n" + "\n".join(lines))
 
 
 def set_opt_out(app, ws_id: int, user_id: int, out: bool) -> bool:

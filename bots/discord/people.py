@@ -7,10 +7,9 @@ inbox's owner follows that link, which is also how an address that unsubscribed 
 
 from __future__ import annotations
 
-from discord.utils import escape_markdown
-
 from bots.discord.commands import clip
 from bots.discord.settings import plan_refusal, resolve
+from integrations.discord.format import escape
 from integrations.email import confirm
 from integrations.email.adapter import ADDRESS
 from storage import mail
@@ -52,21 +51,21 @@ def email(app, ws_id: int, user_id: int, display_name: str, channel_id: int, add
 
 def put_text(out: mail.Outcome, where_line: str, *, sent: str | None = None, resubscribing: bool = False) -> str:
     p = out.person
-    addr = escape_markdown(p.email)
+    addr = escape(p.email)
     if out.kind == "pending":
-        lines = [f"You're on file as **{escape_markdown(p.name)}** ({addr}), once you confirm the address."]
+        lines = [f"You're on file as **{escape(p.name)}** ({addr}), once you confirm the address."]
         if out.released:
-            lines.append("Taken off file: " + ", ".join(escape_markdown(a) for a in out.released) + ".")
+            lines.append("Taken off file: " + ", ".join(escape(a) for a in out.released) + ".")
         return "\n".join([*lines, confirm_text(sent, addr, resubscribing), where_line])
     if out.kind == "taken":
         return f"{addr} is on file for another member of this server, so I can't put it on file for you."
     if out.kind == "listed":
-        return (f"{addr} is already on file (as **{escape_markdown(p.name)}**), put there by whoever runs Onno, so "
+        return (f"{addr} is already on file (as **{escape(p.name)}**), put there by whoever runs Onno, so "
                 "I can't change it from here." + ("" if p.opted_out else " It gets the summaries of the meetings that "
-                                                  f"name {escape_markdown(p.name)}."))
-    lines = [f"You're on file as **{escape_markdown(p.name)}** ({addr})."]
+                                                  f"name {escape(p.name)}."))
+    lines = [f"You're on file as **{escape(p.name)}** ({addr})."]
     if out.released:
-        lines.append("Taken off file: " + ", ".join(escape_markdown(a) for a in out.released) + ".")
+        lines.append("Taken off file: " + ", ".join(escape(a) for a in out.released) + ".")
     return "\n".join([*lines, what_you_get(p), where_line])
 
 
@@ -88,9 +87,9 @@ def confirm_text(sent: str | None, addr: str, resubscribing: bool) -> str:
 def show(mine: mail.Person | None, display_name: str) -> str:
     if mine is None:
         return ("You're not on file, so Onno doesn't e-mail you meeting summaries. Discord doesn't share e-mail "
-                f"addresses with bots: give yours with `{ASK}` (it files you as **{escape_markdown(display_name)}**, "
+                f"addresses with bots: give yours with `{ASK}` (it files you as **{escape(display_name)}**, "
                 "your name in this server; add `name:` if meetings know you by another).")
-    line = f"You're on file as **{escape_markdown(mine.name)}** ({escape_markdown(mine.email)})"
+    line = f"You're on file as **{escape(mine.name)}** ({escape(mine.email)})"
     if mine.opted_out:
         return (line + f", but that address unsubscribed{since(mine)}, so you get no e-mail. To get e-mail again, "
                        f"`/onno email address:{code(mine.email)}` mails it a link to confirm (or give another).")
@@ -104,15 +103,15 @@ def off_text(out: mail.Outcome) -> str:
     if out.kind == "not_on_file":
         return "You're not on file, so there was nothing to take off: Onno doesn't e-mail you."
     if out.kind == "kept":
-        return f"You're off file. {escape_markdown(out.person.email)} had unsubscribed, and stays unsubscribed."
-    return (f"You're off file: Onno no longer e-mails {', '.join(escape_markdown(a) for a in out.released)}. "
+        return f"You're off file. {escape(out.person.email)} had unsubscribed, and stays unsubscribed."
+    return (f"You're off file: Onno no longer e-mails {', '.join(escape(a) for a in out.released)}. "
             f"`{ASK}` puts you back.")
 
 
 def what_you_get(p: mail.Person) -> str:
     first = p.name.split(" ")[0]
-    also = f" (or just **{escape_markdown(first)}**)" if first != p.name else ""
-    return (f"You get the e-mailed summary of the meetings that name **{escape_markdown(p.name)}**{also}, from "
+    also = f" (or just **{escape(first)}**)" if first != p.name else ""
+    return (f"You get the e-mailed summary of the meetings that name **{escape(p.name)}**{also}, from "
             "channels with e-mail on, and the weekly digest when your server has it on. Known by another name in "
             "meetings? `/onno email name:…`. `/onno email off:True` stops it all.")
 

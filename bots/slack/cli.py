@@ -24,8 +24,10 @@ def socket() -> None:
     from bots.slack.app import NotConfigured, SlackBot
     from bots.slack.progress import run as run_progress
     from onno.cli import app
+    from onno.cli_jobs import self_check
 
     a = app()
+    self_check(a)
     try:
         bot = SlackBot(a, socket=True)
     except NotConfigured as exc:

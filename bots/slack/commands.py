@@ -9,6 +9,7 @@ from bots.search import search
 from bots.slack.notion import notion_command, notion_note, notion_setting
 from bots.slack.people import email_command
 from integrations import deliver as outbound
+from integrations.slack.blocks import esc
 from onno.links import meeting_url
 from onno.notices import slack_place_text
 from onno.render import clock
@@ -48,13 +49,13 @@ def plan_text(app, team_id: str) -> str:
 
 
 def status_line(job, row, settings, ws_id: int) -> str:
-    name = f"*{row.name}*"
+    name = f"*{esc(row.name)}*"
     if job is None:
-        return f"• {name}: {row.status}" + (f" ({row.error})" if row.error and row.status != "finished" else "")
+        return f"• {name}: {row.status}" + (f" ({esc(row.error)})" if row.error and row.status != "finished" else "")
     if job.status == "done" and job.meeting_id:
         return f"• {name}: done, <{meeting_url(settings, ws_id, job.meeting_id)}|meeting {job.meeting_id}>"
     if job.status == "failed":
-        return f"• {name}: failed: {job.error}"
+        return f"• {name}: failed: {esc(job.error)}"
     if job.status == "running" and job.step == "transcribe":
         return f"• {name}: transcribing… {int(job.progress * 100)}%"
     if job.status == "running":
@@ -76,7 +77,7 @@ def channel_status(app, team_id: str, channel_id: str) -> str:
 def tickets(app, team_id: str) -> str:
     with app.session() as s:
         rows = repo.list_tickets(s, slack_repo.team_workspace(s, team_id))
-        return board_text(rows, bold="*", italic="_", bullet="•")
+        return board_text(rows, bold="*", italic="_", bullet="•", escape=esc)
 
 
 def meetings(app, team_id: str) -> str:
@@ -88,7 +89,7 @@ def meetings(app, team_id: str) -> str:
         lines = []
         for m in rows:
             n_items = sum(1 for f in m.findings if f.kind == "action_item")
-            lines.append(f"• <{meeting_url(app.settings, ws.id, m.id)}|{m.title}>: {m.date}, {m.type}, "
+            lines.append(f"• <{meeting_url(app.settings, ws.id, m.id)}|{esc(m.title)}>: {m.date}, {m.type}, "
                          f"{clock(m.duration)}, {n_items} action items")
     return "*Recent meetings*\n" + "\n".join(lines)
 
@@ -100,15 +101,15 @@ def ask(app, team_id: str, question: str) -> str:
         ws = slack_repo.team_workspace(s, team_id)
         hits = search(s, ws, question)
         if not hits:
-            return f"Nothing in this workspace's meetings matches “{question}”."
+            return f"Nothing in this workspace's meetings matches “{esc(question)}”."
         lines = []
         for h in hits:
             m = h["meeting"]
             link = meeting_url(app.settings, ws.id, m.id, at=h["start"])
-            who = h["speaker"] or "someone"
+            who = esc(h["speaker"]) or "someone"
             kind = "" if h["kind"] == "said" else f" _({h['kind'].replace('_', ' ')})_"
-            lines.append(f"• *{m.title}* ({m.date}), {who} at <{link}|{clock(h['start'])}>{kind}: “{h['text']}”")
-    return f"*{question}*\n" + "\n".join(lines)
+            lines.append(f"• *{esc(m.title)}* ({m.date}), {who} at <{link}|{clock(h['start'])}>{kind}: “{esc(h['text'])}”")
+    return f"*{esc(question)}*\n" + "\n".join(lines)
 
 
 def settings_cmd(app, team_id: str, channel_id: str, args: str) -> str:

@@ -6,11 +6,14 @@ import datetime as dt
 import logging
 import tempfile
 from pathlib import Path, PurePosixPath
+from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
+from bots.names import local_name, title_from
 from integrations.slack.adapter import target as slack_target
+from integrations.slack.blocks import esc
 from pipeline.errors import InputError
 from pipeline.transcripts import CAPTION_SUFFIXES, TRANSCRIPT_SUFFIXES
 from pipeline.types import MeetingInfo
@@ -53,10 +56,17 @@ def thread_of(f: dict, channel_id: str) -> str | None:
 
 
 def title_of(f: dict) -> str:
-    title = f.get("title") or f.get("name") or "Slack recording"
-    known = PurePosixPath(title).suffix.lower().lstrip(".") in MEDIA | TRANSCRIPTS | TEXT_TRANSCRIPTS
-    stem = PurePosixPath(title).stem if known else title
-    return stem.replace("_", " ").strip() or "Slack recording"
+    return title_from(f.get("title") or f.get("name") or "", MEDIA | TRANSCRIPTS | TEXT_TRANSCRIPTS, "Slack recording")
+
+
+def slack_host(url: str, settings) -> bool:
+    """Whether `url` is Slack's own (files.slack.com, a workspace's *.slack.com, or the Slack API host this
+    server is configured with): the only places the bot token may be sent."""
+    parts, api = urlsplit(url), urlsplit(settings.slack_api_url)
+    host = (parts.hostname or "").lower()
+    if parts.scheme == "https" and (host == "slack.com" or host.endswith(".slack.com")) and parts.port in (None, 443):
+        return True
+    return (parts.scheme, host, parts.port) == (api.scheme, (api.hostname or "").lower(), api.port)
 
 
 def looks_like_html(head: bytes) -> bool:
@@ -66,7 +76,8 @@ def looks_like_html(head: bytes) -> bool:
 
 def login_page(name: str) -> str:
     return (f"I couldn't download *{name}*: Slack sent a sign-in page instead of the file. Reinstall the app "
-            "so it has the `files:read` permission, and make sure it is a member of this channel.")
+            "so it has the `files:read` permission and make sure it is a member of this channel, then share the "
+            "file again or run `/onno process` in this channel.")
 
 
 async def download(url: str, token: str, dest: Path, *, name: str, limit: int) -> int:
@@ -112,7 +123,8 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
         except SlackApiError as exc:
             log.warning("files.info %s failed: %s", file_id, exc.response.get("error"))
             return f"I can't see that file ({exc.response.get('error')})."
-    name = file.get("name") or file_id
+    raw_name = file.get("name") or file_id
+    name = esc(raw_name)  # shown in mrkdwn: a name like "<!channel>" must stay text
     channel_id = channel_id or next(iter((file.get("channels") or []) + (file.get("groups") or [])), None)
     if channel_id is None:
         return "not shared in a channel"
@@ -126,7 +138,7 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
             return reply
         return "not a recording"
     ws_id = await bot.db(bot.workspace_id, team_id)
-    row_id = await bot.db(_claim, bot.app, ws_id, file_id, channel_id, user_id, name, thread_ts, explicit)
+    row_id = await bot.db(_claim, bot.app, ws_id, file_id, channel_id, user_id, raw_name, thread_ts, explicit)
     if row_id is None:
         return await bot.db(_already, bot.app, ws_id, file_id)
     status = await client.chat_postMessage(channel=channel_id, thread_ts=thread_ts,
@@ -139,8 +151,12 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
         url = file.get("url_private_download") or file.get("url_private")
         if not url:
             raise Rejected(f"Slack gave me no download link for *{name}*; share it again as a file upload.")
+        if not slack_host(url, bot.settings):
+            log.warning("slack file %s: download link outside Slack refused: %s", file_id, urlsplit(url).hostname)
+            raise Rejected(f"The download link for *{name}* does not point to Slack, so I did not fetch it (the "
+                           "bot's token only goes to Slack). Share the file again as an upload.")
         with tempfile.TemporaryDirectory(prefix="onno-slack-") as tmp:
-            path = Path(tmp) / PurePosixPath(name).name
+            path = Path(tmp) / local_name(raw_name, f"{file_id}.{extension(file) or file.get('filetype') or 'bin'}")
             await download(url, token, path, name=name, limit=limit)
             job_id = jobs_repo.new_job_id()
             info = await bot.db(_meeting_info, bot.app, ws_id, channel_id, file)
@@ -151,7 +167,7 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
                                    review_first=review_first)
         return f"Processing *{name}*: follow along in its thread."
     except (Rejected, InputError) as exc:
-        reply = str(exc) if isinstance(exc, Rejected) else f"I can't process *{name}*: {exc.problem} {exc.hint}"
+        reply = str(exc) if isinstance(exc, Rejected) else f"I can't process *{name}*: {esc(str(exc))}"
         await bot.db(_update_row, bot.app, row_id, status="rejected", error=reply, status_text=reply)
         await client.chat_update(channel=channel_id, ts=status["ts"], text=f"⚠️ {reply}")
         return reply
@@ -195,7 +211,7 @@ def _already(app, ws_id: int, file_id: str) -> str:
             return "already taken"
         job = jobs_repo.get_job(s, row.job_id) if row.job_id else None
         state = job.status if job else row.status
-        return f"*{row.name}* is already {state}" + (f" (job `{row.job_id}`)" if row.job_id else "") + "."
+        return f"*{esc(row.name)}* is already {state}" + (f" (job `{row.job_id}`)" if row.job_id else "") + "."
 
 
 def _update_row(app, row_id: int, **values) -> None:

@@ -7,6 +7,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
+from integrations.slack.blocks import esc
 from storage import slack as slack_repo
 from storage.models import Delivery, Job, Workspace
 
@@ -15,10 +16,11 @@ log = logging.getLogger(__name__)
 
 def progress_text(name: str, job: Job | None, deliveries: list[Delivery]) -> tuple[str | None, bool]:
     """(text, final): what the message should say now; final when the poller is done with it."""
+    name = esc(name)
     if job is None or job.status == "queued" and job.step == "transcribe":
         return f"⏳ *{name}* is queued.", False
     if job.status == "failed":
-        return f"❌ I couldn't process *{name}*: {job.error}", True
+        return f"❌ I couldn't process *{name}*: {esc(job.error)}", True
     if job.step == "transcribe":
         pct = int(job.progress * 100) // 5 * 5  # 5% steps: few edits, still visibly moving
         return f"🎙️ Transcribing *{name}*… {pct}%", False
@@ -26,7 +28,7 @@ def progress_text(name: str, job: Job | None, deliveries: list[Delivery]) -> tup
         return f"🧠 Finding action items, questions and decisions in *{name}*…", False
     failed = [d for d in deliveries if d.target.startswith("slack:") and d.status == "failed"]
     if failed:
-        return f"⚠️ *{name}* is processed, but I couldn't post the results here: {failed[0].last_error}", True
+        return f"⚠️ *{name}* is processed, but I couldn't post the results here: {esc(failed[0].last_error)}", True
     return f"📤 Posting the results for *{name}*…", False
 
 

@@ -11,6 +11,7 @@ from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 
 from bots.slack.app import NotConfigured, SlackBot
 from bots.slack.progress import run as run_progress
+from bots.slack.verify import bolt_request
 
 log = logging.getLogger(__name__)
 
@@ -32,8 +33,10 @@ def add_routes(web_app: web.Application, app) -> None:
     web_app[BOT_KEY] = bot
 
     async def events(request: web.Request) -> web.Response:
-        bolt_resp = await bot.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_resp)
+        bolt_req = await bolt_request(request, bot.settings.slack_signing_secret)
+        if isinstance(bolt_req, web.Response):
+            return bolt_req
+        return await to_aiohttp_response(await bot.bolt.async_dispatch(bolt_req))
 
     async def install(request: web.Request) -> web.Response:
         flow = bot.bolt.oauth_flow

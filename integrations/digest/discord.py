@@ -18,7 +18,7 @@ LINE = 300  # a line longer than this (a long action item) is cut
 
 def link(title: str, url: str | None) -> str:
     """A masked link that does not unfurl; just the title when there is no page."""
-    text = escape(title).replace("[", "(").replace("]", ")")
+    text = escape(title.replace("[", "(").replace("]", ")"))
     return f"[{text}](<{url}>)" if url else text
 
 

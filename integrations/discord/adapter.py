@@ -12,7 +12,7 @@ import re
 
 from integrations.deliver import DeliveryContext
 from integrations.discord.api import DiscordAPI
-from integrations.discord.format import result_messages, review_panel
+from integrations.discord.format import escape, result_messages, review_panel
 from integrations.errors import PermanentError
 from onno.links import meeting_url
 from storage import discord as discord_repo
@@ -32,7 +32,7 @@ def check(arg: str) -> str | None:
 
 
 def done_text(title: str) -> str:
-    return f"✅ Done: **{title}**. The result is below."
+    return f"✅ Done: **{escape(title)}**. The result is below."
 
 
 def send(arg: str, ctx: DeliveryContext) -> int:

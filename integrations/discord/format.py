@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from onno.render import clock, header, sections, who
 
 LIMIT = 2000
@@ -18,9 +20,9 @@ def result_messages(result: dict, *, link: str | None = None, review: bool = Fal
 
     With `review`, the action items are left to the review panel that follows (`review_panel`)."""
     title, meta = header(result)
-    lines = [f"## ✅ {title}", f"-# {meta}"]
+    lines = [f"## ✅ {escape(title)}", f"-# {escape(meta)}"]
     if result.get("summary"):
-        lines.append(result["summary"])
+        lines.append(escape(result["summary"]))
     for heading, items in sections(result):
         if not items or (review and heading == "Action items"):
             continue
@@ -47,9 +49,14 @@ def pack(lines: list[str], limit: int = LIMIT) -> list[str]:
     return out
 
 
+MENTION = re.compile(r"(?<!\w)@")  # @everyone, <@123>; not the @ inside an address
+MARKUP = re.compile(r"([\\*_~|`>\[\]])")  # what Discord's Markdown reads as formatting or a link
+
+
 def escape(text: str) -> str:
-    """Keep people's words from turning into mentions or markup by accident."""
-    return text.replace("@", "@\u200b").replace("```", "`\u200b``")
+    """The one escape for people's words in Discord (names, titles, what was said): shown as typed, never turned
+    into markup, a disguised link or a mention, by accident or on purpose."""
+    return MENTION.sub("@\u200b", MARKUP.sub(r"\\\1", text))
 
 
 def transcript_line(speaker: str | None, start: float | None, text: str) -> str:

@@ -114,7 +114,11 @@ def send(arg: str, ctx: DeliveryContext) -> int:
                 else:
                     rejected.append((reader.email, reply or ""))
                 continue
-            msg = message_for(ctx, reader, sender)
+            try:
+                msg = message_for(ctx, reader, sender)
+            except ValueError as exc:  # a header the mail library refuses: sending again will not change it
+                raise PermanentError(f"the e-mail to {reader.email} could not be written ({exc}); fix the "
+                                     "meeting's title or the person's name, then `onno jobs retry`") from exc
             try:
                 reply = smtp.send(msg, sender=parseaddr(sender)[1], recipient=reader.email)
             except RecipientFailed as exc:

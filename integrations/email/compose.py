@@ -15,6 +15,7 @@ from pathlib import Path
 import jinja2
 
 from onno.render import clock
+from pipeline.types import one_line
 
 TEMPLATES = Path(__file__).parent / "templates"
 PRIORITY_LABELS = {"critical": "critical", "important": "important", "follow_up": "follow-up"}
@@ -140,7 +141,7 @@ def subject(result: dict) -> str:
     day = dt.date.fromisoformat(m["date"])
     count = len(result.get("action_items", []))
     items = f": {count} action item{'s' if count != 1 else ''}" if count else ""
-    return f"{m['title']} ({day.day} {day:%b}){items}"
+    return one_line(f"{m['title']} ({day.day} {day:%b}){items}")  # stored before titles were one line
 
 
 def message_id(delivery_key: str, recipient: str, sender: str) -> str:
@@ -156,7 +157,7 @@ def build_message(*, result: dict, html: str, text: str, sender: str, recipient:
     msg = EmailMessage()
     msg["Subject"] = subject(result)
     msg["From"] = sender
-    msg["To"] = Address(display_name=recipient_name or "", addr_spec=recipient)
+    msg["To"] = Address(display_name=one_line(recipient_name or ""), addr_spec=recipient)
     msg["Date"] = format_datetime(date or dt.datetime.now(dt.UTC))
     msg["Message-ID"] = message_id(delivery_key, recipient, sender)
     msg["List-Unsubscribe"] = f"<{unsubscribe}>"

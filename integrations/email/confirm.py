@@ -22,6 +22,8 @@ from integrations.email.compose import environment
 from integrations.email.smtp import SmtpConfig, SmtpSession
 from integrations.email.unsubscribe import b64, unb64, unsubscribe_url
 from integrations.errors import PermanentError, TransientError
+from onno.links import same
+from pipeline.types import one_line
 from storage import mail
 from storage import repository as repo
 
@@ -46,7 +48,7 @@ def make_token(secret: str, workspace_id: int, email: str, issued: dt.datetime) 
 def read_token(secret: str, token: str, *, now: dt.datetime | None = None) -> tuple[str, int, str, dt.datetime]:
     """("ok" | "expired" | "invalid", workspace id, address, issued) from a token; only "ok" may confirm."""
     payload, _, sig = token.partition(".")
-    if not payload or not hmac.compare_digest(_sign(secret, payload), sig):
+    if not payload or not token.isascii() or not same(_sign(secret, payload), sig):
         return "invalid", 0, "", dt.datetime.min.replace(tzinfo=dt.UTC)
     try:
         ws, _, rest = unb64(payload).decode().partition(":")
@@ -78,7 +80,7 @@ def build_message(settings, *, workspace_id: int, person: mail.Person, team: str
     msg = EmailMessage()
     msg["Subject"] = f"Confirm your address for Onno's meeting summaries{f' from {team}' if team else ''}"
     msg["From"] = sender
-    msg["To"] = Address(display_name=person.name, addr_spec=person.email)
+    msg["To"] = Address(display_name=one_line(person.name), addr_spec=person.email)
     msg["Date"] = format_datetime(issued)
     msg["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or "onno.invalid")
     msg["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies to this

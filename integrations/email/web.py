@@ -10,16 +10,15 @@ from aiohttp import web
 from integrations.email import confirm as confirming
 from integrations.email.compose import TEMPLATES
 from integrations.email.unsubscribe import read_token
-from onno.pages import environment
+from onno.pages import HEADERS, environment
 from storage import mail as people
 from storage import repository as repo
 
 
 def html_page(template: str, *, status: int, **values) -> web.Response:
-    """One of the pages a reader opens from a mail; never cached, never telling the next site where it came from."""
+    """One of the pages a reader opens from a mail, with the headers of every page opened from a link."""
     html = environment(TEMPLATES).get_template(template).render(**values)
-    return web.Response(text=html, content_type="text/html", status=status,
-                        headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+    return web.Response(text=html, content_type="text/html", status=status, headers=HEADERS)
 
 
 def page(state: str, *, email: str = "", team: str = "", status: int = 200) -> web.Response:

@@ -11,7 +11,7 @@ from aiohttp import web
 from integrations.notion import oauth
 from integrations.notion.adapter import check as check_name
 from onno.links import check_notion_connect_signature
-from onno.pages import environment
+from onno.pages import HEADERS, environment
 from storage import repository as repo
 
 log = logging.getLogger(__name__)
@@ -28,10 +28,8 @@ def page(kind: str, *, message: str = "", hint: str = "", **values) -> web.Respo
     html = environment(TEMPLATES).get_template("connect_page.html").render(
         heading=HEADINGS.get(kind, "Notion"), kind=kind, message=message, hint=hint, pick_url="/notion/oauth/pick",
         **values)
-    # no-referrer: the callback's address holds the code and state; DENY: no page may frame our buttons.
-    return web.Response(text=html, content_type="text/html", status=STATUS.get(kind, 200), headers={
-        "Cache-Control": "no-store", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY",
-        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'"})
+    # no-referrer matters most here: the callback's address holds the code and state.
+    return web.Response(text=html, content_type="text/html", status=STATUS.get(kind, 200), headers=HEADERS)
 
 
 def outcome_page(out: oauth.Outcome) -> web.Response:
@@ -77,13 +75,19 @@ def add_routes(web_app: web.Application, app) -> None:
         return outcome_page(out)
 
     async def pick(request: web.Request) -> web.Response:
-        form = await request.post()
+        try:  # our page posts a plain urlencoded form; anything else (multipart, not UTF-8) is not from it
+            form = await request.post() if request.content_type == "application/x-www-form-urlencoded" else None
+        except ValueError:
+            form = None
+        if form is None:
+            return page("invalid", message="This form was not sent by Onno's board picker.",
+                        hint="Start again from /onno notion in Slack.")
         out = await asyncio.to_thread(oauth.pick, app, str(form.get("key", "")),
                                       data_source_id=str(form.get("data_source", "")) or None,
                                       parent_page_id=str(form.get("parent", "")) or None,
                                       title=str(form.get("title", "")).strip() or None)
         return outcome_page(out)
 
-    web_app.router.add_get(r"/notion/connect/{ws:\d+}", connect)
+    web_app.router.add_get(r"/notion/connect/{ws:\d{1,18}}", connect)
     web_app.router.add_get(oauth.CALLBACK_PATH, callback)
     web_app.router.add_post("/notion/oauth/pick", pick)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from integrations.deliver import DeliveryContext
 from integrations.errors import PermanentError
 from integrations.slack import api
-from integrations.slack.blocks import result_blocks
+from integrations.slack.blocks import esc, result_blocks
 from integrations.slack.members import MEMBERS, MemberIndex
 from integrations.slack.tokens import bot_token
 from onno.links import meeting_url
@@ -32,7 +32,7 @@ def check(arg: str) -> str | None:
 
 
 def done_text(title: str) -> str:
-    return f"✅ Done: *{title}*. The findings are in this thread."
+    return f"✅ Done: *{esc(title)}*. The findings are in this thread."
 
 
 def members(web, team_id: str) -> MemberIndex:

@@ -242,6 +242,6 @@ def result_blocks(result: dict, *, link: str | None, item_ids: list[int], meetin
         blocks = blocks[: MAX_BLOCKS - 2] + [context(f"More on <{link}|the meeting page>." if link else "…"),
                                              blocks[-1]]
     n_open = len(open_qs)
-    text = f"{title}: {len(items)} action items, {n_open} unanswered questions, " \
+    text = f"{esc(title)}: {len(items)} action items, {n_open} unanswered questions, " \
            f"{len(result.get('decisions', []))} decisions."
     return text, blocks

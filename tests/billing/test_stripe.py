@@ -8,12 +8,14 @@ import time
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
+from click.testing import CliRunner
 
 from billing.accounts import effective_plan, get_account
+from onno.cli import main
 from onno.links import billing_url
 from onno.web import make_web_app
 from storage import repository as repo
-from tests.billing.conftest import PRICES, event, signed
+from tests.billing.conftest import API_KEY, PRICES, billing_env, event, signed
 
 
 def call(app, method: str, path: str, **kw) -> tuple[int, dict | str, dict]:
@@ -157,3 +159,66 @@ def test_events_for_unknown_customers_are_recorded_and_ignored(billed_app, fake_
     sub = fake_stripe.subscribe("sub_9", customer="cus_9", workspace_id=999)
     status, reply = post_event(billed_app, subscription_event("evt_9", kind, sub))
     assert status == 200 and reply["outcome"] == "unknown account"
+
+
+# -- issue 18: what a stranger, a second workspace or Stripe's own rules can do ------------------------------------
+
+def test_signatures_timestamped_in_the_future_are_rejected(billed_app, fake_stripe):
+    _, ws_id = account(billed_app)
+    fake_stripe.subscribe("sub_1", workspace_id=ws_id)
+    status, reply = post_event(billed_app, checkout_completed(ws_id), at=int(time.time()) + 3600)
+    assert status == 400 and "in the future" in reply["error"]
+    assert account(billed_app)[0] is None
+
+
+def test_a_customer_of_another_workspace_is_never_applied(billed_app, fake_stripe):
+    _, ws_a = account(billed_app)
+    fake_stripe.subscribe("sub_1", workspace_id=ws_a)
+    assert post_event(billed_app, checkout_completed(ws_a))[1]["outcome"] == "applied"
+    with billed_app.session() as s:
+        ws_b = repo.get_or_create_workspace(s, "other").id
+    fake_stripe.subscribe("sub_2", workspace_id=ws_b, customer="cus_1")  # validly signed, naming A's customer
+    evt = event("evt_b", "checkout.session.completed",
+                {"id": "cs_test_2", "object": "checkout.session", "mode": "subscription", "customer": "cus_1",
+                 "subscription": "sub_2", "client_reference_id": str(ws_b), "status": "complete"})
+    status, reply = post_event(billed_app, evt)
+    assert status == 200 and reply["outcome"] == "customer of another workspace"
+    with billed_app.session() as s:
+        b = get_account(s, repo.workspace_by_id(s, ws_b))
+        assert b is None or (b.stripe_customer_id is None and b.plan == "free")
+    manage_b = billing_url(billed_app.settings, ws_b, "manage").removeprefix("https://onno.test")
+    assert call(billed_app, "GET", manage_b)[0] == 400  # B has nothing to manage; A's portal stays A's
+
+
+def test_buying_again_on_the_same_day_gets_a_checkout_session(billed_app, fake_stripe):
+    _, ws_id = account(billed_app)
+    link = billing_url(billed_app.settings, ws_id, plan="pro").removeprefix("https://onno.test")
+    assert call(billed_app, "GET", link)[0] == 303
+    fake_stripe.subscribe("sub_1", workspace_id=ws_id)
+    post_event(billed_app, checkout_completed(ws_id))  # now the account knows its customer
+    fake_stripe.subscribe("sub_1", workspace_id=ws_id, status="canceled")
+    post_event(billed_app, subscription_event("evt_cancel", "customer.subscription.deleted",
+                                              fake_stripe.subscriptions["sub_1"]))
+    status, _, headers = call(billed_app, "GET", link)  # the same day, now with customer=
+    assert status == 303 and headers["Location"].startswith("https://checkout.test/")
+    posts = [r for r in fake_stripe.requests if r["path"] == "/v1/checkout/sessions"]
+    assert posts[-1]["form"]["customer"] == "cus_1" and posts[0]["key"] != posts[-1]["key"]
+
+
+def test_stripe_errors_are_reported_as_what_they_are(billed_app, fake_stripe, monkeypatch):
+    _, ws_id = account(billed_app)
+    billed_app.settings.stripe_api_key = "sk_test_revoked"
+    link = billing_url(billed_app.settings, ws_id, plan="pro").removeprefix("https://onno.test")
+    status, text, _ = call(billed_app, "GET", link)
+    assert status == 503 and "refused this server's API key" in text and "could not be reached" not in text
+    billed_app.settings.stripe_api_key = API_KEY
+    with billed_app.session() as s:  # a customer Stripe does not know (deleted in the dashboard)
+        get_account(s, repo.workspace_by_id(s, ws_id)).stripe_customer_id = "cus_gone"
+    status, text, _ = call(billed_app, "GET", link)
+    assert status == 502 and "No such customer" in text
+    # The CLI says the same, without a traceback.
+    for key, value in {**billing_env(fake_stripe), "ONNO_DATA_DIR": str(billed_app.settings.data_dir),
+                       "ONNO_DATABASE_URL": billed_app.settings.database_url}.items():
+        monkeypatch.setenv(key, value)
+    r = CliRunner().invoke(main, ["plan", "upgrade", "pro"])
+    assert r.exit_code == 1 and "Stripe refused the request" in r.output and "No such customer" in r.output

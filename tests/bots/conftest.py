@@ -126,7 +126,7 @@ class SlackServer:
 def slack_settings(tmp_path, fake: FakeSlack, **overrides) -> Settings:
     values = {"data_dir": tmp_path / "data", "database_url": f"sqlite:///{tmp_path / 'onno.db'}",
               "slack_signing_secret": SIGNING_SECRET, "slack_bot_token": TOKEN1, "slack_api_url": fake.api_url,
-              "slack_progress_interval": 0.2, "public_url": "https://onno.test", "secret_key": "test-secret"}
+              "slack_progress_interval": 0.2, "public_url": "https://onno.test", "secret_key": "test-secret-key-0123456789"}
     values.update(overrides)
     return Settings(**values)
 

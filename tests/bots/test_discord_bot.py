@@ -8,11 +8,13 @@ libopus) with only the voice server left out; jobs run in-process on SQLite with
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 
 import discord
 import pytest
+from sqlalchemy import select
 
 from bots.discord.bot import OnnoDiscord
 from bots.discord.meeting import live_job_id
@@ -24,6 +26,7 @@ from onno.settings import Settings
 from storage import discord as discord_repo
 from storage import jobs as jobs_repo
 from storage import repository as repo
+from storage.models import Meeting
 from tests.bots import discord_fake as F
 from tests.bots.discord_support import Clock, LocalVoiceClient, StandInDave, feed, logged_in, speech
 
@@ -44,7 +47,7 @@ def fake():
 def settings(tmp_path: Path, fake: F.FakeDiscord, **overrides) -> Settings:
     values = {"data_dir": tmp_path / "data", "database_url": f"sqlite:///{tmp_path / 'onno.db'}",
               "discord_token": F.TOKEN, "discord_api_url": fake.api_url, "discord_edit_interval": 0.3,
-              "discord_empty_grace": 0.3, "public_url": "https://onno.test", "secret_key": "test-secret",
+              "discord_empty_grace": 0.3, "public_url": "https://onno.test", "secret_key": "test-secret-key-0123456789",
               "inline_retry_wait": 1.0, "whisper_beam_size": 1}
     values.update(overrides)
     return Settings(**values)
@@ -465,3 +468,33 @@ def test_a_restarted_bot_finishes_the_meeting_from_flushed_audio(tmp_path, fake)
         ws = repo.workspace_by_id(s, row.workspace_id)
         m = repo.get_meeting(s, ws, jobs_repo.get_job(s, row.job_id).meeting_id)
         assert {seg.speaker for seg in m.segments} == {"Maya"}
+
+
+def test_names_and_words_are_posted_as_text_never_as_mentions_or_disguised_links(tmp_path, fake):
+    """Issue 18: a title or a line of the transcript must not ping @everyone or show a masked link."""
+    name = "[Open the notes](https://evil.example) @everyone.vtt"
+    vtt = VTT.replace("<v Maya>Okay, I'll ask", "<v Maya>@everyone see [the doc](https://evil.example). I'll ask")
+    url = fake.add_file("inject.vtt", vtt.encode(), "text/vtt")
+    attachment = {"id": "1300000000000000778", "filename": name, "size": len(vtt), "url": url,
+                  "proxy_url": url, "content_type": "text/vtt; charset=utf-8"}
+
+    async def main():
+        h = Harness(tmp_path, fake)
+        bot = await h.start(sync_commands=False)
+        try:
+            await h.command("process", [{"name": "recording", "type": 11, "value": attachment["id"]}],
+                            resolved={"attachments": {attachment["id"]: attachment}})
+            await until(lambda: not bot.tasks, 60, "the job")
+            return await h.command("ask", [{"name": "question", "type": 3, "value": "platform team"}])
+        finally:
+            await h.close()
+
+    asked = asyncio.run(main())
+    posted = "\n".join([*posts_in(fake, F.TEXT_ID), asked])
+    assert "platform team" in asked
+    assert re.findall(r"[^\\]\]\(https://evil", posted) == []  # every "](" escaped: no masked link renders
+    assert "@everyone" not in posted
+    app = App(settings(tmp_path, fake))
+    with app.session() as s:  # the stored title keeps what the name said, slashes and all
+        assert list(s.scalars(select(Meeting.title))) == ["[Open the notes](https://evil.example) @everyone"]
+    app.engine.dispose()

@@ -14,7 +14,7 @@ from tests.media import SAMPLE
 def test_file_shared_to_thread_reply_with_a_real_worker(tmp_path, postgres_url, redis_server, fake_slack):
     cluster = Cluster(tmp_path, postgres_url, redis_server.url)
     cluster.env.update({"SLACK_API_URL": fake_slack.api_url, "SLACK_BOT_TOKEN": TOKEN1,
-                        "ONNO_SECRET_KEY": "test-secret", "ONNO_PUBLIC_URL": "https://onno.test",
+                        "ONNO_SECRET_KEY": "test-secret-key-0123456789", "ONNO_PUBLIC_URL": "https://onno.test",
                         "ONNO_JOB_LEASE_SECONDS": "2"})
     server = None
     try:

@@ -43,7 +43,7 @@ from tests.integrations.mailbox import Mailbox
 from tests.integrations.test_email import Page, web
 from tests.jobs.conftest import wait_for
 
-SECRET = "test-secret-key"
+SECRET = "test-secret-key-0123456789"
 FROM = "Onno <onno@onno.test>"
 ONNO = Path(sys.executable).with_name("onno")
 MAYA, DANIEL, LENA = "maya@example.com", "daniel@example.com", "lena@example.com"

@@ -27,7 +27,7 @@ from storage import repository as repo
 from storage.models import Delivery
 from tests.integrations.mailbox import Mailbox
 
-SECRET = "test-secret-key"
+SECRET = "test-secret-key-0123456789"
 FROM = "Onno <onno@onno.test>"
 TITLE = "Launch <planning> & pricing"
 # Said in the meeting, markup and all: it must reach the HTML part as text, never as markup.
@@ -389,3 +389,33 @@ def test_cli_people_and_submit_deliver_email_participants_in_process(tmp_path, d
     assert "ana@example.com  (waiting to confirm)" in listed and "omar@example.com\n" in listed
     missing = onno("people", "list", "--workspace", "999")
     assert missing.exit_code == 1 and "There is no workspace 999" in missing.stderr
+
+
+def test_a_title_with_line_breaks_is_one_line_at_intake_and_in_the_subject(app, mailbox, meeting):
+    """Issue 18: CR/LF in a title used to make every delivery impossible (retried as transient eight times)."""
+    put_on_file(app, ("Maya", MAYA))
+    info = MeetingInfo(title="Launch\r\nBcc: evil@example.com\n\tplanning", type="planning",
+                       date=dt.date(2026, 11, 16), participants=["Maya\r\n", "\n"])
+    job = job_row(app, app.runner.submit(meeting, info, targets=["email:participants"]))
+    [delivery] = job["deliveries"]
+    assert (delivery["status"], delivery["attempts"]) == ("delivered", 1)
+    [mail] = mailbox.received
+    assert mail.message["Subject"].startswith("Launch Bcc: evil@example.com planning (16 Nov)")
+    assert mail.message["Bcc"] is None and mail.rcpt_to == [MAYA]
+    _, result = stored_result(app, job)
+    assert result["meeting"]["title"] == "Launch Bcc: evil@example.com planning"
+    assert result["meeting"]["participants"] == ["Maya"]
+    listed = CliRunner().invoke(main, ["meetings", "list"], env={"ONNO_DATA_DIR": str(app.settings.data_dir),
+                                                                 "ONNO_DATABASE_URL": app.settings.database_url})
+    assert len(listed.output.strip().splitlines()) == 1
+
+
+def test_a_header_the_mail_library_refuses_fails_once_as_permanent(app, mailbox, meeting):
+    put_on_file(app, ("Maya", MAYA))
+    with app.session() as s:  # an address stored before addresses were checked: it cannot be a header
+        people.person_by_email(s, repo.get_or_create_workspace(s), MAYA).email = MAYA + "\r\nBcc: evil@example.com"
+    job = job_row(app, app.runner.submit(meeting, INFO, targets=["email:participants"]))
+    [delivery] = job["deliveries"]
+    assert (delivery["status"], delivery["attempts"]) == ("failed", 1)
+    assert "could not be written" in delivery["error"] and "onno jobs retry" in delivery["error"]
+    assert mailbox.received == []

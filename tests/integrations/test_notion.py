@@ -30,7 +30,7 @@ from storage import repository as repo
 from storage.models import Delivery, Ticket, TicketHistory, utcnow
 from tests.integrations.notion_fake import FakeNotion, NotionServer
 
-SECRET = "test-secret-key"
+SECRET = "test-secret-key-0123456789"
 ONNO = Path(sys.executable).with_name("onno")
 STANDUP = """\
 [00:00:01] Maya: Morning everyone. Quick update on saved payment cards: that is finished and merged.

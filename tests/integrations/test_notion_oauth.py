@@ -33,7 +33,7 @@ from tests.integrations.notion_fake import FakeNotion, NotionServer
 from tests.jobs.conftest import wait_for
 
 PUBLIC = "https://onno.test"
-SECRET = "test-secret"
+SECRET = "test-secret-key-0123456789"
 
 
 @pytest.fixture

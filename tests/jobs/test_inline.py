@@ -137,7 +137,7 @@ def test_running_a_step_again_changes_nothing(app, receiver):
         assert s.scalar(select(func.count()).select_from(Meeting)) == 1
 
 
-def test_corrupt_audio_fails_with_a_readable_reason_and_keeps_the_recording(app, tmp_path):
+def test_corrupt_audio_fails_with_a_readable_reason_and_leaves_storage_as_it_was(app, tmp_path):
     bad = tmp_path / "call.ogg"
     bad.write_bytes(media.SAMPLE.read_bytes()[:3000])
     job_id = app.runner.submit(bad, info())
@@ -145,9 +145,11 @@ def test_corrupt_audio_fails_with_a_readable_reason_and_keeps_the_recording(app,
     assert job["status"] == "failed" and job["step"] == "transcribe"
     assert "call.ogg is truncated or damaged" in job["error"] and "upload the recording again" in job["error"]
     with app.session() as s:
-        assert s.query(Recording).count() == 1  # what the user gave is kept for a retry with a fixed build
+        assert s.query(Recording).count() == 0  # bad input: neither its row nor its bytes stay (issue 18)
+    assert not [p for p in app.settings.resolved_blob_dir.rglob("*") if p.is_file()]
     assert "retrying 1" in app.runner.retry(job_id)
-    assert job_row(app, job_id)["status"] == "failed"
+    job = job_row(app, job_id)
+    assert job["status"] == "failed" and "Submit the recording again" in job["error"]
 
 
 def test_sweeper_brings_back_a_job_whose_worker_died(app, receiver):
@@ -237,3 +239,16 @@ def test_cli_failed_job_exits_non_zero_with_the_reason(cli, tmp_path):
     assert out.exit_code == 1 and "failed during transcribe" in out.stderr
     job_id = out.stdout.strip().splitlines()[-1]
     assert json.loads(cli("jobs", "show", job_id, "--format", "json").stdout)["status"] == "failed"
+
+
+def test_retry_sends_a_pending_delivery_now_even_before_its_backoff_is_up(tmp_path, database_url, receiver):
+    """Issue 18: `onno jobs retry` said "retrying" and did nothing for a delivery waiting out its backoff."""
+    a = App(Settings(data_dir=tmp_path / "data", database_url=database_url, webhook_secret=SECRET,
+                     delivery_backoff=600, inline_retry_wait=0))
+    receiver.answers = [503]
+    job_id = a.runner.submit(VTT, info(), targets=[f"webhook:{receiver.url}"])
+    assert job_row(a, job_id)["deliveries"][0]["status"] == "pending"  # due again in ten minutes
+    assert "retrying 1" in a.runner.retry(job_id)
+    assert job_row(a, job_id)["deliveries"][0]["status"] == "delivered"
+    assert len(receiver.accepted()) == 1
+    a.engine.dispose()

@@ -44,7 +44,7 @@ def mailbox():
 @pytest.fixture
 def app(tmp_path, database_url, mailbox):
     a = App(Settings(data_dir=tmp_path / "data", database_url=database_url, webhook_secret=SECRET,
-                     smtp_url=mailbox.url, mail_from=FROM, public_url="https://onno.test", secret_key="k",
+                     smtp_url=mailbox.url, mail_from=FROM, public_url="https://onno.test", secret_key="test-secret-key-0123456789",
                      delivery_backoff=0.05, inline_retry_wait=5))
     yield a
     a.engine.dispose()
@@ -140,7 +140,7 @@ def _delivery_id(app: App, job_id: str) -> int:
 
 def test_cli_settings_review_and_approve(tmp_path, database_url, monkeypatch, mailbox, meeting):
     for key, value in {"ONNO_DATA_DIR": str(tmp_path / "data"), "ONNO_DATABASE_URL": database_url,
-                       "ONNO_SMTP_URL": mailbox.url, "ONNO_MAIL_FROM": FROM, "ONNO_SECRET_KEY": "k",
+                       "ONNO_SMTP_URL": mailbox.url, "ONNO_MAIL_FROM": FROM, "ONNO_SECRET_KEY": "test-secret-key-0123456789",
                        "ONNO_PUBLIC_URL": "https://onno.test"}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("ONNO_BROKER_URL", raising=False)

@@ -58,7 +58,7 @@ def test_edits_are_checked_the_same_everywhere():
 
 def test_cli_refuses_changes_after_approval(tmp_path, database_url, monkeypatch, mailbox, meeting):  # noqa: F811
     for key, value in {"ONNO_DATA_DIR": str(tmp_path / "data"), "ONNO_DATABASE_URL": database_url,
-                       "ONNO_SMTP_URL": mailbox.url, "ONNO_MAIL_FROM": FROM, "ONNO_SECRET_KEY": "k",
+                       "ONNO_SMTP_URL": mailbox.url, "ONNO_MAIL_FROM": FROM, "ONNO_SECRET_KEY": "test-secret-key-0123456789",
                        "ONNO_PUBLIC_URL": "https://onno.test"}.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("ONNO_BROKER_URL", raising=False)

@@ -322,7 +322,7 @@ def test_the_notices_channel_setting_is_respected(database_url, slack_server, fa
 
 
 def test_no_channel_anywhere_is_logged_once_and_not_retried(tmp_path, database_url, caplog):
-    app = App(Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key="s"))
+    app = App(Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret-key-0123456789"))
     try:
         with app.session() as s:
             ws_id = repo.get_or_create_workspace(s).id  # the CLI's workspace: no chat channel at all
@@ -363,7 +363,7 @@ def discord():
 
 
 def test_a_discord_server_is_told_in_its_latest_live_meetings_channel(tmp_path, database_url, discord):
-    app = App(Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key="s",
+    app = App(Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret-key-0123456789",
                        discord_token=discord_fake.TOKEN, discord_api_url=discord.api_url, delivery_backoff=0.05))
     try:
         with app.session() as s:
@@ -392,7 +392,7 @@ def test_a_discord_server_is_told_in_its_latest_live_meetings_channel(tmp_path, 
 
 
 def test_creating_a_notice_twice_in_one_transaction_keeps_one(tmp_path, database_url):
-    app = App(Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key="s"))
+    app = App(Settings(data_dir=tmp_path / "data", database_url=database_url, secret_key="test-secret-key-0123456789"))
     try:
         with app.session() as s:
             ws_id = repo.get_or_create_workspace(s).id

@@ -41,3 +41,20 @@ def test_meeting_page_links_to_transcript_moments_and_needs_its_signature(tmp_pa
     assert fetch(app, path.replace("/meetings/1/", "/meetings/2/"))[0] == 404
     assert fetch(app, "/healthz") == (200, '{"ok": true}')
     app.engine.dispose()
+
+
+def test_meeting_page_is_never_cached_framed_or_referred(tmp_path):
+    """Issue 18: the page behind a signed link sends the same protective headers as every other page we show."""
+    app = App(Settings(data_dir=tmp_path / "data", public_url="https://onno.test"))
+    done = app.process(media.CORPUS / "dev-01-platform-standup.vtt",
+                       MeetingInfo(title="Standup", type="standup", date=dt.date(2026, 11, 16), participants=[]))
+    path = meeting_url(app.settings, 1, done.meeting_id).removeprefix("https://onno.test")
+
+    async def go():
+        async with TestClient(TestServer(make_web_app(app))) as client:
+            return (await client.get(path)).headers
+
+    headers = asyncio.run(go())
+    assert headers["Cache-Control"] == "no-store" and headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Frame-Options"] == "DENY" and "default-src 'none'" in headers["Content-Security-Policy"]
+    app.engine.dispose()
