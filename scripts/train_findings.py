@@ -9,8 +9,8 @@ Data (all read from ../shared and training/, never copied):
   meetings in training/meetings/ (a sentence is labelled when it is the sentence of the gold item's turn that shares
   most words with the gold text);
 - choose: thresholds are picked with the official scorers (../shared/eval/score_ami.py and score.py) on the AMI
-  `dev` split and on the training meetings out of fold (4 folds: each scored by heads fitted without it). The AMI
-  `test` split is never read here.
+  `dev` split and on the scripted meetings (dev corpus and training meetings) out of fold (4 folds: each meeting
+  scored by heads fitted without it). The AMI `test` split is never read here.
 Deterministic: same data, same weights (lbfgs, fixed order); embeddings are cached by text under --cache.
 """
 
@@ -219,16 +219,29 @@ FOLDS = 4
 TIE = 0.005  # objectives closer than this are a tie: see choose()
 
 
-def heads_for(kind: str, weights: dict[str, tuple[np.ndarray, float]], sure: dict[str, float]):
+def heads_for(kind: str, weights: dict[str, tuple], sure: dict[str, float]):
     """heads_of(meeting) for one kind's candidate thresholds: each meeting scored by the weights that never saw it
     (its fold's for a training meeting, the full fit's for AMI dev); the other kinds find nothing."""
     def heads_of(m: Meeting) -> dict[str, Head]:
-        w, b = weights.get(m.id, weights["*"])
+        w, b, *hes = weights.get(m.id, weights["*"])
         silent = Head(np.zeros_like(w), -50.0, possible=1.0, **dict.fromkeys(SURE, 1.0))
         heads = dict.fromkeys(KINDS, silent)
-        heads[kind] = Head(w, b, possible=min(sure.values()), **sure)
+        heads[kind] = Head(w, b, possible=min(sure.values()), **sure, **expert(hes))
         return heads
     return heads_of
+
+
+def expert(hes: list) -> dict:
+    """The hesitant-talk weights of an experts fit, as Head's keyword arguments."""
+    return {"hesitant_weights": hes[0], "hesitant_bias": hes[1]} if hes else {}
+
+
+def fit_kind(kind: str, ami: list[Meeting], scripted: list[Meeting], experts: bool) -> tuple:
+    """(weights, bias) of one head over all the data, or with --experts (tidy weights, bias, hesitant weights, bias):
+    the tidy head from the scripted meetings only and the hesitant one from AMI only."""
+    if not experts:
+        return fit(ami + scripted, kind, C)
+    return (*fit(scripted, kind, C), *fit(ami, kind, C))
 
 
 def choose(kind: str, weights, ami_dev: list[Meeting], scripted: list[Meeting]) -> tuple[dict, tuple]:
@@ -251,10 +264,21 @@ def choose(kind: str, weights, ami_dev: list[Meeting], scripted: list[Meeting]) 
     return best[1], best[2]
 
 
+def head_json(h: Head) -> dict:
+    out = {"bias": round(h.bias, 6), "possible": h.possible, **{f: getattr(h, f) for f in SURE},
+           "weights": [round(float(v), 6) for v in h.weights]}
+    if h.hesitant_weights is not None:
+        out |= {"hesitant_bias": round(h.hesitant_bias, 6),
+                "hesitant_weights": [round(float(v), 6) for v in h.hesitant_weights]}
+    return out
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "pipeline" / "findings" / "models" / "acts.json")
     ap.add_argument("--cache", type=Path, default=ROOT / "out" / "train-cache")
+    ap.add_argument("--experts", action="store_true",
+                    help="one head for tidy talk from the scripted meetings, one for hesitant talk from AMI")
     args = ap.parse_args()
     splits = json.loads((AMI / "splits.json").read_text())
     dev_corpus = sorted(p for p in SCRIPTED[0].glob("*.json") if not p.name.endswith(".timing.json"))
@@ -266,20 +290,23 @@ def main() -> None:
     corpus = [scripted_meeting(p) for p in dev_corpus]
     ours = [scripted_meeting(p) for p in written]
     embed_all(ami_train + ami_dev + corpus + ours, ActLabeller(heads={}), args.cache)
-    folds = [ours[k::FOLDS] for k in range(FOLDS)]
+    # The dev corpus is chosen on too, out of fold like the training meetings ("train on train, choose on dev").
+    scripted = corpus + ours
+    folds = [scripted[k::FOLDS] for k in range(FOLDS)]
 
     chosen: dict[str, Head] = {}
     report: dict[str, dict] = {}
     for kind in KINDS:
-        weights = {"*": fit(ami_train + corpus + ours, kind, C)}
+        weights = {"*": fit_kind(kind, ami_train, scripted, args.experts)}
         for k, fold in enumerate(folds):
             rest = [m for j, f in enumerate(folds) if j != k for m in f]
-            w_b = fit(ami_train + corpus + rest, kind, C)
+            w_b = fit_kind(kind, ami_train, rest, args.experts)
             weights.update({m.id: w_b for m in fold})
-        sure, (f_ami, f_s, p_ami, p_s) = choose(kind, weights, ami_dev, ours)
+        sure, (f_ami, f_s, p_ami, p_s) = choose(kind, weights, ami_dev, scripted)
         low = min(sure.values())
         # "Possible" reaches lower: a person sees it, nothing is sent. Two steps below the lowest threshold.
-        chosen[kind] = Head(*weights["*"], possible=THRESHOLDS[max(0, THRESHOLDS.index(low) - 2)], **sure)
+        w, b, *hes = weights["*"]
+        chosen[kind] = Head(w, b, possible=THRESHOLDS[max(0, THRESHOLDS.index(low) - 2)], **sure, **expert(hes))
         report[kind] = {"ami_dev": {"f1": round(f_ami, 3), "p": round(p_ami, 3)},
                         "scripted_out_of_fold": {"f1": round(f_s, 3), "p": round(p_s, 3)}}
         print(f"CHOSEN {kind}: {sure} possible>={chosen[kind].possible} {report[kind]}", flush=True)
@@ -287,10 +314,10 @@ def main() -> None:
     args.out.write_text(json.dumps({
         "feature_version": FEATURE_VERSION,
         "trained_on": {"ami_train": len(splits["train"]), "dev_corpus": len(dev_corpus), "training": len(written)},
-        "chosen_on": {"ami_dev": len(splits["dev"]), "training_out_of_fold": len(written)},
+        "chosen_on": {"ami_dev": len(splits["dev"]), "scripted_out_of_fold": len(scripted)},
         "report": report,
-        "heads": {k: {"bias": round(h.bias, 6), "possible": h.possible, **{f: getattr(h, f) for f in SURE},
-                      "weights": [round(float(v), 6) for v in h.weights]} for k, h in chosen.items()},
+        "experts": args.experts,
+        "heads": {k: head_json(h) for k, h in chosen.items()},
     }, indent=1) + "\n")
     print(f"wrote {args.out}")
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from pipeline.findings.acts import ActLabeller, default_labeller
 from pipeline.findings.dates import first_date
+from pipeline.findings.notes import PAST, PROPOSAL, UNBLOCKED
 from pipeline.findings.people import People
 from pipeline.findings.sentences import Sentence
 from pipeline.findings.text import clean_spoken, content_offset, word_count
@@ -24,6 +25,10 @@ from pipeline.types import ActionItem, Findings, Note
 LISTS = (("action_items", "possible_action_items", "action"), ("decisions", "possible_decisions", "decision"),
          ("blockers", "possible_blockers", "blocker"))
 MIN_WORDS = 4  # a learned finding needs words enough to say what it is ("Okay, yeah." is never one)
+NEAR = 2  # a rule's finding this many sentences away already speaks for the stretch of talk
+# What the rules know a finding is not, whatever the labeller thinks: a proposal or a past decision is no
+# decision taken now, and "we're no longer blocked" is no blocker.
+NOT_KIND = {"decision": (PROPOSAL, PAST), "blocker": (UNBLOCKED,)}
 SELF = re.compile(r"\b(?:i(?:'ll|\s+will|'m\s+going\s+to|'m\s+gonna|\s+can|\s+need\s+to|\s+have\s+to)|let\s+me)\b",
                   re.I)
 
@@ -82,9 +87,9 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
         learned_at = -2
         for i, s in enumerate(sentences):
             p = scored.scores[kind][i]
-            if p < head.possible or taken & {i - 1, i, i + 1} or word_count(s.text) < MIN_WORDS:
+            if p < head.possible or taken & set(range(i - NEAR, i + NEAR + 1)) or word_count(s.text) < MIN_WORDS:
                 continue
-            if kind != "action" and s.is_question:
+            if kind != "action" and s.is_question or any(r.search(s.text) for r in NOT_KIND.get(kind, ())):
                 continue
             if learned_at == i - 1 and sentences[i - 1].turn == s.turn:
                 continue  # the same thought, said on: one finding per stretch of talk

@@ -43,6 +43,11 @@ def findings_from_sentences(sentences: list[Sentence], people: People, info: Mee
     """Findings of one meeting from its sentences, its participants, its facts and the board before it."""
     findings = rule_findings(sentences, people, info, board)
     assess(sentences, findings, people, info.date)
+    return complete(findings, sentences, info)
+
+
+def complete(findings: Findings, sentences: list[Sentence], info: MeetingInfo) -> Findings:
+    """What is read off the other findings: checklist gaps, follow-ups and the summary."""
     # Coverage reads the other findings ("an action item has an owner"), so it comes after them.
     findings.suggested_questions = suggest_questions(info.type, sentences, findings)
     findings.follow_ups = follow_up_questions(findings)

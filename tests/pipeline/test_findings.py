@@ -1,4 +1,5 @@
-"""The findings engine on small hand-written meetings: dates, owners, exclusions, numbers, tickets, questions."""
+"""The findings engine's rule stage on small hand-written meetings: dates, owners, exclusions, numbers, tickets,
+questions. What the trained labeller then keeps, moves to "possible" or adds is tested in test_confidence.py."""
 
 from __future__ import annotations
 
@@ -6,13 +7,20 @@ import datetime as dt
 
 import pytest
 
-from pipeline.findings import extract_findings
+from pipeline.findings.engine import complete, meeting_people, rule_findings
 from pipeline.findings.dates import first_date
 from pipeline.findings.numbers import find_numbers, parse_number
 from pipeline.findings.sentences import build_sentences
 from pipeline.types import Findings, MeetingInfo, Segment, Ticket
 
 MONDAY = dt.date(2027, 3, 8)  # a Monday
+
+
+def extract_findings(segments: list[Segment], info: MeetingInfo, board: list[Ticket]) -> Findings:
+    """The rule stage alone (and what is read off it): the engine before the labeller weighs its findings."""
+    sentences = build_sentences(segments)
+    people = meeting_people(info, (s.speaker for s in segments), sentences)
+    return complete(rule_findings(sentences, people, info, board), sentences, info)
 
 
 def meeting(*turns: tuple[str | None, str], kind: str = "general", board: list[Ticket] | None = None,
