@@ -42,7 +42,7 @@ class SyncReport:
     linked: int = 0
 
     def summary(self) -> str:
-        read = "whole board read" if self.full else f"{self.read} changed"
+        read = "whole board read" if self.full else f"{self.read} edited since the last pull read"
         return (f"{self.cards} cards ({read}): {len(self.new_tickets)} new tickets, {len(self.moved)} moved, "
                 f"{len(self.renamed)} renamed, {self.linked} newly linked")
 
