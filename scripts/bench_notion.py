@@ -4,15 +4,17 @@
 Runs the real code (job runner, outbox, notion-client, the token bucket at the default 3 requests/s) against
 the local fake of Notion's API from the tests, which checks every request and logs when it came. Reports:
 
-- one meeting, 20 action items and 2 ticket moves: wall time of the job and of its Notion delivery, requests,
-  the most requests seen in any one-second window, and cards created;
+- one meeting, 20 action items and 2 ticket moves on a board of 116 cards: wall time of the job and of its
+  Notion delivery, requests (of the job, of the delivery, and reads before the first write), the most requests
+  seen in any one-second window, and cards created;
+- a second meeting on the same board (now 136 cards): the requests again, and how many cards were read;
 - the same delivery sent again (a lost receipt): requests and cards created (duplicates);
 - a create whose answer is lost (connection dropped) at the 10th card: attempts and duplicates;
 - three 429 answers with Retry-After: 1 during the creates: time added and duplicates;
 - two meetings delivered at once from two threads on one integration token (the process's bucket);
 - two meetings delivered at once by two worker processes sharing a Redis broker (the bucket kept in Redis).
 
-    .venv/bin/python scripts/bench_notion.py [--items 20] [--rate 3]
+    .venv/bin/python scripts/bench_notion.py [--items 20] [--board 116] [--rate 3]
 """
 
 from __future__ import annotations
@@ -78,7 +80,7 @@ def max_per_second(times: list[float]) -> int:
 
 
 class Bench:
-    def __init__(self, tmp: Path, rate: float):
+    def __init__(self, tmp: Path, rate: float, board: int = 116):
         self.server = NotionServer(FakeNotion())
         self.fake = self.server.state
         self.token = self.fake.add_token("ntn_bench_" + str(time.time_ns()))
@@ -87,6 +89,9 @@ class Bench:
         self.db, self.ds = self.fake.add_board()
         for title, status in [("Saved payment cards", "In progress"), ("Checkout error tracking", "Not started")]:
             self.fake.add_card(self.ds, title, status)
+        for i in range(board - 2):  # the rest of a team's board: cards nobody's meeting touches
+            self.fake.add_card(self.ds, f"Board card {i + 1}", ("Not started", "In progress", "Done")[i % 3])
+        self.fake.backdate(dt.timedelta(days=1))  # made and last edited yesterday
         self.tmp = tmp
         self.app = App(Settings(data_dir=tmp / "data", database_url=f"sqlite:///{tmp / 'onno.db'}",
                                 secret_key="bench-secret-key-0123456789", notion_api_url=self.server.url, notion_rate=rate,
@@ -118,9 +123,14 @@ class Bench:
         with self.app.session() as s:
             d = s.scalar(select(Delivery).where(Delivery.job_id == job_id))
             status, attempts = d.status, d.attempts
+        writes = [i for i, r in enumerate(reqs) if r["method"] in ("POST", "PATCH") and not r["path"].endswith("/query")]
         return {"job_wall_s": round(wall, 2),
                 "delivery_s": round(delivery[-1]["t"] - delivery[0]["t"], 2) if delivery else 0.0,
                 "requests": len(reqs), "delivery_requests": len(delivery),
+                "reads_before_first_write": writes[0] if writes else len(reqs),
+                "queries": sum(1 for r in reqs if r["path"].endswith("/query")),
+                "cards_read": sum(r.get("results", 0) for r in reqs if r["path"].endswith("/query")),
+                "cards_written": len(writes),
                 "creates": sum(1 for r in reqs if r["method"] == "POST" and r["path"] == "/v1/pages"),
                 "max_requests_in_1s": max_per_second([r["t"] for r in reqs]),
                 # requests after the first, over the time from the first to the last
@@ -149,13 +159,15 @@ class Bench:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--items", type=int, default=20)
+    ap.add_argument("--board", type=int, default=116, help="cards on the board before the first meeting (>= 2)")
     ap.add_argument("--rate", type=float, default=3.0, help="requests per second per token (Notion: about 3)")
     args = ap.parse_args()
-    out: dict = {"rate_limit_per_s": args.rate, "items": args.items}
+    out: dict = {"rate_limit_per_s": args.rate, "items": args.items, "board_cards": args.board}
     with tempfile.TemporaryDirectory(prefix="onno-bench-notion-") as tmp:
-        b = Bench(Path(tmp), args.rate)
+        b = Bench(Path(tmp), args.rate, args.board)
         out["sync_meeting"] = b.run_job(args.items, "Standup 1")
         out["retried_delivery"] = b.redeliver(b.last_job())
+        out["second_meeting"] = b.run_job(args.items, "Standup 1b", tag="s")
         b.fake.drop_after_create = 0
         # A create done in Notion whose answer is lost, at the 10th card.
         lost = threading.Thread(target=lambda: _drop_at(b.fake, 10), daemon=True)

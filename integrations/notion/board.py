@@ -16,12 +16,14 @@ from integrations.notion.schema import CardView, Mapping, build_mapping, read_ca
 from integrations.notion.store import card_by_onno_id, card_by_ticket, cards
 from onno.links import meeting_url
 from onno.render import clock
-from storage.models import Finding, Meeting, Ticket, TicketHistory
+from storage.models import Finding, Meeting, Ticket, TicketHistory, utcnow
 
 log = logging.getLogger(__name__)
 
 GONE = ("The Notion board was deleted, moved to the trash, or is no longer shared with the integration "
         "(404 object_not_found). Share it again or pick another board with `onno notion connect`.")
+# Notion rounds last_edited_time down to the minute: a pull asks from this long before the last one began.
+EDIT_ROUNDING = dt.timedelta(minutes=1)
 
 
 def onno_id(meeting_id: int, idx: int) -> str:
@@ -31,14 +33,17 @@ def onno_id(meeting_id: int, idx: int) -> str:
 
 @dataclass
 class SyncReport:
-    cards: int = 0
+    cards: int = 0  # cards of the board we know, after the pull
+    read: int = 0  # cards Notion sent: the whole board on a full pull, else those edited since the last one
+    full: bool = True
     new_tickets: list[str] = field(default_factory=list)
     moved: list[tuple[str, str | None, str]] = field(default_factory=list)  # key, from, to
     renamed: list[str] = field(default_factory=list)
     linked: int = 0
 
     def summary(self) -> str:
-        return (f"{self.cards} cards: {len(self.new_tickets)} new tickets, {len(self.moved)} moved, "
+        read = "whole board read" if self.full else f"{self.read} edited since the last pull read"
+        return (f"{self.cards} cards ({read}): {len(self.new_tickets)} new tickets, {len(self.moved)} moved, "
                 f"{len(self.renamed)} renamed, {self.linked} newly linked")
 
 
@@ -79,17 +84,27 @@ class Board:
             conn = s.get(NotionConnection, self.connection_id)
             if conn.mapping != self.mapping.to_dict():
                 conn.mapping = self.mapping.to_dict()
+                conn.pull_started_at = None  # cards we skipped or read by the old mapping: read them all again
         return self.mapping
 
     # -- pull ---------------------------------------------------------------------------------------------
 
     def pull(self) -> SyncReport:
-        """Bring the board's cards into our tickets: what changed in Notion since we last looked wins."""
+        """Bring the board's cards into our tickets: what changed in Notion since we last looked wins.
+
+        Notion is asked only for the cards edited since the last complete pull began (kept on the connection,
+        so another worker or a restart does the same); a board never pulled is read whole."""
+        started = utcnow()
+        with self.app.session() as s:
+            since = s.get(NotionConnection, self.connection_id).pull_started_at
+        flt = None if since is None else edited_since(since - EDIT_ROUNDING)
         try:
-            views = [read_card(p, self.mapping) for p in self.api.query(self.data_source_id)]
+            # By page id: a card edited while the pages are read can come twice.
+            pages = {p["id"]: p for p in self.api.query(self.data_source_id, filter=flt)}
         except NotFound as exc:
             raise BrokenConnection(GONE, status=404) from exc
-        report = SyncReport(cards=len(views))
+        views = [read_card(p, self.mapping) for p in pages.values()]
+        report = SyncReport(read=len(views), full=since is None)
         with self.app.session() as s:
             tickets = {t.key: t for t in s.scalars(select(Ticket).where(Ticket.workspace_id == self.workspace_id))}
             by_id = {t.id: t for t in tickets.values()}
@@ -99,6 +114,9 @@ class Board:
             linked = {c.ticket_id for c in rows if c.ticket_id and c.page_id}
             for view in views:
                 card = by_page.get(view.page_id)
+                if (card is not None and card.ticket_id in by_id and view.title == card.notion_title
+                        and view.state in (None, card.notion_status)):
+                    continue  # as we last saw or wrote it (our own creates and moves come back edited)
                 if card is None and view.onno_id and view.onno_id in by_onno and by_onno[view.onno_id].page_id is None:
                     card = by_onno[view.onno_id]  # created by an attempt that died before recording it
                     card.page_id, card.state = view.page_id, "linked"
@@ -132,7 +150,8 @@ class Board:
                 card.notion_status = view.state or card.notion_status
                 card.notion_title = view.title
             conn = s.get(NotionConnection, self.connection_id)
-            conn.last_synced_at = dt.datetime.now(dt.UTC)
+            conn.last_synced_at, conn.pull_started_at = dt.datetime.now(dt.UTC), started
+            report.cards = len(by_page)
         return report
 
     @staticmethod
@@ -350,6 +369,13 @@ class Board:
         with self.app.session() as s:
             s.get(NotionCard, card_id).notion_status = want
         report.moved.append((key, want))
+
+
+def edited_since(when: dt.datetime) -> dict:
+    """Notion's query filter for pages last edited on or after `when` (stored times may come back naive: UTC)."""
+    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
+    stamp = when.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    return {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": stamp}}
 
 
 def _title(item: dict) -> str:

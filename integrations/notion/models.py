@@ -33,6 +33,9 @@ class NotionConnection(Base):
     broken_reason: Mapped[str | None] = mapped_column(Text)
     broken_at: Mapped[dt.datetime | None] = mapped_column()
     last_synced_at: Mapped[dt.datetime | None] = mapped_column()
+    # When the last complete pull began: the next asks Notion only for cards edited since (a minute before, as
+    # Notion rounds edit times down to the minute). None: never pulled, or the mapping changed: pull it all.
+    pull_started_at: Mapped[dt.datetime | None] = mapped_column()
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -212,6 +212,7 @@ def connect(app, workspace_id: int, *, token: str, database: str, name: str = "d
             conn.database_id, conn.data_source_id, conn.board_title = database_id, ds_id, title[:500]
             conn.mapping, conn.overrides = mapping.to_dict(), overrides
             conn.status, conn.broken_reason, conn.broken_at = "ok", None, None
+            conn.pull_started_at = None  # (re)connected: read the whole board, as this token sees it
             s.flush()
             connection_id = conn.id
         report = Board(app, api, connection_id).pull()

@@ -3,7 +3,8 @@
 It keeps workspaces' boards in memory and checks every request as the real API does: the Notion-Version
 header, the bearer token, databases created under pages, pages created under a data source, property values
 of the type the schema says (status options that exist, people who exist), filter syntax per property type,
-page sizes. What it refuses it answers with Notion's error body (400 validation_error, 401, 404 ...) and
+page sizes, timestamp filters on `last_edited_time` with an ISO 8601 date. A page's `last_edited_time` is
+rounded down to the minute, as Notion's is, so a pull that filters by it must reach back a minute. What it refuses it answers with Notion's error body (400 validation_error, 401, 404 ...) and
 also records in `violations`, so a test can assert that nothing we sent was malformed. Faults on demand:
 429/529 with Retry-After, 5xx, a revoked token, a deleted database, a create that is carried out but never
 answered (the connection drops), or one that blocks until released (for killing the client mid-request).
@@ -83,6 +84,21 @@ class Grant:
 
 def now_iso() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def edited_iso() -> str:
+    """Now as a page's last_edited_time: Notion rounds it down to the minute."""
+    return dt.datetime.now(dt.UTC).replace(second=0, microsecond=0).isoformat(timespec="milliseconds") \
+        .replace("+00:00", "Z")
+
+
+def shift_iso(stamp: str, delta: dt.timedelta) -> str:
+    return (parse_iso(stamp) + delta).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def parse_iso(stamp: str) -> dt.datetime:
+    value = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
 def new_id() -> str:
@@ -203,6 +219,19 @@ class FakeNotion:
         name = next(n for n, p in ds["properties"].items() if p["type"] == "title")
         with self.lock:
             self._set_properties(page, ds, {name: {"title": [{"text": {"content": title}}]}})
+
+    def trash(self, page_id: str) -> None:
+        """A person deletes the card (it goes to Notion's trash: queries no longer return it)."""
+        with self.lock:
+            self.pages[page_id]["in_trash"] = True
+            self.pages[page_id]["last_edited_time"] = edited_iso()
+
+    def backdate(self, delta: dt.timedelta) -> None:
+        """Every card made and last edited `delta` earlier: a board the team has used for a while."""
+        with self.lock:
+            for page in self.pages.values():
+                page["created_time"] = shift_iso(page["created_time"], -delta)
+                page["last_edited_time"] = shift_iso(page["last_edited_time"], -delta)
 
     def remove_property(self, data_source_id: str, name: str) -> None:
         """A person deletes a column of the board."""
@@ -610,6 +639,7 @@ class FakeNotion:
         self._set_properties(page, ds, require_object(body.get("properties", {}), "body.properties"))
         if "in_trash" in body:
             page["in_trash"] = bool(body["in_trash"])
+            page["last_edited_time"] = edited_iso()
         return page
 
     def _set_properties(self, page: dict, ds: dict, values: dict) -> None:
@@ -629,7 +659,7 @@ class FakeNotion:
             out[schema["name"]] = self._property_value(schema, value[kind], f"body.properties.{name}.{kind}")
         for name, value in out.items():
             page["properties"][name] = value
-        page["last_edited_time"] = now_iso()
+        page["last_edited_time"] = edited_iso()
 
     def _property_value(self, schema: dict, value, where: str) -> dict:
         kind = schema["type"]
@@ -777,6 +807,8 @@ class FakeNotion:
                 raise ApiError(400, "validation_error", f"{where}: timestamp filter on created_time or "
                                "last_edited_time, with a condition under that key")
             cond, arg = one_condition(flt[stamp], FILTER_CONDITIONS["date"], f"{where}.{stamp}")
+            if cond not in ("is_empty", "is_not_empty"):
+                check_date(arg, f"{where}.{stamp}.{cond}")
             return lambda p: compare_dates(p[stamp], cond, arg)
         name = flt.get("property")
         schema = ds["properties"].get(name) if isinstance(name, str) else None
@@ -858,11 +890,19 @@ def match(value, cond: str, arg) -> bool:
             "less_than_or_equal_to": value is not None and value <= arg}[cond]
 
 
+def check_date(arg, where: str) -> None:
+    """A date condition's value, as Notion takes it: an ISO 8601 date or date-time string."""
+    try:
+        if not isinstance(arg, str):
+            raise ValueError
+        parse_iso(arg)
+    except ValueError:
+        raise ApiError(400, "validation_error", f"{where} should be an ISO 8601 date string (e.g. "
+                       f"\"2026-05-10\" or \"2026-05-10T12:00:00Z\"), instead was {arg!r}") from None
+
+
 def compare_dates(stamp: str, cond: str, arg) -> bool:
-    value = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
-    other = dt.datetime.fromisoformat(str(arg).replace("Z", "+00:00"))
-    if other.tzinfo is None:
-        other = other.replace(tzinfo=dt.UTC)
+    value, other = parse_iso(stamp), parse_iso(arg)
     return {"equals": value == other, "before": value < other, "after": value > other,
             "on_or_before": value <= other, "on_or_after": value >= other}[cond]
 
@@ -926,6 +966,8 @@ class NotionServer:
                     if exc.error in ("invalid_request", "unsupported_grant_type"):  # we sent it wrong
                         fake.violations.append(f"{method} {path}: {exc.description}")
                 record["status"] = status
+                if isinstance(answer.get("results"), list):
+                    record["results"] = len(answer["results"])
                 fake.requests.append(record)
                 if method == "POST" and path == "/v1/pages" and status == 200:
                     fake.created_event.set()
