@@ -40,6 +40,12 @@ def meeting_html(result: dict) -> str:
     parts.append(section("Blockers", [escape(b["text"]) + at(b) for b in result.get("blockers", [])]))
     parts.append(section("Open questions", [escape(q["text"]) + at(q) for q in result.get("questions", [])
                                             if not q.get("answered")]))
+    # What the engine was not sure of: shown, never sent; kept or dropped where the meeting is reviewed.
+    possible = [(kind, x) for kind, key in (("Action item", "possible_action_items"), ("Decision", "possible_decisions"),
+                                             ("Blocker", "possible_blockers")) for x in result.get(key, [])]
+    parts.append(section("Possible (not sent: Onno is not sure)", [
+        f"{kind}: {escape(x['text'])}" + (f" ({round(x['confidence'] * 100)}%)" if x.get("confidence") is not None
+                                           else "") + at(x) for kind, x in possible]))
     lines = [f'<p class="line" id="t{int(s["start"])}"><a class="t" href="#t{int(s["start"])}">{clock(s["start"])}'
              f'</a> <b>{escape(s.get("speaker") or "")}</b> {escape(s["text"])}</p>' for s in result["transcript"]]
     parts.append("<h2>Transcript</h2>" + "".join(lines))

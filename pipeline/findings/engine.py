@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from pipeline.findings.actions import find_action_items
 from pipeline.findings.checklist import follow_up_questions, suggest_questions
 from pipeline.findings.confidence import assess
+from pipeline.findings.discourse import settle_handovers
 from pipeline.findings.metrics import find_metrics
 from pipeline.findings.notes import find_blockers, find_decisions
 from pipeline.findings.people import People, discover_names
@@ -43,6 +44,7 @@ def findings_from_sentences(sentences: list[Sentence], people: People, info: Mee
     """Findings of one meeting from its sentences, its participants, its facts and the board before it."""
     findings = rule_findings(sentences, people, info, board)
     assess(sentences, findings, people, info.date)
+    findings.action_items = settle_handovers(findings.action_items)
     return complete(findings, sentences, info)
 
 
@@ -55,8 +57,29 @@ def complete(findings: Findings, sentences: list[Sentence], info: MeetingInfo) -
     return findings
 
 
+# The languages the findings engine reads (its patterns, word lists and training meetings); others get a notice.
+LANGUAGES = ("en",)
+LANGUAGE_NAMES = {"fr": "French", "de": "German", "es": "Spanish", "it": "Italian", "pt": "Portuguese",
+                  "nl": "Dutch", "ca": "Catalan", "sv": "Swedish", "da": "Danish", "no": "Norwegian", "fi": "Finnish",
+                  "pl": "Polish", "cs": "Czech", "ru": "Russian", "uk": "Ukrainian", "tr": "Turkish", "ar": "Arabic",
+                  "he": "Hebrew", "hi": "Hindi", "zh": "Chinese", "ja": "Japanese", "ko": "Korean"}
+
+
+def not_read(info: MeetingInfo) -> Findings | None:
+    """For a meeting in a language the engine does not read: no findings, and a summary that says so plainly."""
+    if (info.language or "en") in LANGUAGES:
+        return None
+    name = LANGUAGE_NAMES.get(info.language, f"this language ({info.language})")
+    return Findings(summary=f"This meeting is in {name}. Onno reads action items, decisions and questions in "
+                            f"English only so far, so it lists none here rather than guess; the transcript is "
+                            f"complete.")
+
+
 def extract_findings(segments: list[Segment], info: MeetingInfo, board: list[Ticket]) -> Findings:
     """Findings of one meeting from its transcript segments, its facts and the board before it."""
+    unread = not_read(info)
+    if unread is not None:
+        return unread
     sentences = build_sentences(segments)
     people = meeting_people(info, (s.speaker for s in segments), sentences)
     return findings_from_sentences(sentences, people, info, board)

@@ -22,6 +22,7 @@ from typing import Any
 from pipeline.findings.actions import find_action_items
 from pipeline.findings.checklist import follow_up_questions, suggest_questions, topics_said
 from pipeline.findings.confidence import anchor_index, assess
+from pipeline.findings.discourse import settle_handovers
 from pipeline.findings.metrics import find_metrics
 from pipeline.findings.notes import find_blockers, find_decisions
 from pipeline.findings.people import People, discover_names
@@ -175,6 +176,7 @@ class LiveFindings:
         f = Findings()
         for kind in ANCHORED:
             setattr(f, kind, [x for _, x in self._anchored[kind]])
+        f.action_items = settle_handovers(f.action_items)  # over the whole meeting, as the batch engine does
         f.ticket_updates, f.unconfirmed_ticket_updates = settle_moves(self._moves)
         said = {t for t, c in self._said_count.items() if c > 0}
         f.suggested_questions = suggest_questions(self.info.type, [], f, said)
@@ -210,12 +212,17 @@ KEYS = {
 }
 
 
+def _shown(item):
+    """A finding as people see it: how sure the engine is moves with every utterance and is no change by itself."""
+    return dataclasses.replace(item, confidence=None) if hasattr(item, "confidence") else item
+
+
 def _diff(before: Findings, after: Findings) -> FindingsDelta:
     delta = FindingsDelta()
     for kind, key in KEYS.items():
         old = _keyed(getattr(before, kind), key)
         new = _keyed(getattr(after, kind), key)
         getattr(delta.new, kind).extend(x for k, x in new.items() if k not in old)
-        getattr(delta.changed, kind).extend(x for k, x in new.items() if k in old and old[k] != x)
+        getattr(delta.changed, kind).extend(x for k, x in new.items() if k in old and _shown(old[k]) != _shown(x))
         getattr(delta.removed, kind).extend(x for k, x in old.items() if k not in new)
     return delta

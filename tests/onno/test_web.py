@@ -58,3 +58,16 @@ def test_meeting_page_is_never_cached_framed_or_referred(tmp_path):
     assert headers["Cache-Control"] == "no-store" and headers["Referrer-Policy"] == "no-referrer"
     assert headers["X-Frame-Options"] == "DENY" and "default-src 'none'" in headers["Content-Security-Policy"]
     app.engine.dispose()
+
+
+def test_the_meeting_page_shows_possible_findings_apart_with_how_sure_onno_was():
+    from onno.web_meetings import meeting_html
+
+    result = {"meeting": {"title": "Sync", "date": "2026-11-16", "type": "general", "duration": 60.0},
+              "summary": "", "transcript": [], "action_items": [{"text": "Send the deck", "start": 3.0}],
+              "possible_action_items": [{"text": "Maybe <b>book</b> the venue", "confidence": 0.42, "start": 9.0}],
+              "possible_decisions": [{"text": "Go with blue", "confidence": 0.55, "start": 12.0}]}
+    html = meeting_html(result)
+    possible = html.split("Possible (not sent: Onno is not sure)")[1]
+    assert "Action item: Maybe &lt;b&gt;book&lt;/b&gt; the venue (42%)" in possible
+    assert "Decision: Go with blue (55%)" in possible and "Send the deck" not in possible

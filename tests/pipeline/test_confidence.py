@@ -48,6 +48,7 @@ def constant(p: float, *, confident: float, possible: float) -> dict[str, Head]:
 MEETING = (("Maya", "I'll send the signed contract to legal by Friday."),
            ("Daniel", "Okay. We decided to launch the beta in April."),
            ("Lena", "We're still waiting on the security review from the bank."),
+           ("Daniel", "Okay."), ("Lena", "Sure."),  # too short to be anything: they keep the next one apart
            ("Maya", "Right, the quarterly numbers are looking healthy this time around."))
 
 
@@ -141,3 +142,37 @@ def test_a_finding_starts_where_its_words_do():
     [sentence] = build_sentences(segs)
     assert sentence.start == 0.0
     assert sentence.time_at(content_offset(sentence.text)) == 2.0
+
+
+def test_a_meeting_in_a_language_the_engine_does_not_read_gets_no_invented_findings_and_says_so():
+    segs = segments(("Ana", "Je vais envoyer le contrat à l'équipe juridique vendredi."),
+                    ("Luc", "D'accord, on a décidé de lancer la bêta en avril."))
+    f = extract_findings(segs, MeetingInfo(title="t", date=MONDAY, participants=["Ana", "Luc"], language="fr"), [])
+    assert not (f.action_items or f.decisions or f.blockers or f.questions or f.possible_action_items)
+    assert "French" in f.summary and "English only" in f.summary
+
+
+def test_a_task_handed_over_later_keeps_one_item_with_the_last_owner_and_date():
+    from pipeline.findings.discourse import settle_handovers
+    from pipeline.types import ActionItem
+
+    guide = ActionItem("Write the migration guide for the analysts", "Ben", "2026-11-27", 30.0, "Ken",
+                       evidence="Ben, could you write the migration guide for the analysts?")
+    other = ActionItem("Chase IT about the service account", "Ken", None, 20.0, "Ken", evidence="I'll chase IT.")
+    handed = ActionItem("Take the guide instead", "Ada", "2026-11-30", 40.0, "Ben",
+                        evidence="Ada, could you take the guide instead?")
+    [chase, kept] = settle_handovers([other, guide, handed])
+    assert (kept.text, kept.owner, kept.due, kept.start) == (guide.text, "Ada", "2026-11-30", 30.0)
+    assert guide.owner == "Ben" and chase is other  # nothing said before is changed in place
+    # "instead" with nothing earlier it names is a task of its own.
+    alone = ActionItem("Book the hall instead", "Ada", None, 50.0, "Ada", evidence="I'll book the hall instead.")
+    assert settle_handovers([other, alone]) == [other, alone]
+
+
+def test_the_engine_follows_a_hand_over_to_the_last_owner():
+    f = run(("Ken", "Ben, could you write the migration guide for the analysts by end of next week?"),
+            ("Ben", "I can do that. Actually, wait, I'm out Thursday and Friday."),
+            ("Ben", "Ada, could you take the guide instead?"),
+            ("Ada", "Sure, I'll take it."))
+    guides = [a for a in f.action_items + f.possible_action_items if "guide" in a.text.lower()]
+    assert [(a.owner, a.due) for a in guides] == [("Ada", "2027-03-19")]

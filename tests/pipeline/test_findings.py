@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from pipeline.findings.engine import complete, meeting_people, rule_findings
 from pipeline.findings.dates import first_date
+from pipeline.findings.engine import complete, meeting_people, rule_findings
 from pipeline.findings.numbers import find_numbers, parse_number
 from pipeline.findings.sentences import build_sentences
 from pipeline.types import Findings, MeetingInfo, Segment, Ticket
