@@ -228,25 +228,12 @@ def heads_for(kind: str, weights: dict[str, tuple], sure: dict[str, float]):
     """heads_of(meeting) for one kind's candidate thresholds: each meeting scored by the weights that never saw it
     (its fold's for a training meeting, the full fit's for AMI dev); the other kinds find nothing."""
     def heads_of(m: Meeting) -> dict[str, Head]:
-        w, b, *hes = weights.get(m.id, weights["*"])
+        w, b = weights.get(m.id, weights["*"])
         silent = Head(np.zeros_like(w), -50.0, possible=1.0, **dict.fromkeys(SURE, 1.0))
         heads = dict.fromkeys(KINDS, silent)
-        heads[kind] = Head(w, b, possible=min(sure.values()), **sure, **expert(hes))
+        heads[kind] = Head(w, b, possible=min(sure.values()), **sure)
         return heads
     return heads_of
-
-
-def expert(hes: list) -> dict:
-    """The hesitant-talk weights of an experts fit, as Head's keyword arguments."""
-    return {"hesitant_weights": hes[0], "hesitant_bias": hes[1]} if hes else {}
-
-
-def fit_kind(kind: str, ami: list[Meeting], scripted: list[Meeting], experts: bool) -> tuple:
-    """(weights, bias) of one head over all the data, or with --experts (tidy weights, bias, hesitant weights, bias):
-    the tidy head from the scripted meetings only and the hesitant one from AMI only."""
-    if not experts:
-        return fit(ami + scripted, kind, C)
-    return (*fit(scripted, kind, C), *fit(ami, kind, C))
 
 
 def f_half(f1: float, p: float) -> float:
@@ -288,20 +275,14 @@ def choose(kind: str, weights, ami_dev: list[Meeting], scripted: list[Meeting]) 
 
 
 def head_json(h: Head) -> dict:
-    out = {"bias": round(h.bias, 6), "possible": h.possible, **{f: getattr(h, f) for f in SURE},
-           "weights": [round(float(v), 6) for v in h.weights]}
-    if h.hesitant_weights is not None:
-        out |= {"hesitant_bias": round(h.hesitant_bias, 6),
-                "hesitant_weights": [round(float(v), 6) for v in h.hesitant_weights]}
-    return out
+    return {"bias": round(h.bias, 6), "possible": h.possible, **{f: getattr(h, f) for f in SURE},
+            "weights": [round(float(v), 6) for v in h.weights]}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--out", type=Path, default=ROOT / "pipeline" / "findings" / "models" / "acts.json")
     ap.add_argument("--cache", type=Path, default=ROOT / "out" / "train-cache")
-    ap.add_argument("--experts", action="store_true",
-                    help="one head for tidy talk from the scripted meetings, one for hesitant talk from AMI")
     args = ap.parse_args()
     splits = json.loads((AMI / "splits.json").read_text())
     dev_corpus = sorted(p for p in SCRIPTED[0].glob("*.json") if not p.name.endswith(".timing.json"))
@@ -320,16 +301,15 @@ def main() -> None:
     chosen: dict[str, Head] = {}
     report: dict[str, dict] = {}
     for kind in KINDS:
-        weights = {"*": fit_kind(kind, ami_train, scripted, args.experts)}
+        weights = {"*": fit(ami_train + scripted, kind, C)}
         for k, fold in enumerate(folds):
             rest = [m for j, f in enumerate(folds) if j != k for m in f]
-            w_b = fit_kind(kind, ami_train, rest, args.experts)
+            w_b = fit(ami_train + rest, kind, C)
             weights.update({m.id: w_b for m in fold})
         sure, (f_ami, f_s, p_ami, p_s) = choose(kind, weights, ami_dev, scripted)
         low = min(v for v in sure.values() if v > 0.0)
         # "Possible" reaches lower: a person sees it, nothing is sent. Two steps below the lowest threshold.
-        w, b, *hes = weights["*"]
-        chosen[kind] = Head(w, b, possible=THRESHOLDS[max(0, THRESHOLDS.index(low) - 2)], **sure, **expert(hes))
+        chosen[kind] = Head(*weights["*"], possible=THRESHOLDS[max(0, THRESHOLDS.index(low) - 2)], **sure)
         report[kind] = {"ami_dev": {"f1": round(f_ami, 3), "p": round(p_ami, 3)},
                         "scripted_out_of_fold": {"f1": round(f_s, 3), "p": round(p_s, 3)}}
         print(f"CHOSEN {kind}: {sure} possible>={chosen[kind].possible} {report[kind]}", flush=True)
@@ -339,7 +319,6 @@ def main() -> None:
         "trained_on": {"ami_train": len(splits["train"]), "dev_corpus": len(dev_corpus), "training": len(written)},
         "chosen_on": {"ami_dev": len(splits["dev"]), "scripted_out_of_fold": len(scripted)},
         "report": report,
-        "experts": args.experts,
         "heads": {k: head_json(h) for k, h in chosen.items()},
     }, indent=1) + "\n")
     print(f"wrote {args.out}")

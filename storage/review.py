@@ -16,6 +16,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from pipeline.errors import InputError
 from storage.models import Base, Delivery, Finding, Job, Meeting, Workspace, utcnow
+from storage.repository import FINDING_KINDS
 
 HELD_KINDS = frozenset({"notion", "email"})  # what waits; webhook, Slack and Discord replies are the review surface
 EDITABLE = ("text", "owner", "due")
@@ -105,7 +106,8 @@ def meeting_review(s: Session, meeting_id: int) -> MeetingReview | None:
     return s.get(MeetingReview, meeting_id)
 
 
-POSSIBLE = "possible_action_item"  # a finding the engine was unsure of: it goes out only once a person keeps it
+# A finding the engine was unsure of: it goes out only once a person keeps it.
+POSSIBLE = FINDING_KINDS["possible_action_items"]
 
 
 def goes_out(state: str) -> bool:

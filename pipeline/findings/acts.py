@@ -54,9 +54,6 @@ class Head:
     rule: float
     rule_hesitant: float
     confident_hesitant: float
-    # Experts: other weights for hesitant talk (trained on real meetings' hand transcripts), when the file has them.
-    hesitant_weights: np.ndarray | None = None
-    hesitant_bias: float = 0.0
 
     def sure(self, *, rule: bool, hesitant: bool) -> float:
         """The threshold a finding must reach to be delivered."""
@@ -65,10 +62,7 @@ class Head:
         return self.confident_hesitant if hesitant else self.confident
 
     def probability(self, x: np.ndarray) -> np.ndarray:
-        z = x @ self.weights + self.bias
-        if self.hesitant_weights is not None:
-            z = np.where(hesitant_rows(x), x @ self.hesitant_weights + self.hesitant_bias, z)
-        return 1.0 / (1.0 + np.exp(-z))
+        return 1.0 / (1.0 + np.exp(-(x @ self.weights + self.bias)))
 
 
 def hesitant_rows(x: np.ndarray) -> np.ndarray:
@@ -90,13 +84,8 @@ def load_heads(path: Path = HEADS_PATH) -> dict[str, Head]:
             w = np.asarray(h["weights"], dtype=np.float32)
             if w.shape != (N_FEATURES,):
                 raise ValueError(f"{kind}: {w.shape[0]} weights, expected {N_FEATURES}")
-            hw = h.get("hesitant_weights")
-            hw = None if hw is None else np.asarray(hw, dtype=np.float32)
-            if hw is not None and hw.shape != (N_FEATURES,):
-                raise ValueError(f"{kind}: {hw.shape[0]} hesitant weights, expected {N_FEATURES}")
             heads[kind] = Head(w, float(h["bias"]), float(h["confident"]), float(h["possible"]), float(h["rule"]),
-                               float(h["rule_hesitant"]), float(h["confident_hesitant"]), hw,
-                               float(h.get("hesitant_bias", 0.0)))
+                               float(h["rule_hesitant"]), float(h["confident_hesitant"]))
         return heads
     except EncoderError:
         raise

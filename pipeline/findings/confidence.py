@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-import re
-from dataclasses import dataclass
 
+from pipeline.findings.actions import SELF
 from pipeline.findings.acts import ActLabeller, default_labeller
 from pipeline.findings.dates import first_date
 from pipeline.findings.notes import PAST, PROPOSAL, UNBLOCKED
@@ -29,20 +28,6 @@ NEAR = 2  # a rule's finding this many sentences away already speaks for the str
 # What the rules know a finding is not, whatever the labeller thinks: a proposal or a past decision is no
 # decision taken now, and "we're no longer blocked" is no blocker.
 NOT_KIND = {"decision": (PROPOSAL, PAST), "blocker": (UNBLOCKED,)}
-SELF = re.compile(r"\b(?:i(?:'ll|\s+will|'m\s+going\s+to|'m\s+gonna|\s+can|\s+need\s+to|\s+have\s+to)|let\s+me)\b",
-                  re.I)
-
-
-@dataclass
-class Scored:
-    """The sentences of a stretch of meeting and the labeller's probabilities for them."""
-
-    sentences: list[Sentence]
-    scores: dict[str, list[float]]
-
-    def at(self, start: float | None) -> int | None:
-        """The sentence a finding is anchored at: the last one that starts at or before it (the first of equals)."""
-        return anchor_index([s.start for s in self.sentences], start)
 
 
 def anchor_index(starts: list[float], start: float | None) -> int | None:
@@ -57,27 +42,28 @@ def anchor_index(starts: list[float], start: float | None) -> int | None:
 
 def anchors(sentences: list[Sentence], findings: Findings) -> dict[str, set[int]]:
     """Per kind, the sentences where a rule detector anchored a finding."""
-    scored = Scored(sentences, {})
-    return {kind: {i for i in (scored.at(x.start) for x in getattr(findings, name)) if i is not None}
+    starts = [s.start for s in sentences]
+    return {kind: {i for i in (anchor_index(starts, x.start) for x in getattr(findings, name)) if i is not None}
             for name, _, kind in LISTS}
 
 
 def assess(sentences: list[Sentence], findings: Findings, people: People, today: dt.date, *,
-           labeller: ActLabeller | None = None) -> Scored:
+           labeller: ActLabeller | None = None) -> None:
     """Score the rule detectors' findings, move the unsure ones to "possible", add what only the labeller saw."""
     labeller = labeller or default_labeller()
+    starts = [s.start for s in sentences]
     scores = labeller.score(sentences, anchors(sentences, findings))
-    scored = Scored(sentences, {k: [float(p) for p in v] for k, v in scores.p.items()})
     for name, possible_name, kind in LISTS:
         head = labeller.heads[kind]
         confident, possible = [], []
         taken: set[int] = set()
+        probability = [float(p) for p in scores.p[kind]]
         for item in getattr(findings, name):
-            i = scored.at(item.start)
+            i = anchor_index(starts, item.start)
             if i is None:
                 confident.append(item)
                 continue
-            p = scored.scores[kind][i]
+            p = probability[i]
             _evidence(item, sentences[i], p)
             taken.add(i)
             if p >= head.sure(rule=True, hesitant=bool(scores.hesitant[i])):
@@ -86,7 +72,7 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
                 possible.append(item)
         learned_at = -2
         for i, s in enumerate(sentences):
-            p = scored.scores[kind][i]
+            p = probability[i]
             if p < head.possible or taken & set(range(i - NEAR, i + NEAR + 1)) or word_count(s.text) < MIN_WORDS:
                 continue
             if kind != "action" and s.is_question or any(r.search(s.text) for r in NOT_KIND.get(kind, ())):
@@ -101,7 +87,6 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
             (confident if p >= head.sure(rule=False, hesitant=bool(scores.hesitant[i])) else possible).append(item)
         setattr(findings, name, sorted(confident, key=_when))
         setattr(findings, possible_name, sorted(possible, key=_when))
-    return scored
 
 
 def _when(item) -> float:
