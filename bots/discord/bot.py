@@ -16,7 +16,6 @@ from pathlib import Path, PurePosixPath
 
 import discord
 from discord import app_commands
-from discord.ext import voice_recv
 
 from bots.background import Background
 from bots.discord import commands as cmd
@@ -24,6 +23,7 @@ from bots.discord import people, review
 from bots.discord import settings as channel_settings
 from bots.discord.meeting import LiveMeeting, finish_meeting, live_job_id
 from bots.discord.recorder import FLUSH_EVERY, meeting_folder
+from bots.discord.voice_client import OnnoVoiceClient
 from bots.names import local_name, title_from
 from integrations.discord.adapter import target as discord_target
 from integrations.discord.format import escape
@@ -63,8 +63,8 @@ def set_api_url(url: str) -> None:
 
 
 async def default_connect(channel: discord.VoiceChannel):
-    """Join for real: discord.py's voice connection (DAVE handshake included) with voice_recv's receiver."""
-    return await channel.connect(cls=voice_recv.VoiceRecvClient, self_deaf=False, self_mute=True, timeout=30)
+    """Join for real: discord.py's voice connection (DAVE handshake guarded) with Onno's receive path."""
+    return await channel.connect(cls=OnnoVoiceClient, self_deaf=False, self_mute=True, timeout=30)
 
 
 def missing_permissions(voice: discord.abc.GuildChannel, me: discord.Member, text_perms: discord.Permissions,
@@ -544,6 +544,8 @@ class OnnoDiscord(Background, discord.Client):
             return
         vid = meeting.voice_channel_id
         if self.user is not None and member.id == self.user.id:
+            if after.channel is None and meeting.watch.reconnecting:
+                return  # our own watchdog left to join again
             if after.channel is None:
                 self.spawn(self.end_meeting(member.guild.id, "I was disconnected from the voice channel"))
             elif after.channel.id != vid:  # moved by someone: that channel is now the meeting's

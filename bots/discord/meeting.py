@@ -20,6 +20,7 @@ from bots.discord import settings as channel_settings
 from bots.discord.poster import LivePoster
 from bots.discord.receive import MeetingSink, monotonic_clock
 from bots.discord.recorder import FLUSH_EVERY, TrackRecorder, build_tracks, meeting_folder
+from bots.discord.voice_watch import VoiceWatch
 from integrations.discord.adapter import target as discord_target
 from pipeline.errors import InputError
 from pipeline.types import MeetingInfo
@@ -63,7 +64,8 @@ class LiveMeeting:
         self.folder = meeting_folder(self.app.settings.resolved_blob_dir, row_id)
         self.recorder = TrackRecorder(self.folder)
         self.poster = LivePoster(post_channel, interval=self.app.settings.discord_edit_interval, loop=self.loop)
-        self.sink = MeetingSink(self.on_audio, allowed=self.allowed, clock=self.clock)
+        self.watch = VoiceWatch(self)
+        self.sink = MeetingSink(self.on_audio, allowed=self.allowed, clock=self.clock, on_gap=self.watch.gap)
         self.live = None
         factory = bot.live_factory if bot.live_factory is not None else live_session_class()
         if factory is not None:
@@ -76,7 +78,8 @@ class LiveMeeting:
             self.poster.note("ℹ️ The live transcript is not available right now; the full notes come when the "
                              "meeting ends.")
         self.vc = None
-        self.tasks = [self.loop.create_task(self.poster.run()), self.loop.create_task(self._flusher())]
+        self.tasks = [self.loop.create_task(self.poster.run()), self.loop.create_task(self._flusher()),
+                      self.loop.create_task(self.watch.run())]
 
     # -- the voice thread ---------------------------------------------------------------------------------------
 
@@ -153,10 +156,10 @@ class LiveMeeting:
                 self.vc.stop_listening()
             with contextlib.suppress(Exception):
                 await self.vc.disconnect(force=True)
-        flusher = self.tasks[1]
-        flusher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await flusher
+        for task in self.tasks[1:]:  # the flusher and the voice watchdog
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
         if self.live is not None:
             try:
                 await asyncio.to_thread(self.live.close)

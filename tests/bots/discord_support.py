@@ -8,8 +8,8 @@ import os
 import socket
 
 import discord
-from discord.ext import voice_recv
 
+from bots.discord.voice_client import OnnoVoiceClient
 from tests.bots import discord_fake as F
 from tests.bots.voice_packets import MODE, StandInDave, opus_frames, pcm48_stereo, rtp_packet
 from tests.media import SAMPLE_TRACKS
@@ -17,11 +17,11 @@ from tests.media import SAMPLE_TRACKS
 SSRC = {F.MAYA: 1111, F.DANIEL: 2222, F.LENA: 3333}
 
 
-class LocalVoiceClient(voice_recv.VoiceRecvClient):
-    """voice_recv's client with the voice server left out: transport key, DAVE session and SSRCs set by the test.
+class LocalVoiceClient(OnnoVoiceClient):
+    """Onno's voice client with the voice server left out: transport key, DAVE session and SSRCs set by the test.
 
-    Everything after the UDP socket is the real code: voice_recv's reader, transport decryption, jitter buffer and
-    router, then Onno's sink.
+    Everything after the UDP socket is the real code: voice_recv's reader and transport decryption, then Onno's
+    router and sink (jitter buffer, DAVE, Opus).
     """
 
     def setup(self, dave) -> bytes:
