@@ -31,6 +31,7 @@ DAVE_MAGIC = b"\xfa\xfa"  # a DAVE frame ends with its supplemental data, then t
 FRAME_SAMPLES = 960  # 20 ms at 48 kHz
 SILENT_PCM = bytes(FRAME_SAMPLES * 2 * 2)  # 20 ms of 48 kHz stereo s16le
 FRAME_SECONDS = 0.02
+DEPARTED_GRACE = 2.0  # seconds a departed member's SSRC still counts as theirs (packets in flight)
 UNMAPPED_KEPT = 250  # packets (5 s) of an SSRC held until the voice gateway says whose it is
 REPORT_EVERY = 60.0  # seconds between the counts lines
 OUTAGE_NOTED = 1.0  # seconds without a decryptable frame, after some were, that count as audio lost
@@ -160,13 +161,14 @@ class MeetingSink(voice_recv.AudioSink):
         self.counts = {"unmapped_dropped": 0, "concealed_fec": 0, "concealed_plc": 0}
         self._reported: dict[str, int] = {}
         self._retired: dict[str, int] = {}  # counts of streams already ended
+        self._departed: dict[int, tuple[Speaker, float]] = {}  # SSRC -> who it was, until when packets count
         self._report_at = 0.0
 
     @property
     def dave(self) -> DaveFrames:
         if self._dave is None:
             conn = self._connection if self._connection is not None else self.voice_client._connection
-            self._dave = DaveFrames(conn, on_gap=lambda seconds: self.on_gap(seconds, "decrypt"))
+            self._dave = DaveFrames(conn, on_gap=lambda seconds: self.on_gap(seconds, "decrypt"), clock=self.clock)
         return self._dave
 
     def wants_opus(self) -> bool:
@@ -210,6 +212,8 @@ class MeetingSink(voice_recv.AudioSink):
                 self._admit(st)
                 self._release(st, self.clock(), drain=True)
                 self._retire(st)
+                if st.speaker is not None:  # their last packets may still be on the way
+                    self._departed[ssrc] = (st.speaker, self.clock() + DEPARTED_GRACE)
 
     def end_all(self) -> None:
         with self.lock:
@@ -243,16 +247,20 @@ class MeetingSink(voice_recv.AudioSink):
             return
         if st.speaker is None:
             user = self._member(st.ssrc)
-            if user is None:
+            departed = self._departed.get(st.ssrc)
+            if user is None and departed is not None and self.clock() < departed[1]:
+                st.speaker = departed[0]  # the same decoder: the audio carries on as it was
+            elif user is None:
                 return  # kept (a few seconds' worth) until the speaking op maps it
-            st.speaker = Speaker(user.id, display_name(user), Decoder())
+            else:
+                st.speaker = Speaker(user.id, display_name(user), Decoder())
         sp = st.speaker
         while st.unmapped:
             seq, ts, payload, arrival = st.unmapped.popleft()
             if not self.allowed(sp.user_id):
                 continue
-            opus = self.dave.open(sp.user_id, payload) if payload else None
-            st.jitter.push(seq, Frame(st.clock.place(ts, arrival), opus), arrival)
+            st.jitter.push(seq, arrival, lambda ts=ts, payload=payload, arrival=arrival: Frame(
+                st.clock.place(ts, arrival), self.dave.open(sp.user_id, payload) if payload else None))
 
     def _release(self, st: Stream, now: float, *, drain: bool = False) -> None:
         sp = st.speaker

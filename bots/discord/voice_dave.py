@@ -40,6 +40,7 @@ class GuardedDave:
         self.consecutive_failures = 0
         self.mls_errors = 0
         self.recoveries = 0
+        self.refused = 0
         self.recovering_since: float | None = None
 
     # -- what discord.py calls ------------------------------------------------------------------------------------
@@ -121,6 +122,11 @@ class GuardedDave:
             try:
                 return fn(*args)
             except Exception as exc:  # davey raises ValueError (WrongEpoch, ...); a borrow conflict RuntimeError
+                if "UnexpectedUser" in str(exc):  # someone not in the voice channel: refused, the group stands
+                    self.refused += 1
+                    log.warning("DAVE: refused to add a member who is not in the voice channel (%s)", exc)
+                    self.on_event("refused", str(exc))
+                    return None
                 self._noted(step, exc)
                 reason = f"{step}: {exc}"
         self.recover(reason)

@@ -11,6 +11,7 @@ anchored on arrival, pulled back whenever the sender's clock runs ahead or behin
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 RTP_CLOCK = 48000
@@ -51,19 +52,20 @@ class JitterBuffer:
     counts: Counts = field(default_factory=Counts)
     _ref: int | None = None
 
-    def push(self, seq: int, item, now: float) -> bool:
-        """Hold a packet; False when it is a duplicate or arrived after it was given up."""
+    def push(self, seq: int, now: float, make: Callable[[], object]) -> bool:
+        """Hold a packet, its item made by `make()` only when it is wanted (a duplicate is never decrypted);
+        False when it is a duplicate or arrived after it was given up."""
         ref = self.next_seq if self.next_seq is not None else self._ref
         ext = seq if ref is None else unwrap(seq, ref, 16)
-        self._ref = ext if self._ref is None else max(self._ref, ext)
         if ext in self.held or ext in self.released:
             self.counts.duplicate += 1
             return False
         if self.next_seq is not None and ext < self.next_seq:
             self.counts.late += 1
             return False
+        self._ref = ext if self._ref is None else max(self._ref, ext)
         self.counts.received += 1
-        self.held[ext] = (now, item)
+        self.held[ext] = (now, make())
         return True
 
     def pop(self, now: float, *, drain: bool = False) -> list[tuple[int, object | None]]:
