@@ -10,13 +10,21 @@ of RFC 9420 and signs them with ECDSA P-256 (ciphersuite 2, the one DAVE uses), 
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import struct
 from dataclasses import dataclass, field
 
 import davey
+import discord
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from discord.gateway import DiscordVoiceWebSocket
+
+from bots.discord.voice_client import onno_hook
+from tests.bots import discord_fake as F
+from tests.bots.discord_support import LocalVoiceClient, logged_in
 
 MLS10 = 1
 PUBLIC_MESSAGE = 1
@@ -242,3 +250,32 @@ class VoiceGateway:
         call.epoch += 1
         call.transition += 1
         return call.transition, result.commit, result.welcome
+
+
+@contextlib.asynccontextmanager
+async def voice_connection(*, in_voice=(F.MAYA, F.DANIEL, F.LENA), dave: bool = True):
+    """A client logged in to the fake Discord, Onno's voice client in 🔊Daily with no network under it, and
+    discord.py's real voice websocket over a `RecordingSocket`; with `dave`, SESSION_DESCRIPTION (op 4) has
+    been received, so discord.py made the DAVE session and sent its key package. Yields (vc, ws, socket)."""
+    base = discord.http.Route.BASE
+    fake = F.FakeDiscord()
+    intents = discord.Intents.none()
+    intents.guilds = intents.voice_states = True
+    client = discord.Client(intents=intents)
+    try:
+        await logged_in(fake, client, in_voice=list(in_voice))
+        vc = LocalVoiceClient(client, client.get_guild(F.GUILD_ID).get_channel(F.VOICE_ID))
+        key = vc.setup(None)
+        conn = vc._connection
+        conn.dave_session, conn.dave_protocol_version, conn.ssrc = None, 0, 4444
+        socket = RecordingSocket()
+        ws = DiscordVoiceWebSocket(socket, asyncio.get_running_loop(), hook=onno_hook)
+        ws._connection, conn.ws = conn, ws
+        if dave:
+            await ws.received_message({"op": 4, "d": {"mode": conn.mode, "secret_key": list(key),
+                                                      "dave_protocol_version": 1}})
+        yield vc, ws, socket
+    finally:
+        await client.close()
+        fake.close()
+        discord.http.Route.BASE = base

@@ -15,11 +15,10 @@ from discord.gateway import DiscordVoiceWebSocket
 from bots.discord import voice_dave
 from bots.discord.receive import SILENT_PCM, MeetingSink
 from bots.discord.recorder import TrackRecorder, build_tracks
-from bots.discord.voice_client import onno_hook
 from pipeline.decode import decode_audio
 from tests.bots import discord_fake as F
-from tests.bots.dave_gateway import Call, RecordingSocket, VoiceGateway, proposals_payload
-from tests.bots.discord_support import SSRC, Clock, LocalVoiceClient, logged_in, speech
+from tests.bots.dave_gateway import Call, RecordingSocket, VoiceGateway, proposals_payload, voice_connection
+from tests.bots.discord_support import SSRC, Clock, LocalVoiceClient, speech
 
 pytestmark = pytest.mark.skipif(not discord.opus.is_loaded() and not discord.opus._load_default(),
                                 reason="libopus (Debian package libopus0) is not installed")
@@ -28,10 +27,10 @@ STRANGER = 1300000000000000999
 
 
 class Harness:
-    """A logged-in client, Onno's voice client on a recording voice websocket, the sink, and what it handed on."""
+    """Onno's voice client on a recording voice websocket, the sink, and what it handed on."""
 
-    def __init__(self, client, vc, ws, socket, sink, clock, got, gaps):
-        self.client, self.vc, self.ws, self.socket, self.sink = client, vc, ws, socket, sink
+    def __init__(self, vc, ws, socket, sink, clock, got, gaps):
+        self.vc, self.ws, self.socket, self.sink = vc, ws, socket, sink
         self.clock, self.got, self.gaps = clock, got, gaps
         self.t = 0.0
 
@@ -51,39 +50,18 @@ class Harness:
 
 def run(scenario, *, in_voice=(F.MAYA, F.DANIEL, F.LENA), dave: bool = True):
     """Run `scenario(h)` against a fresh client and voice connection; return the harness after disconnecting."""
-    base = discord.http.Route.BASE
-
     async def main():
-        fake = F.FakeDiscord()
-        intents = discord.Intents.none()
-        intents.guilds = intents.voice_states = True
-        client = discord.Client(intents=intents)
-        try:
-            await logged_in(fake, client, in_voice=in_voice)
-            vc = LocalVoiceClient(client, client.get_guild(F.GUILD_ID).get_channel(F.VOICE_ID))
-            key = vc.setup(None)
-            conn = vc._connection
-            conn.dave_session, conn.dave_protocol_version, conn.ssrc = None, 0, 4444
-            socket = RecordingSocket()
-            ws = DiscordVoiceWebSocket(socket, asyncio.get_running_loop(), hook=onno_hook)
-            ws._connection, conn.ws = conn, ws
-            if dave:  # SESSION_DESCRIPTION as the voice server sends it: discord.py creates the DAVE session
-                await ws.received_message({"op": 4, "d": {"mode": conn.mode, "secret_key": list(key),
-                                                          "dave_protocol_version": 1}})
+        async with voice_connection(in_voice=in_voice, dave=dave) as (vc, ws, socket):
             clock, got, gaps = Clock(), [], []
             sink = MeetingSink(lambda *a: got.append(a), allowed=lambda uid: True, clock=clock,
                                on_gap=lambda s, why: gaps.append((round(s, 2), why)))
             vc.listen(sink)
-            h = Harness(client, vc, ws, socket, sink, clock, got, gaps)
+            h = Harness(vc, ws, socket, sink, clock, got, gaps)
             await scenario(h)
             await asyncio.sleep(0.2)
             await vc.disconnect()
             await asyncio.sleep(0.3)
             return h
-        finally:
-            await client.close()
-            fake.close()
-            discord.http.Route.BASE = base
 
     return asyncio.run(main())
 
