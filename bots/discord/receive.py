@@ -267,14 +267,23 @@ class MeetingSink(voice_recv.AudioSink):
         if sp is None:
             return
         batch = st.jitter.pop(now, drain=drain)
+        after: tuple[int, Frame] | None = None  # the next packet that did arrive: where a lost one sits
+        ahead: list[tuple[int, Frame] | None] = []
+        for seq, frame in reversed(batch):
+            ahead.append(after)
+            if frame is not None:
+                after = (seq, frame)
+        ahead.reverse()
         for i, (seq, frame) in enumerate(batch):
             if not self.allowed(sp.user_id):
                 continue
             if frame is None:  # given up: the next packet's FEC, else the decoder's concealment
-                following = batch[i + 1] if i + 1 < len(batch) else (None, None)
-                nxt = following[1] if following[0] == seq + 1 else None
+                nxt = ahead[i][1] if ahead[i] is not None and ahead[i][0] == seq + 1 else None
                 opus, pcm = self._conceal(sp, nxt)
-                t = (st.last_t + FRAME_SECONDS) if st.last_t is not None else (nxt.t - FRAME_SECONDS if nxt else now)
+                if ahead[i] is not None:  # before the next packet (a spurt's first may be the lost one)
+                    t = ahead[i][1].t - (ahead[i][0] - seq) * FRAME_SECONDS
+                else:
+                    t = st.last_t + FRAME_SECONDS if st.last_t is not None else now
             elif frame.opus is None or frame.opus == OPUS_SILENCE:
                 opus, pcm, t = OPUS_SILENCE, SILENT_PCM, frame.t
                 sp.silent += frame.opus is None
