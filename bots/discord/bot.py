@@ -24,6 +24,7 @@ from bots.discord import settings as channel_settings
 from bots.discord.meeting import LiveMeeting, finish_meeting, live_job_id
 from bots.discord.recorder import FLUSH_EVERY, meeting_folder
 from bots.discord.voice_client import OnnoVoiceClient
+from bots.discord.voice_rejoin import clean_refused, rejoin
 from bots.names import local_name, title_from
 from integrations.discord.adapter import target as discord_target
 from integrations.discord.format import escape
@@ -149,8 +150,11 @@ class OnnoDiscord(Background, discord.Client):
     async def recover(self) -> None:
         """Finish the meetings a previous process was recording when it stopped, from the audio it flushed."""
         rows = await self.db(self._unfinished)
+        await self.db(clean_refused, self.app)
         for row_id, thread_id, guild_id in rows:
             if guild_id in self.meetings and self.meetings[guild_id].row_id == row_id:
+                continue
+            if await rejoin(self, row_id):  # people are still in the channel: record on
                 continue
             log.info("finishing meeting %s left by a previous run", row_id)
             channel = self.get_partial_messageable(int(thread_id)) if thread_id else None

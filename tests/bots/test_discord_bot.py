@@ -446,7 +446,7 @@ def test_a_restarted_bot_finishes_the_meeting_from_flushed_audio(tmp_path, fake)
     fake.nick = "Onno (recording)"
 
     async def second_life():
-        h = Harness(tmp_path, fake)
+        h = Harness(tmp_path, fake, in_voice=())  # everyone left while it was down: nothing to rejoin
         bot = await h.start(sync_commands=False, recover=True)
         try:
             await bot.on_ready()
