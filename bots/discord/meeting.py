@@ -20,7 +20,7 @@ from bots.discord import settings as channel_settings
 from bots.discord.poster import LivePoster
 from bots.discord.receive import MeetingSink, monotonic_clock
 from bots.discord.recorder import FLUSH_EVERY, TrackRecorder, build_tracks, meeting_folder
-from bots.discord.voice_watch import VoiceWatch
+from bots.discord.voice_watch import CHECK_EVERY, VoiceWatch
 from integrations.discord.adapter import target as discord_target
 from pipeline.errors import InputError
 from pipeline.types import MeetingInfo
@@ -64,7 +64,7 @@ class LiveMeeting:
         self.folder = meeting_folder(self.app.settings.resolved_blob_dir, row_id)
         self.recorder = TrackRecorder(self.folder)
         self.poster = LivePoster(post_channel, interval=self.app.settings.discord_edit_interval, loop=self.loop)
-        self.watch = VoiceWatch(self)
+        self.watch = VoiceWatch(self, every=getattr(bot, "voice_check_every", CHECK_EVERY))
         self.sink = MeetingSink(self.on_audio, allowed=self.allowed, clock=self.clock, on_gap=self.watch.gap)
         self.live = None
         factory = bot.live_factory if bot.live_factory is not None else live_session_class()

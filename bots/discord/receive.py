@@ -163,6 +163,7 @@ class MeetingSink(voice_recv.AudioSink):
         self._retired: dict[str, int] = {}  # counts of streams already ended
         self._departed: dict[int, tuple[Speaker, float]] = {}  # SSRC -> who it was, until when packets count
         self._report_at = 0.0
+        self.last_heard = 0.0  # when the last packet came (meeting seconds): where a dead link's gap began
 
     @property
     def dave(self) -> DaveFrames:
@@ -184,6 +185,7 @@ class MeetingSink(voice_recv.AudioSink):
     def feed(self, packet, now: float | None = None) -> None:
         """One transport-decrypted RTP packet (socket thread)."""
         now = self.clock() if now is None else now
+        self.last_heard = now
         payload = strip_padding(bytes(packet.decrypted_data or b""), getattr(packet, "padding", False))
         with self.lock:
             st = self.streams.get(packet.ssrc)

@@ -37,6 +37,7 @@ class VoiceWatch:
         self.reconnecting = False
         self.reconnects = 0
         self.lost_seconds = 0.0
+        self.last_ok: float | None = None  # meeting time of the last look that found the link working
 
     def gap(self, seconds: float, why: str) -> None:
         """Audio was lost for `seconds` (from any thread): one line in the meeting's thread."""
@@ -54,14 +55,17 @@ class VoiceWatch:
             vc = self.meeting.vc
             health = getattr(vc, "health", None)
             reason = health() if health is not None else None
-            if reason is not None and not self.meeting.ending:
+            if reason is None:
+                self.last_ok = self.meeting.clock()
+            elif not self.meeting.ending:
                 await self.reconnect(reason)
 
     async def reconnect(self, reason: str) -> None:
         """Leave and join again until it works (or the meeting ends); the sink and its tracks carry on."""
         m = self.meeting
         log.warning("voice: the link of meeting %s is dead (%s); reconnecting", m.row_id, reason)
-        lost_at = m.loop.time()
+        # It died after the last look that found it well (or at the last packet heard, if that was later).
+        lost_at = max(m.sink.last_heard, self.last_ok if self.last_ok is not None else m.clock() - self.every)
         self.reconnecting = True
         delay = 1.0
         try:
@@ -83,7 +87,7 @@ class VoiceWatch:
                     continue
                 self.reconnects += 1
                 log.info("voice: meeting %s reconnected", m.row_id)
-                self.gap(m.loop.time() - lost_at, "link")
+                self.gap(m.clock() - lost_at, "link")
                 return
         finally:
             self.reconnecting = False

@@ -110,3 +110,65 @@ def test_the_audio_of_a_refused_meeting_is_kept_a_week_then_deleted(tmp_path, fa
     with app.session() as s:
         assert "deleted" in s.query(discord_repo.DiscordLiveMeeting).one().error
     app.engine.dispose()
+
+
+def test_a_dead_voice_link_is_reconnected_and_the_thread_told_how_much_was_lost(tmp_path, fake):
+    async def main():
+        h = Harness(tmp_path, fake)
+        bot = await h.start(sync_commands=False)
+        bot.voice_check_every = 0.2
+        try:
+            await h.command("join")
+            thread = fake.threads()[0]["id"]
+            await feed(h.vcs[0], windows(h.dave, [(F.MAYA, "Maya", 22.3, 23.3)]), clock=h.clock)
+            h.vcs[0].disconnected = True  # the link dies (the websocket loop ended; discord.py gave up)
+            h.clock.t += 3.0  # three seconds pass before the watchdog's reconnect is through
+            await until(lambda: len(h.vcs) == 2, 30, "the reconnect")
+            meeting = bot.meetings[F.GUILD_ID]
+            assert meeting.vc is h.vcs[1] and h.vcs[1].is_listening()
+            await until(lambda: any("audio were lost" in p for p in posts_in(fake, thread)), 10, "the notice")
+            # Audio flows again into the same tracks.
+            spoken = [(uid, t + 3.0, p, pad) for uid, t, p, pad in
+                      windows(h.dave, [(F.MAYA, "Maya", 23.3, 24.3)])]
+            await feed(h.vcs[1], spoken, clock=h.clock)
+            await asyncio.sleep(0.5)
+            await asyncio.to_thread(meeting.recorder.flush)
+            assert repair(meeting.folder / f"{F.MAYA}.ogg")[1] / 48000 > 26.5
+            return posts_in(fake, thread)
+        finally:
+            await h.close()
+
+    posts = asyncio.run(main())
+    notice = next(p for p in posts if "audio were lost" in p)
+    assert "voice connection was down" in notice and "About 3 s" in notice
+    assert not any("Recording stopped" in p for p in posts[:-1])  # not ended by the reconnect itself
+
+
+def test_the_receive_log_is_a_line_a_minute_not_a_line_a_packet(caplog):
+    import logging
+    import random
+
+    from bots.discord.receive import MeetingSink
+    from tests.bots.discord_support import speech
+
+    frames = speech("Maya", 20.0)
+    rng = random.Random(1)
+    clock = [0.0]
+    sink = MeetingSink(lambda *a: None, allowed=lambda uid: True, clock=lambda: clock[0],
+                       connection=type("Plain", (), {"dave_session": None, "dave_protocol_version": 0})(),
+                       resolve=lambda ssrc: type("M", (), {"id": F.MAYA, "display_name": "Maya"})())
+
+    class Packet:
+        ssrc, padding = 1111, False
+
+    caplog.set_level(logging.DEBUG, logger="bots.discord")
+    for i in range(4500):  # 90 s of talk, 2 % lost
+        clock[0] = i * 0.02
+        if rng.random() < 0.02:
+            continue
+        p = Packet()
+        p.sequence, p.timestamp, p.decrypted_data = i & 0xFFFF, i * 960, frames[i % len(frames)]
+        sink.feed(p)
+        sink.tick()
+    info = [r.getMessage() for r in caplog.records if r.levelno >= logging.INFO]
+    assert len(info) == 1 and info[0].startswith("voice: last minute") and "lost" in info[0]
