@@ -14,6 +14,7 @@ import logging
 import threading
 import time
 
+import discord
 from discord.ext import voice_recv
 from discord.ext.voice_recv import gateway as recv_gateway
 from discord.ext.voice_recv.reader import AudioReader
@@ -37,6 +38,13 @@ class _UnknownSsrcFilter(logging.Filter):
 
 
 logging.getLogger("discord.ext.voice_recv.reader").addFilter(_UnknownSsrcFilter())
+
+# The internals relied on (VoiceConnectionState's `_runner` and `_recover_from_invalid_commit`, the voice
+# websocket's keep-alive, AudioReader's `packet_router`) are those of these releases; others are told of in the log.
+TESTED = ("2.7.", "0.5.")
+if not discord.__version__.startswith(TESTED[0]) or not voice_recv.__version__.startswith(TESTED[1]):
+    log.warning("voice: tested with discord.py %sx and voice_recv %sx, running %s and %s", *TESTED,
+                discord.__version__, voice_recv.__version__)
 
 
 async def onno_hook(ws, msg: dict) -> None:

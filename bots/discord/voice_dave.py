@@ -161,6 +161,10 @@ class GuardedDave:
 async def recover_connection(state, transition_id: int) -> None:
     """Send op 31 and a new key package through discord.py; a failure here is logged, never raised into the loop."""
     try:
-        await state._recover_from_invalid_commit(transition_id)
+        if hasattr(state, "_recover_from_invalid_commit"):
+            await state._recover_from_invalid_commit(transition_id)
+        else:  # what discord.py 2.7's private helper does, should a later release rename it
+            await state.voice_client.ws.send_as_json({"op": 31, "d": {"transition_id": transition_id}})
+            await state.reinit_dave_session()
     except Exception:
         log.exception("DAVE: recovery failed; the watchdog reconnects if the voice link is dead")
