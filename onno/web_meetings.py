@@ -7,9 +7,9 @@ from html import escape
 
 from aiohttp import web
 
-from onno.links import check_meeting_signature
-from onno.pages import HEADERS
-from onno.render import clock
+from core.clock import clock
+from core.links import check_meeting_signature
+from core.pages import HEADERS
 from storage import repository as repo
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">

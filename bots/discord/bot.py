@@ -26,9 +26,9 @@ from bots.discord.recorder import FLUSH_EVERY, meeting_folder
 from bots.discord.voice_client import OnnoVoiceClient
 from bots.discord.voice_rejoin import clean_refused, rejoin
 from bots.names import local_name, title_from
+from core.errors import InputError
 from integrations.discord.adapter import target as discord_target
 from integrations.discord.format import escape
-from pipeline.errors import InputError
 from pipeline.run import AUDIO_SUFFIXES
 from pipeline.transcripts import TRANSCRIPT_SUFFIXES
 from pipeline.types import MEETING_TYPES, MeetingInfo

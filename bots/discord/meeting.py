@@ -21,8 +21,8 @@ from bots.discord.poster import LivePoster
 from bots.discord.receive import MeetingSink, monotonic_clock
 from bots.discord.recorder import FLUSH_EVERY, TrackRecorder, build_tracks, meeting_folder
 from bots.discord.voice_watch import CHECK_EVERY, VoiceWatch
+from core.errors import InputError
 from integrations.discord.adapter import target as discord_target
-from pipeline.errors import InputError
 from pipeline.types import MeetingInfo
 from storage import discord as discord_repo
 from storage import jobs as jobs_repo
