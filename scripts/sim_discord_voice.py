@@ -86,6 +86,8 @@ async def simulate(minutes: float, seed: int, folder: Path) -> dict:
     truth: dict[int, list[float]] = {uid: [] for uid in IDS}
     sent_payload: dict[int, list[bytes]] = {uid: [] for uid in IDS}
     got: dict[int, list[tuple[float, bytes]]] = {uid: [] for uid in IDS}
+    first: dict[int, int] = {}  # the first and last frame that reached the bot: losses before or after
+    last: dict[int, int] = {}  # those cannot be known by any receiver (no packet around them)
 
     def on_audio(uid, name, opus, pcm, t):
         got[uid].append((t, opus))
@@ -175,6 +177,8 @@ async def simulate(minutes: float, seed: int, folder: Path) -> dict:
             ts = (ts0[uid] + int(round(s * 48000 * (1 + drift[uid])))) & 0xFFFFFFFF
             if rng.random() < 0.02:
                 continue  # lost on the way
+            first.setdefault(uid, len(truth[uid]) - 1)
+            last[uid] = len(truth[uid]) - 1
             delay = 0.02 + rng.uniform(0, 0.015) + (0.045 if rng.random() < 0.01 else 0.0)  # 1 %: after the next
             heapq.heappush(inflight, (s + delay, n, Packet(ssrc[uid], seq[uid], ts, payload)))
             n += 1
@@ -189,12 +193,13 @@ async def simulate(minutes: float, seed: int, folder: Path) -> dict:
 
     per = {}
     for uid in IDS:
-        out, sent = got[uid], sent_payload[uid]
-        # Frames come out in the order they were sent, one per packet sent (lost ones concealed in place), but a
-        # stream restarted at a gap > 5 frames would shift this: counted below as "missing".
+        a, b = first.get(uid, 0), last.get(uid, -1) + 1
+        out, sent, spoken = got[uid], sent_payload[uid][a:b], truth[uid][a:b]
+        # Frames come out in the order they were sent, one per packet from the first that arrived to the last
+        # (lost ones concealed in place); a gap over 5 frames would shift this: counted below as "missing".
         intact = concealed = silent = 0
         errs = []
-        for (t, opus), frame, true_t in zip(out, sent, truth[uid], strict=False):
+        for (t, opus), frame, true_t in zip(out, sent, spoken, strict=False):
             if opus == frame:
                 intact += 1
                 errs.append(t - true_t)  # alignment of what arrived (a concealed frame at a pause could be
@@ -205,7 +210,8 @@ async def simulate(minutes: float, seed: int, folder: Path) -> dict:
                 concealed += 1
         _, granule = repair(folder / f"{uid}.ogg")
         per[names[uid]] = {
-            "talk_s": len(sent) * 0.02, "lost_s": (len(sent) - intact) * 0.02, "concealed_s": concealed * 0.02,
+            "talk_s": len(sent_payload[uid]) * 0.02, "unseen_s": (len(sent_payload[uid]) - len(sent)) * 0.02,
+            "lost_s": (len(sent_payload[uid]) - intact) * 0.02, "concealed_s": concealed * 0.02,
             "silent_s": silent * 0.02, "missing_frames": len(sent) - len(out),
             "align_end_ms": errs[-1] * 1000 if errs else 0.0, "align_max_ms": max(map(abs, errs)) * 1000,
             "align_median_ms": statistics.median(errs) * 1000,
@@ -230,10 +236,13 @@ def main() -> None:
     wall = time.perf_counter() - wall
     print(f"simulated meeting: {r['minutes']:.0f} min, 6 members, {r['packets']} packets delivered, "
           f"{r['epoch']} MLS epochs, 1 injected MLS error")
-    print(f"{'member':8} {'talk s':>8} {'lost s':>7} {'conceal':>7} {'silent':>6} {'miss':>4} "
+    print("lost = not the exact frame sent: concealed (FEC/PLC), silent (not decryptable), unseen (lost before the "
+          "first or after the last packet that arrived), miss (frames the sink never gave out)")
+    print(f"{'member':8} {'talk s':>8} {'lost s':>7} {'conceal':>7} {'silent':>6} {'unseen':>6} {'miss':>4} "
           f"{'align end ms':>12} {'align max ms':>12} {'track end s':>11} {'last spoken s':>13}")
     for name, p in r["per"].items():
         print(f"{name:8} {p['talk_s']:8.1f} {p['lost_s']:7.2f} {p['concealed_s']:7.2f} {p['silent_s']:6.2f} "
+              f"{p['unseen_s']:6.2f} "
               f"{p['missing_frames']:4d} {p['align_end_ms']:12.1f} {p['align_max_ms']:12.1f} "
               f"{p['track_end_s']:11.2f} {p['last_spoken_s']:13.2f}")
     ends = [p["align_end_ms"] for p in r["per"].values()]
