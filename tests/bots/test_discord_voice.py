@@ -4,7 +4,11 @@ own voice websocket and Onno's receive path; loss, reordering, duplicates and cl
 from __future__ import annotations
 
 import asyncio
+import difflib
+import random
+import re
 import struct
+from pathlib import Path
 
 import davey
 import discord
@@ -19,6 +23,7 @@ from pipeline.decode import decode_audio
 from tests.bots import discord_fake as F
 from tests.bots.dave_gateway import Call, RecordingSocket, VoiceGateway, proposals_payload, voice_connection
 from tests.bots.discord_support import SSRC, Clock, LocalVoiceClient, speech
+from tests.bots.voice_packets import opus_frames, pcm48_stereo
 
 pytestmark = pytest.mark.skipif(not discord.opus.is_loaded() and not discord.opus._load_default(),
                                 reason="libopus (Debian package libopus0) is not installed")
@@ -182,7 +187,7 @@ def test_one_lost_packet_loses_one_a_late_one_is_put_back_and_a_duplicate_costs_
     n = len(frames)
 
     # Sequence numbers come from the order of sending, so the harness numbers packets itself here.
-    h = run_packets(frames, drop={30}, swap=(50, 51), duplicate=70)
+    h = run_packets(frames, drop={30}, swaps=[50], duplicates=[70])
     out = h.audio(F.MAYA)
     ref = reference(frames)
     assert len(out) == n  # one frame in place of the lost one, nothing else lost or added
@@ -201,7 +206,7 @@ def test_one_lost_packet_loses_one_a_late_one_is_put_back_and_a_duplicate_costs_
         np.frombuffer(b"".join(ref[45:]), np.int16)[::2].astype(float))[0, 1] > 0.99
 
 
-def run_packets(frames, *, drop=(), swap=None, duplicate=None, uid=F.MAYA, drift=0.0, pauses=()):
+def run_packets(frames, *, drop=(), swaps=(), duplicates=(), uid=F.MAYA, drift=0.0, pauses=()):
     """Send one speaker's frames with the given faults in a transport-only call (the payload is the Opus)."""
 
     async def scenario(h):
@@ -215,12 +220,11 @@ def run_packets(frames, *, drop=(), swap=None, duplicate=None, uid=F.MAYA, drift
             packets.append((i, t, struct.pack(">HI", (seq0 + i) & 0xFFFF, ts & 0xFFFFFFFF), f))
             t += 0.02
         order = [p for p in packets if p[0] not in drop]
-        if swap:
-            a, b = next(k for k, p in enumerate(order) if p[0] == swap[0]), None
-            b = a + 1
-            order[a], order[b] = order[b], order[a]
-        if duplicate is not None:
-            k = next(k for k, p in enumerate(order) if p[0] == duplicate)
+        for first in swaps:  # each of these arrives after the packet that follows it
+            a = next(k for k, p in enumerate(order) if p[0] == first)
+            order[a], order[a + 1] = order[a + 1], order[a]
+        for again in duplicates:
+            k = next(k for k, p in enumerate(order) if p[0] == again)
             order.insert(k + 1, order[k])
         for _i, t, head, f in order:
             seq, ts = struct.unpack(">HI", head)
@@ -302,3 +306,32 @@ def test_the_jitter_buffer_alone():
                                                         (3, 3), (4, 4), (5, 5), (6, 6)]
     assert jb.counts.lost == 1 and jb.counts.duplicate == 1 and jb.counts.late == 0
 
+
+
+def test_a_corpus_track_through_loss_reordering_duplicates_and_drift_transcribes_as_the_clean_one(tmp_path):
+    from pipeline.transcribe import Transcriber
+
+    voice = Path(__file__).resolve().parents[3] / "shared" / "corpus" / "dev" / "dev-01-platform-standup.tracks"
+    if not (voice / "Sarah.ogg").exists():
+        pytest.skip("the dev corpus is not here")
+    frames = opus_frames(pcm48_stereo(voice / "Sarah.ogg", 19.0))
+    rng = random.Random(16)
+    lost = {i for i in range(len(frames)) if rng.random() < 0.02}
+    late = [i for i in range(1, len(frames) - 2) if rng.random() < 0.01 and not {i, i + 1} & lost]
+    again = [i for i in range(len(frames)) if rng.random() < 0.01 and i not in lost]
+    texts = {}
+    for name, kw in (("clean", {}), ("faulty", {"drop": lost, "swaps": late, "duplicates": again,
+                                                 "drift": 150e-6})):
+        h = run_packets(frames, **kw)
+        rec = TrackRecorder(tmp_path / name)
+        for g in h.audio(F.MAYA):
+            rec.write(g[0], "Sarah", g[2], g[4])
+        rec.close()
+        build_tracks(tmp_path / name, tmp_path / f"{name}-tracks")
+        audio = decode_audio(tmp_path / f"{name}-tracks" / "Sarah.ogg")
+        assert abs(len(audio) / 16000 - 19.0) < 0.1
+        texts[name] = " ".join(seg.text for seg in Transcriber().transcribe(audio, speaker="Sarah"))
+    words = {k: re.findall(r"[a-z']+", v.lower()) for k, v in texts.items()}
+    assert len(words["clean"]) > 20
+    same = difflib.SequenceMatcher(a=words["clean"], b=words["faulty"]).ratio()
+    assert same > 0.9, texts
