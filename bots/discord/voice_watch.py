@@ -57,7 +57,11 @@ class VoiceWatch:
             reason = health() if health is not None else None
             if reason is None:
                 self.last_ok = self.meeting.clock()
-            elif not self.meeting.ending:
+                continue
+            # Dead at two looks in a row: a disconnect Discord meant (kicked, channel deleted) ends the meeting
+            # through the voice state update in between, and is not undone here.
+            await asyncio.sleep(self.every)
+            if not self.meeting.ending and vc is self.meeting.vc and health() is not None:
                 await self.reconnect(reason)
 
     async def reconnect(self, reason: str) -> None:
