@@ -89,8 +89,11 @@ async def simulate(minutes: float, seed: int, folder: Path) -> dict:
     first: dict[int, int] = {}  # the first and last frame that reached the bot: losses before or after
     last: dict[int, int] = {}  # those cannot be known by any receiver (no packet around them)
 
+    held: list[float] = []  # how long after its place on the clock each frame was handed on (what live adds)
+
     def on_audio(uid, name, opus, pcm, t):
         got[uid].append((t, opus))
+        held.append(clock.t - t)
         rec.write(uid, name, opus, t)
 
     gaps = []
@@ -222,7 +225,7 @@ async def simulate(minutes: float, seed: int, folder: Path) -> dict:
     return {"per": per, "cpu": cpu, "member_minutes": member_minutes, "gaps": gaps, "error_at": error_at,
             "recovered_at": recovered_at, "ops31": ops31, "mls_errors": session.mls_errors,
             "recoveries": session.recoveries, "epoch": call.epoch, "totals": sink.totals(),
-            "packets": n, "minutes": minutes}
+            "packets": n, "minutes": minutes, "held": sorted(held)}
 
 
 def main() -> None:
@@ -251,6 +254,10 @@ def main() -> None:
     rec = r["recovered_at"]
     print(f"MLS error at {r['error_at']:.0f} s: caught {r['mls_errors']}, recoveries {r['recoveries']}, "
           f"op 31 sent {r['ops31']}, re-added at {rec:.1f} s" if rec else "MLS error: NOT recovered")
+    held = r["held"]
+    print(f"frames handed on (to the live engine and the tracks) after their place on the meeting clock: "
+          f"p50 {1000 * held[len(held) // 2]:.0f} ms, p95 {1000 * held[int(len(held) * 0.95)]:.0f} ms, "
+          f"p99 {1000 * held[int(len(held) * 0.99)]:.0f} ms, max {1000 * held[-1]:.0f} ms")
     print("audio-lost notices:", ", ".join(f"{s:.1f} s at {t:.0f} s ({why})" for t, s, why in r["gaps"]) or "none")
     print("receive counts:", r["totals"])
     print(f"CPU in the receive path: {r['cpu']:.1f} s for {r['member_minutes']:.0f} member-minutes = "
