@@ -159,7 +159,11 @@ def name_voices(segments: list[Segment], participants: list[str], *, uploader: s
         tally.setdefault(voices[0], {})[host] = tally.get(voices[0], {}).get(host, 0.0) + UPLOADER
     score = np.array([[tally.get(v, {}).get(n, 0.0) for n in names] for v in voices])
     rows, cols = linear_sum_assignment(score, maximize=True)
-    named = {voices[r]: names[c] for r, c in zip(rows, cols, strict=True) if score[r, c] > 0}
+    taken = dict(zip(rows, cols, strict=True))
+    # A name two voices have equal claim to, one of which gets no other name, is a guess: neither takes it.
+    named = {voices[r]: names[c] for r, c in taken.items() if score[r, c] > 0 and not any(
+        score[o, c] >= score[r, c] and (o not in taken or score[o, taken[o]] <= 0) for o in range(len(voices))
+        if o != r)}
     if len(voices) == len(names):
         eliminate(named, voices, names, score)
     return named

@@ -134,6 +134,13 @@ def test_speaking_of_two_people_addresses_neither_and_a_short_reply_in_the_asker
     assert named[1].speaker == "Speaker 2" and named[4].speaker == "Speaker 1"
 
 
+def test_a_name_two_voices_have_equal_claim_to_goes_to_neither() -> None:
+    segments = said(("Speaker 1", "I can take Sunday."), ("Speaker 2", "Okay. Thanks, Rahul."),
+                    ("Speaker 2", "Rahul, you pulled the numbers?"), ("Speaker 3", "I did."))
+    assert [s.speaker for s in name_speakers(segments, ["Joanna", "Rahul", "Fiona", "Mei"])] == [
+        "Speaker 1", "Speaker 2", "Speaker 2", "Speaker 3"]
+
+
 def test_the_uploader_is_a_hint_for_the_voice_that_opens_the_meeting_never_against_what_is_said() -> None:
     segments = said(("Speaker 1", "Okay, let's start. Mark, how is the bug?"), ("Speaker 2", "Fixed."),
                     ("Speaker 3", "Good to hear."))
