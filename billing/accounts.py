@@ -10,15 +10,11 @@ from sqlalchemy.orm import Session
 
 from billing.models import BillingAccount, UsageRecord
 from billing.plans import PLANS, Plan
+from core.clock import aware
 from storage.models import Workspace, utcnow
 
 ACTIVE = ("active", "trialing")
 OVERDUE = ("past_due", "unpaid")
-
-
-def aware(value: dt.datetime | None) -> dt.datetime | None:
-    """SQLite hands datetimes back without their zone; every time we store is UTC."""
-    return value.replace(tzinfo=dt.UTC) if value is not None and value.tzinfo is None else value
 
 
 def get_account(s: Session, workspace: Workspace, *, create: bool = False) -> BillingAccount | None:

@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from billing.accounts import effective_plan, get_account, usage
 from billing.plans import PLANS, cheapest_with, includes
-from onno.links import billing_url
-from pipeline.errors import InputError
+from core.errors import InputError
+from core.links import billing_url
 from storage.models import Workspace
 
 FEATURE_NAMES = {"notion": "Notion delivery", "email": "e-mailed summaries", "webhook": "webhook delivery",

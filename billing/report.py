@@ -5,7 +5,7 @@ from __future__ import annotations
 from billing.accounts import usage
 from billing.gate import billing_enabled
 from billing.plans import includes
-from onno.links import billing_url
+from core.links import billing_url
 from storage import repository as repo
 
 

@@ -9,7 +9,7 @@ import json
 import stripe
 
 from billing.plans import PAID, PLANS
-from pipeline.errors import InputError
+from core.errors import InputError
 
 
 def client(settings) -> stripe.StripeClient:

@@ -12,8 +12,8 @@ from aiohttp import web
 from billing import stripe_api
 from billing.accounts import get_account
 from billing.webhooks import apply_event
-from onno.links import check_billing_signature
-from pipeline.errors import InputError
+from core.errors import InputError
+from core.links import check_billing_signature
 from storage import repository as repo
 
 log = logging.getLogger(__name__)

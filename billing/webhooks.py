@@ -14,11 +14,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from billing import stripe_api
-from billing.accounts import ACTIVE, OVERDUE, aware, get_account
+from billing.accounts import ACTIVE, OVERDUE, get_account
 from billing.models import BillingAccount, StripeEvent
 from billing.plans import PAID, PLANS
+from core.clock import aware
+from core.links import billing_url
 from onno import notices
-from onno.links import billing_url
 from storage import notices as notices_repo
 from storage import repository as repo
 from storage.models import utcnow

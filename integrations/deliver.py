@@ -13,8 +13,8 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from core.errors import InputError
 from integrations.errors import PermanentError
-from pipeline.errors import InputError
 
 # kind -> module implementing check() and send()
 ADAPTERS = {"webhook": "integrations.webhook_adapter", "email": "integrations.email.adapter", "slack": "integrations.slack.adapter",

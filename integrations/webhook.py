@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from core.http import retry_after
+from core.links import signature_matches
 from integrations.errors import PermanentError, TransientError
-from onno.links import same
 
 SIGNATURE_HEADER = "X-Onno-Signature"
 DELIVERY_HEADER = "X-Onno-Delivery"
@@ -31,15 +32,7 @@ def sign(body: bytes, secret: str) -> str:
 
 def verify(body: bytes, secret: str, header: str) -> bool:
     """What a receiver does: recompute the signature and compare in constant time."""
-    return same(sign(body, secret), header)
-
-
-def retry_after(response: httpx.Response) -> float | None:
-    value = response.headers.get("Retry-After", "")
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None
+    return signature_matches(sign(body, secret), header)
 
 
 def post(url: str, body: bytes, *, key: str, secret: str, timeout: float = 15.0) -> int:
@@ -58,5 +51,5 @@ def post(url: str, body: bytes, *, key: str, secret: str, timeout: float = 15.0)
         return code
     reason = f"HTTP {code} from {urlsplit(url).netloc}: {' '.join(response.text.split())[:200]}"
     if code >= 500 or code in RETRYABLE_STATUS:
-        raise TransientError(reason, status=code, retry_after=retry_after(response))
+        raise TransientError(reason, status=code, retry_after=retry_after(response.headers))
     raise PermanentError(reason, status=code)

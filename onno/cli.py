@@ -12,9 +12,10 @@ from pathlib import Path
 
 import click
 
-from onno.render import clock, render
+from core.clock import clock
+from core.errors import InputError
 from pipeline.board import read_board
-from pipeline.errors import InputError
+from pipeline.report import render
 from pipeline.types import MEETING_TYPES, MeetingInfo
 
 FORMATS = ("text", "markdown", "json")

@@ -6,8 +6,8 @@ import json
 
 import click
 
+from core.errors import InputError
 from onno.cli import app, fail
-from pipeline.errors import InputError
 
 
 @click.group(invoke_without_command=True)

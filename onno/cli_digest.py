@@ -6,8 +6,8 @@ import datetime as dt
 
 import click
 
+from core.errors import InputError
 from onno.cli import app, fail, resolve, workspace_option, workspace_ref
-from pipeline.errors import InputError
 
 PLACEHOLDER_UNSUBSCRIBE = "https://unsubscribe.invalid/each-reader-gets-their-own-link"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import click
 
+from core.errors import InputError
 from onno.cli import app, fail, meeting_input, meeting_options
-from pipeline.errors import InputError
 
 
 @click.command()

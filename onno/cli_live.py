@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
+from core.errors import InputError
 from onno.cli import fail, parse_date
-from pipeline.errors import InputError
 from pipeline.types import MEETING_TYPES, MeetingInfo
 
 # The order of the keys every event line starts with.

@@ -7,9 +7,9 @@ import sys
 
 import click
 
+from core.errors import InputError
 from integrations.errors import DeliveryError
 from onno.cli import app
-from pipeline.errors import InputError
 
 ROLES = ("title", "status", "assignee", "assignee_text", "due", "link", "meeting", "key", "onno_id")
 TOKEN_HELP = "An internal integration secret (ntn_…); or set NOTION_TOKEN."
@@ -105,13 +105,13 @@ def create_board(parent: str, title: str, token: str | None, name: str) -> None:
 @click.option("--name", help="Connect (or reconnect) this connection name; default: chosen from the board.")
 def connect_link(name: str | None) -> None:
     """Print a link that connects a board through Notion's own sign-in (a public integration's OAuth)."""
-    from integrations.notion import oauth
-    from onno.links import notion_connect_url
+    from core.links import notion_connect_url
+    from integrations.notion import grants
 
     a = app()
-    if not oauth.configured(a.settings):
+    if not grants.configured(a.settings):
         click.echo("Error: set NOTION_CLIENT_ID and NOTION_CLIENT_SECRET (a Notion public integration) first, "
-                   f"with {oauth.redirect_uri(a.settings)} as its redirect URI; or connect with a token: "
+                   f"with {grants.redirect_uri(a.settings)} as its redirect URI; or connect with a token: "
                    "onno notion connect --token … --database …", err=True)
         sys.exit(1)
     click.echo(notion_connect_url(a.settings, _workspace_id(a), name=name))

@@ -6,8 +6,8 @@ import json
 
 import click
 
+from core.errors import InputError
 from onno.cli import app, fail, resolve, workspace_option
-from pipeline.errors import InputError
 
 
 @click.group()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
+from core.errors import InputError
 from onno.cli import app, fail
-from pipeline.errors import InputError
 
 
 @click.group("settings")

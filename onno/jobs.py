@@ -17,10 +17,12 @@ from typing import Protocol
 
 from billing.accounts import lock_usage, reserve, settle
 from billing.gate import PlanLimit, check_intake
+from core.clock import aware
+from core.errors import InputError
 from integrations import deliver as outbound
 from integrations.errors import PermanentError, TransientError
-from pipeline.errors import InputError
-from pipeline.run import Transcript, analyse, transcribe_source
+from pipeline.findings.summary import summarize_result
+from pipeline.run import Transcript, analyse, check_source, transcribe_source
 from pipeline.types import MeetingInfo, Ticket
 from storage import jobs as jobs_repo
 from storage import repository as repo
@@ -58,7 +60,7 @@ def meeting_info(options: dict) -> MeetingInfo:
 def job_dict(job: Job) -> dict:
     """A job as `onno jobs show --format json` prints it."""
     def ts(value: dt.datetime | None) -> str | None:
-        return value.replace(tzinfo=value.tzinfo or dt.UTC).isoformat() if value else None
+        return aware(value).isoformat() if value else None
 
     return {"id": job.id, "status": job.status, "step": job.step, "progress": round(job.progress, 3),
             "error": job.error, "attempts": job.attempts, "source": job.source_name, "meeting_id": job.meeting_id,
@@ -132,8 +134,6 @@ class JobRunner:
         overrides the workspace's setting for this job (a Slack channel's own setting); `admitted` marks a live
         meeting the plan let start: gated at its start, never half-way, so its minutes are counted, not refused.
         """
-        from onno.service import check_source
-
         source = check_source(source)
         targets = [outbound.normalise_target(t) for t in targets]
         minutes = self.app.check_plan(source, workspace, kinds={t.partition(":")[0] for t in targets},
@@ -271,7 +271,7 @@ class JobRunner:
                 return
             result = repo.meeting_result_dict(meeting)
             if target.partition(":")[0] in review_repo.HELD_KINDS:  # what waited for review goes out as reviewed
-                result = review_repo.reviewed_result(s, meeting.id, result)
+                result = review_repo.reviewed_result(s, meeting.id, result, summarize=summarize_result)
             ctx = outbound.DeliveryContext(app=self.app, key=d.key, job_id=job.id, workspace_id=job.workspace_id,
                                            meeting_id=meeting.id, result=result)
         try:

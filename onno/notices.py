@@ -20,7 +20,7 @@ import datetime as dt
 import logging
 import threading
 
-from billing.accounts import aware
+from core.clock import aware
 from integrations.discord.api import DiscordAPI
 from integrations.errors import PermanentError, TransientError
 from integrations.slack import api as slack_api

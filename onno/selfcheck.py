@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from onno.secrets import GOOD_CHARS, HINT
+from core.keys import GOOD_CHARS, key_hint
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
@@ -15,7 +15,7 @@ def warnings(settings) -> list[str]:
     key = settings.resolved_secret_key
     if len(key) < GOOD_CHARS or len(set(key)) < 8:
         out.append(f"ONNO_SECRET_KEY is weak ({len(key)} characters, {len(set(key))} different); it signs every "
-                   f"link Onno hands out. {HINT}")
+                   f"link Onno hands out. {key_hint()}")
     url = urlsplit(settings.public_url)
     if url.scheme != "https" and (url.hostname not in LOOPBACK or settings.smtp_url):
         out.append(f"ONNO_PUBLIC_URL ({settings.public_url}) is not HTTPS: signed links travel in clear text, and "

@@ -8,16 +8,16 @@ from functools import cached_property
 from pathlib import Path
 
 from billing.accounts import reserve
+from core.errors import InputError
+from core.private import private_dir
 from integrations.llm.client import OpenAILabeller
 from onno.settings import Settings
-from pipeline.errors import InputError
-from pipeline.run import input_kind, run_pipeline
+from pipeline.run import check_source, input_kind, run_pipeline
 from pipeline.transcribe import Progress, Transcriber
 from pipeline.types import MeetingInfo, Ticket
 from storage import db
 from storage import repository as repo
 from storage.blobs import BlobStore
-from storage.private import private_dir
 
 log = logging.getLogger(__name__)
 
@@ -28,16 +28,6 @@ LOCAL_WORKSPACE = "local"
 class Processed:
     meeting_id: int
     result: dict
-
-
-def check_source(source: Path) -> Path:
-    """Refuse at intake what can never be processed: a missing path or an empty file."""
-    source = Path(source)
-    if not source.exists():
-        raise InputError(f"{source}: no such file or folder.", "Check the path and try again.")
-    if source.is_file() and source.stat().st_size == 0:
-        raise InputError(f"{source.name} is empty (0 bytes).", "Export or upload the recording again.")
-    return source
 
 
 class App:
@@ -75,7 +65,7 @@ class App:
     @cached_property
     def runner(self):
         """The job runner: Celery workers when a broker is configured, else this very process."""
-        from onno.jobs import InlineDispatcher, JobRunner
+        from onno.jobs import InlineDispatcher, JobRunner  # not at import: `onno process` needs no runner
 
         if self.settings.broker_url:
             from onno.celery_app import CeleryDispatcher

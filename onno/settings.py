@@ -68,7 +68,7 @@ class Settings(BaseSettings):
     # out once the week after, from this ISO weekday (1 = Monday) and hour (UTC) on, sent by the sweeper.
     digest_weekday: int = Field(1, ge=1, le=7)
     digest_hour: int = Field(8, ge=0, le=23)
-    # Slack (issue 5): SLACK_* as Slack's own docs name them. Client id + secret: installs into many workspaces
+    # Slack: SLACK_* as Slack's own docs name them. Client id + secret: installs into many workspaces
     # (OAuth, tokens kept encrypted); else one workspace with SLACK_BOT_TOKEN. SLACK_APP_TOKEN: Socket Mode.
     slack_signing_secret: str = Field("", validation_alias=AliasChoices("slack_signing_secret",
                                                                         "onno_slack_signing_secret"))
@@ -95,7 +95,7 @@ class Settings(BaseSettings):
                                                                         "onno_notion_client_secret"))
     notion_oauth_url: str = Field("https://api.notion.com/v1/oauth/authorize",
                                   validation_alias=AliasChoices("notion_oauth_url", "onno_notion_oauth_url"))
-    # Discord (issue 6): DISCORD_TOKEN (the bot's token; also used by workers posting `discord:` results),
+    # Discord: DISCORD_TOKEN (the bot's token; also used by workers posting `discord:` results),
     # DISCORD_API_URL (an API base for tests or proxies), how long an emptied voice channel waits before the meeting
     # ends, and the pace of live transcript edits (Discord allows about 5 edits per message per 5 s).
     discord_token: str = Field("", validation_alias=AliasChoices("discord_token", "onno_discord_token"))
@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     def resolved_secret_key(self) -> str:
         """The configured secret, or one made once and kept in the data folder (fine for one machine); InputError
         when it is too short."""
-        from onno.secrets import checked, stored_key
+        from core.keys import checked, stored_key
 
         return checked(self.secret_key, "ONNO_SECRET_KEY") if self.secret_key else stored_key(self.data_dir)
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from storage import jobs as jobs_repo
 from storage import repository as repo
 from storage.models import Job

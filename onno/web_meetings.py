@@ -8,12 +8,12 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from onno.links import check_meeting_signature
-from onno.pages import HEADERS
-from onno.render import clock
+from core.clock import clock
+from core.errors import InputError
+from core.links import check_meeting_signature
+from core.pages import HEADERS
 from onno.speakers import rename_speaker
 from pipeline.diarize.assign import is_anonymous
-from pipeline.errors import InputError
 from storage import repository as repo
 
 PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">

@@ -6,7 +6,7 @@ import json
 import re
 from pathlib import Path
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from pipeline.types import TICKET_STATUSES, Ticket
 
 EXAMPLE = 'Expected a JSON list like [{"key": "ENG-12", "title": "API docs", "status": "TODO"}].'

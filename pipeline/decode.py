@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import numpy as np
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from pipeline.integrity import looks_truncated
 
 SAMPLE_RATE = 16000

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from core.errors import InputError
 from pipeline.decode import SAMPLE_RATE, decode_audio, probe_duration
 from pipeline.diarize import transcribe_speakers
 from pipeline.diarize.assign import is_anonymous
-from pipeline.errors import InputError
 from pipeline.findings import extract_findings
 from pipeline.findings.labeller import ModelLabeller, model_findings
 from pipeline.transcribe import Progress, Transcriber
@@ -18,6 +18,16 @@ from pipeline.types import EngineInfo, MeetingInfo, MeetingResult, Segment, Tick
 AUDIO_SUFFIXES = (".ogg", ".opus", ".oga", ".webm", ".weba", ".m4a", ".mp4", ".m4v", ".mov", ".mkv", ".mp3",
                   ".wav", ".flac", ".aac", ".wma", ".amr", ".3gp", ".avi", ".mpeg", ".mpg", ".caf", ".aiff")
 NO_SPEECH_HINT = "Check that the right file was chosen and that the microphone was on."
+
+
+def check_source(source: Path) -> Path:
+    """Refuse at intake what can never be processed: a missing path or an empty file."""
+    source = Path(source)
+    if not source.exists():
+        raise InputError(f"{source}: no such file or folder.", "Check the path and try again.")
+    if source.is_file() and source.stat().st_size == 0:
+        raise InputError(f"{source.name} is empty (0 bytes).", "Export or upload the recording again.")
+    return source
 
 
 def input_kind(source: Path) -> str:

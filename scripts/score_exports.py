@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.errors import InputError  # noqa: E402
+from core.errors import InputError  # noqa: E402
 from pipeline.transcripts import read_transcript  # noqa: E402
 
 # The language of each file whose SOURCES.md line (or its text) says it is not English.

@@ -9,7 +9,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from storage.private import private_dir
+from core.private import private_dir
 
 CHUNK = 1 << 20
 

@@ -13,7 +13,7 @@ from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.private import private_sqlite
+from core.private import private_sqlite
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

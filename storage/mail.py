@@ -9,6 +9,8 @@ from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstrain
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from core.clock import aware
+from core.names import called, fold
 from pipeline.types import one_line
 from storage.models import Base, Workspace, utcnow
 
@@ -54,10 +56,6 @@ def normal_email(address: str) -> str:
     return address.strip().lower()
 
 
-def normal_name(name: str) -> str:
-    return " ".join(name.split()).casefold()
-
-
 def add_person(s: Session, workspace: Workspace, name: str, email: str) -> tuple[Person, bool]:
     """Put a person on file, or rename the one with this address; (person, created). An opt-out stays."""
     email = normal_email(email)
@@ -93,22 +91,12 @@ def list_people(s: Session, workspace: Workspace | int) -> list[Person]:
 
 def people_for_participants(s: Session, workspace_id: int, participants: list[str]) -> dict[str, list[Person]]:
     """Each participant's people on file: the same name (any case), else the only person with that first name."""
-    people = list_people(s, workspace_id)
-    by_name: dict[str, list[Person]] = {}
-    by_first: dict[str, list[Person]] = {}
-    for p in people:
-        by_name.setdefault(normal_name(p.name), []).append(p)
-        by_first.setdefault(normal_name(p.name).split(" ")[0], []).append(p)
+    people = [(p.name, p) for p in list_people(s, workspace_id)]
     out: dict[str, list[Person]] = {}
     for participant in participants:
-        key = normal_name(participant)
-        found = by_name.get(key)
-        if not found and " " not in key:
-            # "Sarah" in a transcript is "Sarah Chen" on file, unless two Sarahs make that a guess
-            candidates = by_first.get(key, [])
-            if len({normal_name(p.name) for p in candidates}) == 1:
-                found = candidates
-        out[participant] = found or []
+        found = called(participant, people)
+        # "Sarah" in a transcript is "Sarah Chen" on file, unless two Sarahs make that a guess
+        out[participant] = found if len({fold(p.name) for p in found}) == 1 else []
     return out
 
 
@@ -222,7 +210,7 @@ def confirmable(person: Person | None, issued: dt.datetime) -> bool:
     after it, nor when the address unsubscribed after it (an old link brings nothing back)."""
     if person is None:
         return False
-    since, created = _aware(person.opted_out_at), _aware(person.created_at)
+    since, created = aware(person.opted_out_at), aware(person.created_at)
     if person.opted_out and since is not None and since > issued:
         return False
     return created is None or created <= issued + dt.timedelta(seconds=1)
@@ -237,10 +225,6 @@ def confirm(s: Session, workspace_id: int, email: str, issued: dt.datetime) -> P
     person.confirmed_at = person.confirmed_at or utcnow()
     s.flush()
     return person
-
-
-def _aware(when: dt.datetime | None) -> dt.datetime | None:
-    return when.replace(tzinfo=dt.UTC) if when is not None and when.tzinfo is None else when  # SQLite: naive UTC
 
 
 def claim_confirm_slot(s: Session, workspace_id: int, email: str, *, every: dt.timedelta) -> bool:

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+from collections.abc import Callable
 
 from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from storage.models import Base, Delivery, Finding, Job, Meeting, Workspace, utcnow
 from storage.repository import FINDING_KINDS
 
@@ -217,8 +218,9 @@ def reviewed_items(s: Session, meeting_id: int) -> list[tuple[Finding, str, dict
     return out
 
 
-def reviewed_result(s: Session, meeting_id: int, result: dict) -> dict:
-    """The result as a reviewed meeting's held deliveries carry it: dropped items out, edits in.
+def reviewed_result(s: Session, meeting_id: int, result: dict, *, summarize: Callable[[dict], str]) -> dict:
+    """The result as a reviewed meeting's held deliveries carry it: dropped items out, edits in, and the summary
+    said again by `summarize` (the findings engine's, passed in) when what goes out changed.
 
     A meeting that was never held for review goes out as it was found."""
     if meeting_review(s, meeting_id) is None:
@@ -228,9 +230,7 @@ def reviewed_result(s: Session, meeting_id: int, result: dict) -> dict:
            "possible_action_items": [item for _f, state, item in rows if state == "possible"]}
     if any(state == "dropped" or item != f.data or f.kind == POSSIBLE and goes_out(state) for f, state, item in rows):
         # The summary names action items too: say it again from what goes out (an LLM's summary included).
-        from pipeline.findings.summary import summarize_result
-
-        out["summary"] = summarize_result(out)
+        out["summary"] = summarize(out)
     return out
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstr
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from core.clock import aware
 from storage.db import insert_ignore
 from storage.models import Base, Finding, Meeting, Workspace, utcnow
 
@@ -160,8 +161,7 @@ def consume_state(s: Session, state: str) -> bool:
     if row is None:
         return False
     s.delete(row)
-    expires = row.expires_at if row.expires_at.tzinfo else row.expires_at.replace(tzinfo=dt.UTC)
-    return expires > utcnow()
+    return aware(row.expires_at) > utcnow()
 
 
 # -- events and files -------------------------------------------------------------------------------------------

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from core.errors import InputError
 from pipeline.diarize.assign import is_anonymous
-from pipeline.errors import InputError
 from storage.models import Meeting
 
 PERSON_FIELDS = ("speaker", "owner", "asked_by")

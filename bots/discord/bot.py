@@ -25,9 +25,9 @@ from bots.discord import settings as channel_settings
 from bots.discord.meeting import LiveMeeting, finish_meeting, live_job_id
 from bots.discord.recorder import FLUSH_EVERY, meeting_folder
 from bots.names import local_name, title_from
+from core.errors import InputError
 from integrations.discord.adapter import target as discord_target
 from integrations.discord.format import escape
-from pipeline.errors import InputError
 from pipeline.run import AUDIO_SUFFIXES
 from pipeline.transcripts import TRANSCRIPT_SUFFIXES
 from pipeline.types import MEETING_TYPES, MeetingInfo

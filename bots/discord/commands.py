@@ -6,9 +6,9 @@ from billing.gate import check_intake
 from billing.report import plan_lines, plan_summary
 from bots.board_text import board_text
 from bots.search import search
+from core.clock import clock
+from core.links import meeting_url
 from integrations.discord.format import escape
-from onno.links import meeting_url
-from onno.render import clock
 from storage import discord as discord_repo
 from storage import repository as repo
 

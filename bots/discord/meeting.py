@@ -20,8 +20,8 @@ from bots.discord import settings as channel_settings
 from bots.discord.poster import LivePoster
 from bots.discord.receive import MeetingSink, monotonic_clock
 from bots.discord.recorder import FLUSH_EVERY, TrackRecorder, build_tracks, meeting_folder
+from core.errors import InputError
 from integrations.discord.adapter import target as discord_target
-from pipeline.errors import InputError
 from pipeline.types import MeetingInfo
 from storage import discord as discord_repo
 from storage import jobs as jobs_repo

@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 import discord
 
 from billing.gate import PlanLimit, check_intake
+from core.errors import InputError
 from integrations import deliver as outbound
 from integrations.digest import setup as digest_setup
 from integrations.notion.adapter import check as check_board_name
 from integrations.notion.store import list_connections
 from onno import notices
-from pipeline.errors import InputError
 from pipeline.types import MEETING_TYPES
 from storage import discord as discord_repo
 from storage import mail

@@ -8,11 +8,11 @@ from bots.board_text import board_text
 from bots.search import search
 from bots.slack.notion import notion_command, notion_note, notion_setting
 from bots.slack.people import email_command
+from core.clock import clock
+from core.links import meeting_url
 from integrations import deliver as outbound
 from integrations.slack.blocks import esc
-from onno.links import meeting_url
 from onno.notices import slack_place_text
-from onno.render import clock
 from pipeline.types import MEETING_TYPES
 from storage import jobs as jobs_repo
 from storage import notices as notices_repo

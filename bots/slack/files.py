@@ -12,9 +12,9 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 
 from bots.names import local_name, title_from
+from core.errors import InputError
 from integrations.slack.adapter import target as slack_target
 from integrations.slack.blocks import esc
-from pipeline.errors import InputError
 from pipeline.transcripts import CAPTION_SUFFIXES, TRANSCRIPT_SUFFIXES
 from pipeline.types import MeetingInfo
 from storage import jobs as jobs_repo

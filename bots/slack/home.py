@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from bots.slack.notion import notion_blocks
+from core.clock import clock
+from core.links import meeting_url
+from core.names import owns
 from integrations.slack.blocks import button, context, esc, section
-from integrations.slack.members import owns
-from onno.links import meeting_url
-from onno.render import clock
 from storage import repository as repo
 from storage import slack as slack_repo
 

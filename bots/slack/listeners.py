@@ -10,10 +10,10 @@ from bots import review as shared_review
 from bots.slack import commands
 from bots.slack.files import intake
 from bots.slack.home import home_view
+from core.errors import InputError
 from integrations import deliver as outbound
 from integrations.notion.store import list_connections
 from integrations.slack.blocks import EDIT_CALLBACK
-from pipeline.errors import InputError
 from storage import jobs as jobs_repo
 from storage import slack as slack_repo
 from storage.models import Job
@@ -166,7 +166,7 @@ def where(body: dict) -> tuple[str | None, str | None]:
 
 def _result_message(app, team_id: str, meeting_id: int) -> dict | None:
     """Everything the thread reply is drawn from, as it stands now (the adapter's first post, plus the review)."""
-    from onno.links import meeting_url
+    from core.links import meeting_url
     from storage import repository as repo
     from storage import review as review_repo
 

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import re
 
+from core.errors import InputError
+from core.links import notion_connect_url
 from integrations.errors import DeliveryError
-from integrations.notion import oauth
+from integrations.notion import grants, oauth
 from integrations.notion.adapter import check as check_name
 from integrations.notion.models import NotionConnection
 from integrations.notion.store import list_connections
 from integrations.slack.blocks import button, context, esc, section
-from onno.links import notion_connect_url
-from pipeline.errors import InputError
 from storage import slack as slack_repo
 
 log = logging.getLogger(__name__)
@@ -26,7 +26,7 @@ SLACK_LINK = re.compile(r"^<([^|>]+)(?:\|[^>]*)?>$")  # Slack escapes links in c
 
 def connect_link(settings, workspace_id: int, name: str | None = None) -> tuple[str | None, str]:
     """(the signed Connect Notion link, or None and what is missing for it)."""
-    if not oauth.configured(settings):
+    if not grants.configured(settings):
         return None, ("One-click Connect Notion is not set up on this Onno (it needs a Notion public integration: "
                       "NOTION_CLIENT_ID and NOTION_CLIENT_SECRET).")
     if "public_url" not in settings.model_fields_set:

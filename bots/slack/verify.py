@@ -9,7 +9,7 @@ import time
 from aiohttp import web
 from slack_bolt.request.async_request import AsyncBoltRequest
 
-from onno.links import same
+from core.links import signature_matches
 
 WINDOW_S = 5 * 60  # Slack's replay window
 
@@ -29,7 +29,7 @@ def unsigned(request: web.Request) -> str | None:
 def signed(body: bytes, request: web.Request, secret: str) -> bool:
     ts = request.headers["X-Slack-Request-Timestamp"]
     expected = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:".encode() + body, hashlib.sha256).hexdigest()
-    return same(expected, request.headers["X-Slack-Signature"])
+    return signature_matches(expected, request.headers["X-Slack-Signature"])
 
 
 async def bolt_request(request: web.Request, secret: str) -> AsyncBoltRequest | web.Response:

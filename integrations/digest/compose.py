@@ -13,12 +13,11 @@ from pathlib import Path
 
 import jinja2
 
+from core.clock import clock
+from core.names import owns
 from integrations.digest.content import LOOKBACK_WEEKS, Item, WeekDigest
 from integrations.email import compose as mail
 from integrations.email.compose import Group, Line, nice_date, quote, status
-from integrations.slack.members import owns
-from onno.render import clock
-from storage.mail import normal_name
 
 TEMPLATES = Path(__file__).parent / "templates"
 MAX_LINES = 40  # per section; the meeting pages hold the rest
@@ -80,20 +79,10 @@ def capped(lines: list[Line]) -> list[Line]:
     return lines[:MAX_LINES - 1] + [Line(text=f"…and {len(lines) - MAX_LINES + 1} more on the meeting pages")]
 
 
-def yours(owner: str | None, reader: str | None, *, by_first_name: bool = True) -> bool:
-    """Whether an item's owner is the reader: their full name, or their first name when no one else on file
-    shares it (two Daniels on file: "Daniel" is neither's)."""
-    if not reader or not owner:
-        return False
-    if by_first_name:
-        return owns(owner, [reader])
-    return normal_name(owner) == normal_name(reader)
-
-
 def context(d: WeekDigest, *, reader: str | None, unsubscribe: str, why: str = WHY,
             by_first_name: bool = True) -> dict:
     """Everything the templates show, for one reader (their name as on file; None for no one in particular)."""
-    mine = [i for i in d.open_items if yours(i.owner, reader, by_first_name=by_first_name)]
+    mine = [i for i in d.open_items if owns(i.owner, [reader], by_first_name=by_first_name)]
     mine_ids = {id(i) for i in mine}
     groups: dict[str, Group] = {}
     for i in d.open_items:

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import and_, or_, select
 
-from billing.accounts import aware
 from billing.report import plan_summary
+from core.clock import aware
+from core.links import meeting_url
 from integrations.digest import weeks
-from onno.links import meeting_url
 from storage import repository as repo
 from storage import review as review_repo
 from storage.models import Finding, Meeting, Ticket, TicketHistory

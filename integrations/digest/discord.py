@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from integrations.digest.compose import plural, span, usage_line, yours
+from core.names import first_name, owns
+from integrations.digest.compose import plural, span, usage_line
 from integrations.digest.content import Item, WeekDigest
 from integrations.discord.api import DiscordAPI
 from integrations.discord.format import LIMIT, escape
@@ -84,12 +85,11 @@ def mentions(app, workspace_id: int) -> Callable[[str | None], str | None]:
         on_file = [(p.name, p.chat_user) for p in mail.list_people(s, workspace_id) if p.chat_user]
     firsts: dict[str, int] = {}
     for name, _u in on_file:
-        first = mail.normal_name(name).split(" ")[0]
-        firsts[first] = firsts.get(first, 0) + 1
+        firsts[first_name(name)] = firsts.get(first_name(name), 0) + 1
 
     def mention(owner: str | None) -> str | None:
         found = {user for name, user in on_file
-                 if yours(owner, name, by_first_name=firsts[mail.normal_name(name).split(" ")[0]] == 1)}
+                 if owns(owner, [name], by_first_name=firsts[first_name(name)] == 1)}
         return f"<@{found.pop()}>" if len(found) == 1 else None
 
     return mention

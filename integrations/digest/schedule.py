@@ -13,9 +13,9 @@ from billing.accounts import effective_plan, get_account
 from billing.gate import PlanLimit, billing_enabled
 from billing.models import BillingAccount
 from billing.plans import PLANS, includes
+from core.links import billing_url
 from integrations.digest import weeks
 from integrations.digest.send import LEASE, Outcome, deliver
-from onno.links import billing_url
 from storage import digest as store
 from storage import mail
 from storage import repository as repo

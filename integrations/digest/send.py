@@ -15,6 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from email.utils import parseaddr
 
+from core.names import first_name
 from integrations.digest import compose, content
 from integrations.digest import discord as discord_post
 from integrations.digest import slack as slack_post
@@ -91,10 +92,6 @@ def mail_readers(app, d: content.WeekDigest, *, digest_id: int, key: str, reader
                 mail.record_send(s, key, address, status=status, message_id=msg["Message-ID"], reply=reply)
                 store.renew(s, digest_id, lease=LEASE)
     return out
-
-
-def first_name(name: str) -> str:
-    return mail.normal_name(name).split(" ")[0]
 
 
 def deliver(app, digest_id: int) -> Outcome:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from pipeline.errors import InputError
+from core.errors import InputError
 
 WEEK = re.compile(r"^\s*(?P<year>\d{4})-?[Ww](?P<week>\d{1,2})\s*$")
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import re
 
+from core.links import meeting_url
 from integrations.deliver import DeliveryContext
 from integrations.discord.api import DiscordAPI
 from integrations.discord.format import escape, result_messages, review_panel
 from integrations.errors import PermanentError
-from onno.links import meeting_url
 from storage import discord as discord_repo
 from storage import review as review_repo
 

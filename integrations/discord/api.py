@@ -7,6 +7,7 @@ import time
 
 import httpx
 
+from core.http import retry_after
 from integrations.errors import PermanentError, TransientError
 
 USER_AGENT = "DiscordBot (https://github.com/onno, 0.1)"
@@ -35,7 +36,7 @@ class DiscordAPI:
             except httpx.TransportError as exc:
                 raise TransientError(f"Discord {method} {path}: could not connect: {exc}") from exc
             if r.status_code == 429:
-                wait = retry_after(r)
+                wait = rate_limit_wait(r)
                 if wait <= MAX_INLINE_WAIT and attempt + 1 < attempts:
                     time.sleep(wait)
                     continue
@@ -68,14 +69,12 @@ class DiscordAPI:
         return self.call("PATCH", f"/channels/{channel_id}/messages/{message_id}", json=body)
 
 
-def retry_after(r: httpx.Response) -> float:
+def rate_limit_wait(r: httpx.Response) -> float:
+    """Discord's wait: the body's retry_after (finer than the header), else Retry-After, else a second."""
     try:
         return max(0.0, float(r.json().get("retry_after")))
     except (ValueError, TypeError, AttributeError):
-        try:
-            return max(0.0, float(r.headers.get("Retry-After", "1")))
-        except ValueError:
-            return 1.0
+        return retry_after(r.headers, default=1.0)
 
 
 def error_text(r: httpx.Response) -> str:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-from onno.render import clock, header, sections, who
+from core.clock import clock
+from pipeline.report import header, sections, who
 
 LIMIT = 2000
 PANEL_LIMIT = 1900  # the review panel's text, with room for its last line

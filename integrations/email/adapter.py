@@ -15,12 +15,12 @@ import re
 from dataclasses import dataclass
 from email.utils import parseaddr
 
+from core.links import meeting_url
 from integrations.deliver import DeliveryContext
 from integrations.email import compose
 from integrations.email.smtp import RecipientFailed, SmtpConfig, SmtpSession
 from integrations.email.unsubscribe import unsubscribe_url
 from integrations.errors import PermanentError, TransientError
-from onno.links import meeting_url
 from storage import mail as people
 
 log = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import jinja2
 
-from onno.render import clock
+from core.clock import clock
 from pipeline.types import one_line
 
 TEMPLATES = Path(__file__).parent / "templates"

@@ -17,12 +17,12 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
+from core.links import signature_matches
 from integrations.email.adapter import sender_address
 from integrations.email.compose import environment
 from integrations.email.smtp import SmtpConfig, SmtpSession
 from integrations.email.unsubscribe import b64, unb64, unsubscribe_url
 from integrations.errors import PermanentError, TransientError
-from onno.links import same
 from pipeline.types import one_line
 from storage import mail
 from storage import repository as repo
@@ -48,7 +48,7 @@ def make_token(secret: str, workspace_id: int, email: str, issued: dt.datetime) 
 def read_token(secret: str, token: str, *, now: dt.datetime | None = None) -> tuple[str, int, str, dt.datetime]:
     """("ok" | "expired" | "invalid", workspace id, address, issued) from a token; only "ok" may confirm."""
     payload, _, sig = token.partition(".")
-    if not payload or not token.isascii() or not same(_sign(secret, payload), sig):
+    if not payload or not token.isascii() or not signature_matches(_sign(secret, payload), sig):
         return "invalid", 0, "", dt.datetime.min.replace(tzinfo=dt.UTC)
     try:
         ws, _, rest = unb64(payload).decode().partition(":")

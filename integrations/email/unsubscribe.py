@@ -7,7 +7,7 @@ import binascii
 import hashlib
 import hmac
 
-from onno.links import same
+from core.links import signature_matches
 
 
 def b64(data: bytes) -> str:
@@ -33,7 +33,7 @@ def make_token(secret: str, workspace_id: int, email: str) -> str:
 def read_token(secret: str, token: str) -> tuple[int, str] | None:
     """(workspace id, address) from a token we made, or None for anything else."""
     payload, _, sig = token.partition(".")
-    if not payload or not token.isascii() or not same(_sign(secret, payload), sig):
+    if not payload or not token.isascii() or not signature_matches(_sign(secret, payload), sig):
         return None
     try:
         ws, _, email = unb64(payload).decode().partition(":")

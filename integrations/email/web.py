@@ -7,10 +7,10 @@ import asyncio
 
 from aiohttp import web
 
+from core.pages import HEADERS, environment
 from integrations.email import confirm as confirming
 from integrations.email.compose import TEMPLATES
 from integrations.email.unsubscribe import read_token
-from onno.pages import HEADERS, environment
 from storage import mail as people
 from storage import repository as repo
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
-from email.utils import parsedate_to_datetime
 from typing import Any
 
 import httpx
 from notion_client import Client
 from notion_client.errors import HTTPResponseError, RequestTimeoutError
 
+from core.http import retry_after
 from integrations.errors import PermanentError, TransientError
 from integrations.notion.ratelimit import Paused, SharedBucket, TokenBucket, bucket_for
 
@@ -34,21 +34,6 @@ class BrokenConnection(PermanentError):
 
 class NotFound(PermanentError):
     """Notion says there is no such object (or it is not shared with the integration)."""
-
-
-def retry_after_seconds(headers: httpx.Headers | None, default: float = 1.0) -> float:
-    """Retry-After as seconds: delta-seconds or an HTTP date; `default` when absent or unreadable."""
-    value = (headers or {}).get("retry-after")
-    if not value:
-        return default
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return default
 
 
 class NotionAPI:
@@ -113,7 +98,7 @@ class NotionAPI:
                 message = _message(exc)
                 if status in RATE_LIMITED or code == "rate_limited":
                     self.rate_limited += 1
-                    wait = retry_after_seconds(exc.headers)
+                    wait = retry_after(exc.headers, default=1.0)
                     self.bucket.pause(wait)
                     if wait <= self.max_wait and not last:
                         log.info("Notion rate limit on %s: waiting %.1f s as asked", what, wait)

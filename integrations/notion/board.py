@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from core.clock import aware, clock
+from core.links import meeting_url
 from integrations.notion import schema
 from integrations.notion.api import BrokenConnection, NotFound, NotionAPI
 from integrations.notion.models import NotionCard, NotionConnection
 from integrations.notion.schema import CardView, Mapping, build_mapping, read_card
 from integrations.notion.store import NEW_OWNER, card_by_onno_id, card_by_ticket, cards
-from onno.links import meeting_url
-from onno.render import clock
 from storage.models import Finding, Meeting, Ticket, TicketHistory, utcnow
 
 log = logging.getLogger(__name__)
@@ -395,8 +395,7 @@ class Board:
 
 def edited_since(when: dt.datetime) -> dict:
     """Notion's query filter for pages last edited on or after `when` (stored times may come back naive: UTC)."""
-    when = when if when.tzinfo else when.replace(tzinfo=dt.UTC)
-    stamp = when.astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    stamp = aware(when).astimezone(dt.UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
     return {"timestamp": "last_edited_time", "last_edited_time": {"on_or_after": stamp}}
 
 

@@ -10,98 +10,24 @@ the web routes run it in threads.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 from dataclasses import dataclass, field
-from urllib.parse import urlencode
 
-import httpx
-from notion_client import Client
-from notion_client.errors import HTTPResponseError, RequestTimeoutError
 from notion_client.helpers import extract_notion_id
 
+from core.errors import InputError
 from integrations.errors import DeliveryError, PermanentError, TransientError
-from integrations.notion import flows
-from integrations.notion.api import DEFAULT_API_URL, NOTION_VERSION, NotFound, NotionAPI
+from integrations.notion import flows, service
+from integrations.notion.api import NotFound, NotionAPI
+from integrations.notion.grants import authorize_url, exchange_code
 from integrations.notion.schema import plain
+from integrations.notion.service import make_api
 from integrations.notion.store import TokenUnreadable, decrypt_token, encrypt_token, list_connections
-from pipeline.errors import InputError
 
 log = logging.getLogger(__name__)
 
-CALLBACK_PATH = "/notion/oauth/callback"
 NAME_CHARS = re.compile(r"[^a-z0-9_.-]+")
-
-
-class OAuthRefused(PermanentError):
-    """Notion's token endpoint said no (`error`: invalid_grant, invalid_client ...)."""
-
-    def __init__(self, error: str, description: str, *, status: int | None = None):
-        super().__init__(f"Notion refused the sign-in ({error}): {description}", status=status)
-        self.error = error
-
-
-def configured(settings) -> bool:
-    return bool(settings.notion_client_id and settings.notion_client_secret)
-
-
-def redirect_uri(settings) -> str:
-    """What to register under OAuth Domain & URIs in the integration's settings."""
-    return f"{settings.public_url.rstrip('/')}{CALLBACK_PATH}"
-
-
-def authorize_url(settings, state: str) -> str:
-    query = {"client_id": settings.notion_client_id, "response_type": "code", "owner": "user",
-             "redirect_uri": redirect_uri(settings), "state": state}
-    return f"{settings.notion_oauth_url}?{urlencode(query)}"
-
-
-def exchange_code(settings, code: str) -> dict:
-    """The token response for an authorization code: access_token, refresh_token, bot_id, workspace_name, ..."""
-    return token_request(settings, "the sign-in", grant_type="authorization_code", code=code,
-                         redirect_uri=redirect_uri(settings))
-
-
-def refresh_grant(settings, refresh_token: str) -> dict:
-    """The token response for a refresh token: a new access_token and a new refresh_token (the old one is spent).
-
-    A refresh token Notion no longer honours (expired, revoked, already used) is OAuthRefused "invalid_grant"."""
-    return token_request(settings, "the token refresh", grant_type="refresh_token", refresh_token=refresh_token)
-
-
-def token_request(settings, what: str, **body) -> dict:
-    """POST /v1/oauth/token with the client's credentials (HTTP Basic); Notion's refusals as OAuthRefused,
-    429/5xx and network trouble as TransientError."""
-    client = Client(base_url=(settings.notion_api_url or DEFAULT_API_URL).rstrip("/"), notion_version=NOTION_VERSION,
-                    retry=False, timeout_ms=30000, logger=logging.getLogger("notion_client"), log_level=logging.ERROR)
-    try:
-        answer = client.oauth.token(client_id=settings.notion_client_id, client_secret=settings.notion_client_secret,
-                                    **body)
-    except HTTPResponseError as exc:
-        error, description = _oauth_error(exc)
-        if exc.status >= 500 or exc.status == 429:
-            raise TransientError(f"Notion answered {exc.status} to {what}: {description}",
-                                 status=exc.status) from exc
-        raise OAuthRefused(error, description, status=exc.status) from exc
-    except (RequestTimeoutError, httpx.TransportError) as exc:
-        raise TransientError(f"Notion could not be reached for {what}: {type(exc).__name__}") from exc
-    finally:
-        client.close()
-    if not isinstance(answer, dict) or not answer.get("access_token"):
-        raise PermanentError(f"Notion's answer to {what} had no access token.")
-    return answer
-
-
-def _oauth_error(exc: HTTPResponseError) -> tuple[str, str]:
-    """(error, description) from OAuth's error shape or Notion's own {code, message}."""
-    try:
-        body = json.loads(exc.body or "{}")
-    except ValueError:
-        body = {}
-    body = body if isinstance(body, dict) else {}
-    error = body.get("error") or body.get("code") or str(getattr(exc.code, "value", exc.code) or exc.status)
-    return str(error), str(body.get("error_description") or body.get("message") or f"HTTP {exc.status}")
 
 
 # -- what the person shared ----------------------------------------------------------------------------------------
@@ -216,10 +142,8 @@ def choose_name(app, workspace_id: int, data_source_id: str, title: str, wanted:
 
 
 def connect_shared(app, workspace_id: int, *, token: str, board: SharedBoard, wanted: str | None = None,
-                   refresh_token: str | None = None):
-    """Connect one shared board under the name `choose_name` gives it; returns service.Connected."""
-    from integrations.notion import service
-
+                   refresh_token: str | None = None) -> service.Connected:
+    """Connect one shared board under the name `choose_name` gives it."""
     name = choose_name(app, workspace_id, board.data_source_id, board.title, wanted)
     return service.connect(app, workspace_id, token=token, database=board.database_id, name=name,
                            data_source=board.data_source_id, refresh_token=refresh_token)
@@ -237,7 +161,7 @@ class Outcome:
     kind: str
     message: str = ""
     hint: str = ""
-    connected: object | None = None  # service.Connected
+    connected: service.Connected | None = None
     boards: list[SharedBoard] = field(default_factory=list)
     pages: list[SharedPage] = field(default_factory=list)
     pick_key: str | None = None
@@ -293,8 +217,6 @@ def _offer(app, flow_id: int, workspace_id: int, token: str, pick_key: str, *, w
            template_id: str | None, notion_workspace: str | None, auto: bool, problem: str = "",
            hint: str = "", refresh_token: str | None = None) -> Outcome:
     """Connect the one board there is (when `auto`), else the page to pick one."""
-    from integrations.notion.service import make_api
-
     try:
         with make_api(app.settings, token, max_wait=5.0) as api:
             boards = shared_boards(api)
@@ -334,8 +256,6 @@ def _connect(app, flow_id: int, workspace_id: int, token: str, board: SharedBoar
 def pick(app, pick_key: str, *, data_source_id: str | None = None, parent_page_id: str | None = None,
          title: str | None = None) -> Outcome:
     """The button on the board page: connect that board, or make a new one in that page and connect it."""
-    from integrations.notion import service
-
     with app.session() as s:
         flow = flows.take_pick(s, pick_key)
         if flow is None:
@@ -371,8 +291,6 @@ def pick(app, pick_key: str, *, data_source_id: str | None = None, parent_page_i
                 flows.finish(s, flow_id)
             return Outcome("connected", connected=done, notion_workspace=notion_workspace)
     elif data_source_id:
-        from integrations.notion.service import make_api
-
         try:
             with make_api(app.settings, token, max_wait=5.0) as api:
                 board = board_of(api.data_source(data_source_id))

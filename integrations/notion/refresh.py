@@ -20,8 +20,8 @@ from sqlalchemy import update
 
 from integrations.errors import PermanentError, TransientError
 from integrations.notion.api import BrokenConnection
+from integrations.notion.grants import OAuthRefused, refresh_grant
 from integrations.notion.models import NotionConnection
-from integrations.notion.oauth import OAuthRefused, refresh_grant
 from integrations.notion.store import TokenUnreadable, decrypt_token, encrypt_token
 
 log = logging.getLogger(__name__)

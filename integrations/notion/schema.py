@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field
 
+from core.names import called
 from integrations.errors import PermanentError
 
 STATES = ("TODO", "IN_PROGRESS", "DONE")
@@ -270,19 +270,6 @@ def read_card(page: dict, mapping: Mapping) -> CardView:
 
 def match_user(owner: str, users: list[dict]) -> str | None:
     """The Notion person an owner's name means: the full name, else a unique first name or name prefix."""
-    people = [u for u in users if u.get("type") == "person" and u.get("name")]
-    want = _fold(owner)
-    if not want:
-        return None
-    exact = [u for u in people if _fold(u["name"]) == want]
-    if len(exact) == 1:
-        return exact[0]["id"]
-    first = [u for u in people if _fold(u["name"]).split(" ")[0] == want]
-    if len(first) == 1:
-        return first[0]["id"]
-    prefix = [u for u in people if _fold(u["name"]).startswith(want + " ")]
-    return prefix[0]["id"] if len(prefix) == 1 else None
-
-
-def _fold(name: str) -> str:
-    return re.sub(r"\s+", " ", name or "").strip().casefold()
+    people = [(u["name"], u["id"]) for u in users if u.get("type") == "person" and u.get("name")]
+    found = called(owner, people, prefix=True)
+    return found[0] if len(found) == 1 else None

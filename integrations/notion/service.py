@@ -17,8 +17,8 @@ from notion_client.helpers import extract_notion_id
 
 from integrations.errors import PermanentError, TransientError
 from integrations.notion.api import BrokenConnection, NotFound, NotionAPI
+from integrations.notion.grants import configured
 from integrations.notion.models import NotionConnection
-from integrations.notion.oauth import configured
 from integrations.notion.refresh import Refresher
 from integrations.notion.schema import ONNO_ID, build_mapping, plain
 from integrations.notion.store import (

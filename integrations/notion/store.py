@@ -6,8 +6,8 @@ from cryptography.fernet import Fernet, InvalidToken
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from core import keys
 from integrations.notion.models import NotionCard, NotionConnection
-from onno import secrets
 from storage.models import utcnow
 
 
@@ -16,7 +16,7 @@ class TokenUnreadable(Exception):
 
 
 def _fernet(secret_key: str) -> Fernet:
-    return secrets.fernet(secret_key, b"onno/notion-token/v1:")
+    return keys.fernet(secret_key, b"onno/notion-token/v1:")
 
 
 def encrypt_token(secret_key: str, token: str) -> str:

@@ -8,10 +8,10 @@ from pathlib import Path
 
 from aiohttp import web
 
-from integrations.notion import oauth
+from core.links import check_notion_connect_signature
+from core.pages import HEADERS, environment
+from integrations.notion import grants, oauth
 from integrations.notion.adapter import check as check_name
-from onno.links import check_notion_connect_signature
-from onno.pages import HEADERS, environment
 from storage import repository as repo
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ def add_routes(web_app: web.Application, app) -> None:
                                               request.query.get("sig", "")):
             return page("invalid", message="This Notion link is incomplete, expired or not ours.",
                         hint="Get a new one with /onno notion in Slack.")
-        if not oauth.configured(app.settings):
+        if not grants.configured(app.settings):
             return page("not_configured", message="This Onno has no Notion public integration "
                         "(NOTION_CLIENT_ID and NOTION_CLIENT_SECRET).",
                         hint="Connect with an internal integration token instead: /onno notion connect TOKEN "
@@ -89,5 +89,5 @@ def add_routes(web_app: web.Application, app) -> None:
         return outcome_page(out)
 
     web_app.router.add_get(r"/notion/connect/{ws:\d{1,18}}", connect)
-    web_app.router.add_get(oauth.CALLBACK_PATH, callback)
+    web_app.router.add_get(grants.CALLBACK_PATH, callback)
     web_app.router.add_post("/notion/oauth/pick", pick)

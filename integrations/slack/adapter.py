@@ -6,13 +6,13 @@ import re
 
 from sqlalchemy import select
 
+from core.links import meeting_url
 from integrations.deliver import DeliveryContext
 from integrations.errors import PermanentError
 from integrations.slack import api
 from integrations.slack.blocks import esc, result_blocks
 from integrations.slack.members import MEMBERS, MemberIndex
 from integrations.slack.tokens import bot_token
-from onno.links import meeting_url
 from storage import repository as repo
 from storage import review as review_repo
 from storage import slack as slack_repo

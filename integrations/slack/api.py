@@ -11,6 +11,8 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_handlers import ConnectionErrorRetryHandler
 
+from core.clock import aware
+from core.http import retry_after
 from integrations.errors import PermanentError, TransientError
 
 # Slack answers these once and forever: retrying cannot help until a person acts (reinstall, invite the bot).
@@ -60,20 +62,14 @@ def client(settings, token: str) -> WebClient:
     return WebClient(token=token, base_url=settings.slack_api_url, timeout=30, retry_handlers=[NoBlindRepost()])
 
 
-def retry_after(exc: SlackApiError) -> float | None:
-    try:
-        return float(exc.response.headers.get("Retry-After") or exc.response.headers.get("retry-after"))
-    except (TypeError, ValueError, AttributeError):
-        return None
-
-
 def translate(exc: Exception, method: str) -> Exception:
     """A Slack SDK failure as the project's TransientError / PermanentError."""
     if isinstance(exc, SlackApiError):
         status = getattr(exc.response, "status_code", None)
         error = (exc.response.get("error") if hasattr(exc.response, "get") else None) or str(exc)
         if status == 429 or error == "ratelimited":
-            return TransientError(f"Slack {method}: rate limited", status=429, retry_after=retry_after(exc) or 1.0)
+            wait = retry_after(getattr(exc.response, "headers", None)) or 1.0
+            return TransientError(f"Slack {method}: rate limited", status=429, retry_after=wait)
         if status is not None and status >= 500:
             return TransientError(f"Slack {method}: HTTP {status}", status=status)
         if error in PERMANENT:
@@ -112,9 +108,7 @@ def all_members(web: WebClient) -> list[dict]:
 
 def slack_ts(when: dt.datetime) -> str:
     """A moment as Slack writes message timestamps (naive datetimes are UTC, as the database keeps them)."""
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return f"{when.timestamp():.6f}"
+    return f"{aware(when).timestamp():.6f}"
 
 
 def find_posted(web: WebClient, channel: str, *, event_type: str, field: str, value: str,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 
-from onno.render import clock
+from core.clock import clock
 
 MAX_BLOCKS = 50  # Slack's limit per message
 MAX_ITEMS = 10  # action items shown with buttons; the rest are behind the meeting link

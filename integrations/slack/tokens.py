@@ -8,13 +8,13 @@ import json
 from cryptography.fernet import Fernet, InvalidToken
 from slack_sdk.oauth.installation_store import Installation
 
-from onno import secrets
+from core import keys
 from storage import slack as slack_repo
 
 
 def fernet(secret_key: str) -> Fernet:
     """The installations' key, from the app secret (ONNO_SECRET_KEY or the one kept in the data folder)."""
-    return secrets.fernet(secret_key, b"onno-slack-installations:")
+    return keys.fernet(secret_key, b"onno-slack-installations:")
 
 
 def _plain(value):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from pipeline.transcripts import docx, sbv, srt, text, vtt, whisper_json
 from pipeline.transcripts.chat import refuse_chat
 from pipeline.transcripts.encoding import decode

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from pipeline.errors import InputError
+from core.errors import InputError
 
 ZOOM_CHAT = re.compile(r"^\d{1,2}:\d{2}:\d{2}(?:\t[^\t\n]{1,80}:\t|\s+From\s+.{1,80}?\s+to\s+.{1,80}?:)", re.I)
 DATED_CHAT = re.compile(r"^\[?\d{1,4}[./-]\d{1,2}[./-]\d{2,4},?\s+\d{1,2}:\d{2}(?::\d{2})?(?:\s?[AaPp][Mm])?\]?"

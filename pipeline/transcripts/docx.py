@@ -9,7 +9,7 @@ import zipfile
 import docx
 from docx.opc.exceptions import PackageNotFoundError
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from pipeline.transcripts.hints import EXPORT_AGAIN
 
 

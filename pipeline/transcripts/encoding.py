@@ -6,7 +6,7 @@ import codecs
 
 from charset_normalizer import from_bytes
 
-from pipeline.errors import InputError
+from core.errors import InputError
 
 BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
         (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))

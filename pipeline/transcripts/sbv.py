@@ -7,7 +7,7 @@ import io
 import webvtt
 from webvtt.errors import MalformedCaptionError, MalformedFileError
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from pipeline.transcripts.cues import Cue, to_segments
 from pipeline.transcripts.hints import EXPORT_AGAIN
 from pipeline.transcripts.markup import seconds

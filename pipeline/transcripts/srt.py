@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import srt
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from pipeline.transcripts.cues import Cue, to_segments
 from pipeline.transcripts.hints import EXPORT_AGAIN
 from pipeline.types import Segment

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from pipeline.transcripts import speakers
 from pipeline.transcripts.hints import FORMATS
 from pipeline.transcripts.markup import clean, seconds

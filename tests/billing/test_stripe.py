@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 
 from billing.accounts import effective_plan, get_account
+from core.links import billing_url
 from onno.cli import main
-from onno.links import billing_url
 from onno.web import make_web_app
 from storage import repository as repo
 from tests.billing.conftest import API_KEY, PRICES, billing_env, event, signed
@@ -161,7 +161,7 @@ def test_events_for_unknown_customers_are_recorded_and_ignored(billed_app, fake_
     assert status == 200 and reply["outcome"] == "unknown account"
 
 
-# -- issue 18: what a stranger, a second workspace or Stripe's own rules can do ------------------------------------
+# -- what a stranger, a second workspace or Stripe's own rules can do ---------------------------------------------
 
 def test_signatures_timestamped_in_the_future_are_rejected(billed_app, fake_stripe):
     _, ws_id = account(billed_app)

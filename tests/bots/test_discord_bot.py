@@ -471,7 +471,7 @@ def test_a_restarted_bot_finishes_the_meeting_from_flushed_audio(tmp_path, fake)
 
 
 def test_names_and_words_are_posted_as_text_never_as_mentions_or_disguised_links(tmp_path, fake):
-    """Issue 18: a title or a line of the transcript must not ping @everyone or show a masked link."""
+    """A title or a line of the transcript must not ping @everyone or show a masked link."""
     name = "[Open the notes](https://evil.example) @everyone.vtt"
     vtt = VTT.replace("<v Maya>Okay, I'll ask", "<v Maya>@everyone see [the doc](https://evil.example). I'll ask")
     url = fake.add_file("inject.vtt", vtt.encode(), "text/vtt")

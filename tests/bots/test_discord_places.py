@@ -13,11 +13,11 @@ import datetime as dt
 
 from sqlalchemy import update
 
+from core.links import meeting_url
 from integrations.digest import discord as digest_discord
 from integrations.digest.content import Held, Item, Said, WeekDigest
 from integrations.digest.schedule import due_digests
 from onno import notices
-from onno.links import meeting_url
 from onno.service import App
 from onno.sweeper import sweep_once
 from storage import digest as store

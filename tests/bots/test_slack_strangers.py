@@ -1,5 +1,5 @@
 """What a stranger sends to /slack/events (never parsed or logged unsigned, never a 500) and what a channel member
-puts in a file (names shown as text, links followed only to Slack) (issue 18)."""
+puts in a file (names shown as text, links followed only to Slack)."""
 
 from __future__ import annotations
 

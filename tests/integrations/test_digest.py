@@ -20,12 +20,12 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from billing.accounts import get_account
+from core.links import meeting_url
 from integrations.digest import weeks
 from integrations.digest.schedule import due_digests
 from integrations.digest.send import LEASE
 from integrations.email.unsubscribe import read_token
 from onno.cli import main
-from onno.links import meeting_url
 from onno.service import App
 from onno.settings import Settings
 from onno.sweeper import sweep_once

@@ -14,9 +14,9 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from click.testing import CliRunner
 
+from core.links import meeting_url
 from integrations.email.unsubscribe import make_token, read_token
 from onno.cli import main
-from onno.links import meeting_url
 from onno.service import App
 from onno.settings import Settings
 from onno.web import make_web_app
@@ -392,7 +392,7 @@ def test_cli_people_and_submit_deliver_email_participants_in_process(tmp_path, d
 
 
 def test_a_title_with_line_breaks_is_one_line_at_intake_and_in_the_subject(app, mailbox, meeting):
-    """Issue 18: CR/LF in a title used to make every delivery impossible (retried as transient eight times)."""
+    """CR/LF in a title used to make every delivery impossible (retried as transient eight times)."""
     put_on_file(app, ("Maya", MAYA))
     info = MeetingInfo(title="Launch\r\nBcc: evil@example.com\n\tplanning", type="planning",
                        date=dt.date(2026, 11, 16), participants=["Maya\r\n", "\n"])

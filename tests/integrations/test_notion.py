@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from core.errors import InputError
 from integrations import deliver as outbound
 from integrations.notion.models import NotionCard, NotionConnection
 from integrations.notion.ratelimit import TokenBucket
@@ -24,7 +25,6 @@ from integrations.notion.schema import build_mapping
 from onno.cli import main
 from onno.service import App
 from onno.settings import Settings
-from pipeline.errors import InputError
 from pipeline.types import MeetingInfo
 from storage import repository as repo
 from storage.models import Delivery, Ticket, TicketHistory, utcnow

@@ -14,13 +14,13 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
+from core.links import notion_connect_url
 from integrations.errors import PermanentError
-from integrations.notion import oauth, service
+from integrations.notion import grants, service
 from integrations.notion.flows import NotionOAuthFlow
 from integrations.notion.models import NotionCard, NotionConnection
 from integrations.notion.store import decrypt_token
 from onno.cli import main
-from onno.links import notion_connect_url
 from onno.service import App
 from onno.settings import Settings
 from storage import repository as repo
@@ -166,8 +166,8 @@ def test_connect_notion_round_trip_with_the_one_board_shared(web, notion, tmp_pa
     assert "Start again" in replay.text and len(token_requests(notion)) == 1
     # And Notion itself refuses a code a second time.
     code = parse_qs(urlsplit(browser.callback_url).query)["code"][0]
-    with pytest.raises(oauth.OAuthRefused) as refused:
-        oauth.exchange_code(server.app.settings, code)
+    with pytest.raises(grants.OAuthRefused) as refused:
+        grants.exchange_code(server.app.settings, code)
     assert refused.value.error == "invalid_grant" and "used" in refused.value.reason
     assert fake.violations == []
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from integrations.notion import oauth, service
+from core.links import notion_connect_url
+from integrations.notion import grants, service
 from integrations.notion.store import decrypt_token
-from onno.links import notion_connect_url
 from onno.service import App
 from onno.settings import Settings
 from storage.models import Delivery, utcnow
@@ -122,8 +122,8 @@ def test_an_expired_token_is_renewed_and_the_meeting_still_becomes_cards(on_both
     assert service.sync(app, ws).cards >= 3
     assert len(refresh_grants(notion)) == 1 and unauthorized(notion) == 1
     assert fake.violations == []
-    with pytest.raises(oauth.OAuthRefused) as spent:  # and Notion itself refuses the spent refresh token
-        oauth.refresh_grant(app.settings, refresh)
+    with pytest.raises(grants.OAuthRefused) as spent:  # and Notion itself refuses the spent refresh token
+        grants.refresh_grant(app.settings, refresh)
     assert spent.value.error == "invalid_grant"
 
 

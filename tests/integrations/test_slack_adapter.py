@@ -6,13 +6,14 @@ import pytest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
+from core.errors import InputError
+from core.names import owns
 from integrations import deliver
 from integrations.errors import PermanentError, TransientError
 from integrations.slack.adapter import check, target
 from integrations.slack.api import ChannelPacer, translate
 from integrations.slack.blocks import result_blocks
-from integrations.slack.members import MemberIndex, owns
-from pipeline.errors import InputError
+from integrations.slack.members import MemberIndex
 from tests.bots.slack_fake import member
 
 

@@ -145,7 +145,7 @@ def test_corrupt_audio_fails_with_a_readable_reason_and_leaves_storage_as_it_was
     assert job["status"] == "failed" and job["step"] == "transcribe"
     assert "call.ogg is truncated or damaged" in job["error"] and "upload the recording again" in job["error"]
     with app.session() as s:
-        assert s.query(Recording).count() == 0  # bad input: neither its row nor its bytes stay (issue 18)
+        assert s.query(Recording).count() == 0  # bad input: neither its row nor its bytes stay
     assert not [p for p in app.settings.resolved_blob_dir.rglob("*") if p.is_file()]
     assert "retrying 1" in app.runner.retry(job_id)
     job = job_row(app, job_id)
@@ -242,7 +242,7 @@ def test_cli_failed_job_exits_non_zero_with_the_reason(cli, tmp_path):
 
 
 def test_retry_sends_a_pending_delivery_now_even_before_its_backoff_is_up(tmp_path, database_url, receiver):
-    """Issue 18: `onno jobs retry` said "retrying" and did nothing for a delivery waiting out its backoff."""
+    """`onno jobs retry` once said "retrying" and did nothing for a delivery waiting out its backoff."""
     a = App(Settings(data_dir=tmp_path / "data", database_url=database_url, webhook_secret=SECRET,
                      delivery_backoff=600, inline_retry_wait=0))
     receiver.answers = [503]

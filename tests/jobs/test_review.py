@@ -13,6 +13,7 @@ from onno.cli import main
 from onno.service import App
 from onno.settings import Settings
 from onno.sweeper import sweep_once
+from pipeline.findings.summary import summarize_result
 from pipeline.types import MeetingInfo
 from storage import jobs as jobs_repo
 from storage import repository as repo
@@ -111,7 +112,7 @@ def test_held_until_approved_then_sent_once_with_only_the_approved_items(app, ma
     assert dropped_text not in listed and "pricing" not in listed
     with app.session() as s:
         out = review_repo.reviewed_result(s, meeting_id, repo.meeting_result_dict(
-            repo.get_meeting(s, repo.get_or_create_workspace(s), meeting_id)))
+            repo.get_meeting(s, repo.get_or_create_workspace(s), meeting_id)), summarize=summarize_result)
     texts = [i["text"] for i in out["action_items"]]
     assert dropped_text not in texts and "Rewrite the welcome e-mail series" in texts
     assert len(texts) == len(found) - 1

@@ -6,6 +6,7 @@ import pytest
 from click.testing import CliRunner
 
 from onno.cli import main
+from pipeline.findings.summary import summarize_result
 from storage import repository as repo
 from storage import review as review_repo
 from tests.jobs.test_review import FROM, INFO, READER, app, mailbox, meeting, review_first  # noqa: F401
@@ -15,7 +16,7 @@ def stored_result(app, meeting_id: int) -> tuple[dict, dict]:  # noqa: F811
     """(the result as found, the result as its held deliveries carry it)."""
     with app.session() as s:
         found = repo.meeting_result_dict(repo.get_meeting(s, repo.get_or_create_workspace(s), meeting_id))
-        return found, review_repo.reviewed_result(s, meeting_id, found)
+        return found, review_repo.reviewed_result(s, meeting_id, found, summarize=summarize_result)
 
 
 def test_a_dropped_item_leaves_the_summary_and_an_edit_enters_it(app, mailbox, meeting):  # noqa: F811

@@ -1,4 +1,4 @@
-"""Bad input leaves storage as it was (issue 18): no recording row, no blob of anyone's voice."""
+"""Bad input leaves storage as it was: no recording row, no blob of anyone's voice."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import shutil
 import pytest
 from sqlalchemy import func, select
 
+from core.errors import InputError
 from onno.service import App
 from onno.settings import Settings
-from pipeline.errors import InputError
 from pipeline.types import MeetingInfo
 from storage import jobs as jobs_repo
 from storage.models import Recording

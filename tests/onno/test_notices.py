@@ -12,7 +12,8 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from billing.accounts import aware, get_account
+from billing.accounts import get_account
+from core.clock import aware
 from onno import notices
 from onno.service import App
 from onno.settings import Settings

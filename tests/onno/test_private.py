@@ -1,4 +1,4 @@
-"""The secret key and the data on disk (issue 18): one key however many processes start, none too short,
+"""The secret key and the data on disk: one key however many processes start, none too short,
 files and folders only their owner can read, and a self-check at start."""
 
 from __future__ import annotations
@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from core.errors import InputError
 from onno.cli import main
 from onno.service import App
 from onno.settings import Settings
-from pipeline.errors import InputError
 from storage import repository as repo
 
 

@@ -1,4 +1,4 @@
-"""Whatever a stranger sends to any route of `onno web` gets a 4xx, never a 500 (issue 18)."""
+"""Whatever a stranger sends to any route of `onno web` gets a 4xx, never a 500."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from onno.links import billing_signature, meeting_signature
+from core.links import billing_signature, meeting_signature
 from onno.service import App
 from onno.settings import Settings
 from onno.web import make_web_app

@@ -7,7 +7,7 @@ import datetime as dt
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from onno.links import meeting_url
+from core.links import meeting_url
 from onno.service import App
 from onno.settings import Settings
 from onno.web import make_web_app
@@ -44,7 +44,7 @@ def test_meeting_page_links_to_transcript_moments_and_needs_its_signature(tmp_pa
 
 
 def test_meeting_page_is_never_cached_framed_or_referred(tmp_path):
-    """Issue 18: the page behind a signed link sends the same protective headers as every other page we show."""
+    """The page behind a signed link sends the same protective headers as every other page we show."""
     app = App(Settings(data_dir=tmp_path / "data", public_url="https://onno.test"))
     done = app.process(media.CORPUS / "dev-01-platform-standup.vtt",
                        MeetingInfo(title="Standup", type="standup", date=dt.date(2026, 11, 16), participants=[]))

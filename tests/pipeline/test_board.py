@@ -4,8 +4,8 @@ import json
 
 import pytest
 
+from core.errors import InputError
 from pipeline.board import parse_board, read_board
-from pipeline.errors import InputError
 from pipeline.types import Ticket
 
 
@@ -23,7 +23,7 @@ def test_board_statuses_are_normalised():
     ('[{"key": "A-1"}]', "needs a non-empty"),
     ('[{"key": "A-1", "title": "x", "status": "WONTFIX"}]', "unknown status"),
     ('[{"key": "A-1", "title": "x"}, {"key": "A-1", "title": "y"}]', "appears twice"),
-    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),  # issue 18: was a RecursionError traceback
+    ("[" * 100_000 + "]" * 100_000, "nested too deeply"),  # once a RecursionError traceback
 ])
 def test_unreadable_boards_are_rejected(tmp_path, content, message):
     path = tmp_path / "board.json"

@@ -2,8 +2,8 @@
 
 import pytest
 
+from core.errors import InputError
 from pipeline.decode import SAMPLE_RATE, decode_audio
-from pipeline.errors import InputError
 from tests import media
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from pipeline.findings import encoder as encoder_module
 from pipeline.findings.encoder import DIM, EncoderError, SentenceEncoder, default_encoder, model_dir
 from pipeline.findings.encoder_build import build_bytes, ensure_model

@@ -11,7 +11,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from pipeline.run import Transcript, analyse, input_kind, transcribe_source
 from pipeline.transcripts import TRANSCRIPT_SUFFIXES, read_text, read_transcript, transcript_language
 from pipeline.types import MeetingInfo, Segment

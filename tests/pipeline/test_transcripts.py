@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipeline.errors import InputError
+from core.errors import InputError
 from pipeline.transcripts import read_text, read_transcript
 
 VTT = """WEBVTT

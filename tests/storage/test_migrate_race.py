@@ -1,4 +1,4 @@
-"""Processes starting together on a fresh database all come up: migrations run once, the others wait (issue 18)."""
+"""Processes starting together on a fresh database all come up: migrations run once, the others wait."""
 
 from __future__ import annotations
 

@@ -9,6 +9,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import func, select
 
+from pipeline.findings.summary import summarize_result
 from pipeline.types import (
     ActionItem,
     Findings,
@@ -175,12 +176,12 @@ def test_possible_action_items_go_out_only_once_a_person_keeps_them(engine):
         assert stored == result.to_dict()  # round-trips, possible items and confidence included
         [(_f, state, _i), (possible, p_state, item)] = review_repo.reviewed_items(s, meeting_id)
         assert (state, p_state, item["confidence"]) == ("open", "possible", 0.7)
-        out = review_repo.reviewed_result(s, meeting_id, stored)
+        out = review_repo.reviewed_result(s, meeting_id, stored, summarize=summarize_result)
         assert [a["text"] for a in out["action_items"]] == ["Send the deck"]
         assert "venue" not in out["summary"]
         review_repo.review_finding(s, possible, status="approved", user="ana")  # one click: Keep
     with db.session_scope(engine) as s:
         stored = repo.meeting_result_dict(repo.get_meeting(s, repo.get_or_create_workspace(s), meeting_id))
-        out = review_repo.reviewed_result(s, meeting_id, stored)
+        out = review_repo.reviewed_result(s, meeting_id, stored, summarize=summarize_result)
         assert [a["text"] for a in out["action_items"]] == ["Send the deck", "Maybe book the venue"]
         assert out["possible_action_items"] == [] and "venue" in out["summary"].lower()

@@ -1,4 +1,4 @@
-"""The pages `onno web` shows people: each feature's template extends onno/templates/web_page.html."""
+"""The pages `onno web` shows people: each feature's template extends core/templates/web_page.html."""
 
 from __future__ import annotations
 

@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import json
 
-
-def clock(seconds: float | None) -> str:
-    """Seconds as m:ss or h:mm:ss, the way players show a position."""
-    if seconds is None:
-        return "--:--"
-    s = int(seconds)
-    h, m = divmod(s // 60, 60)
-    return f"{h}:{m:02d}:{s % 60:02d}" if h else f"{m}:{s % 60:02d}"
+from core.clock import clock
 
 
 def who(name: str | None) -> str:

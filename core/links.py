@@ -8,7 +8,7 @@ import time
 from urllib.parse import urlencode
 
 
-def same(expected: str, given: str | None) -> bool:
+def signature_matches(expected: str, given: str | None) -> bool:
     """Constant-time compare that answers False, never raises, whatever a stranger sent (non-ASCII included)."""
     return hmac.compare_digest(expected.encode(), (given or "").encode("utf-8", "surrogatepass"))
 
@@ -27,7 +27,7 @@ def meeting_url(settings, workspace_id: int, meeting_id: int, *, at: float | Non
 
 
 def check_meeting_signature(secret: str, workspace_id: int, meeting_id: int, sig: str) -> bool:
-    return same(meeting_signature(secret, workspace_id, meeting_id), sig)
+    return signature_matches(meeting_signature(secret, workspace_id, meeting_id), sig)
 
 
 def billing_signature(secret: str, workspace_id: int) -> str:
@@ -42,7 +42,7 @@ def billing_url(settings, workspace_id: int, action: str = "upgrade", plan: str 
 
 
 def check_billing_signature(secret: str, workspace_id: int, sig: str) -> bool:
-    return same(billing_signature(secret, workspace_id), sig)
+    return signature_matches(billing_signature(secret, workspace_id), sig)
 
 
 def notion_connect_signature(secret: str, workspace_id: int, expires: int, name: str = "") -> str:
@@ -61,5 +61,5 @@ def notion_connect_url(settings, workspace_id: int, *, name: str | None = None, 
 
 def check_notion_connect_signature(secret: str, workspace_id: int, expires: int, name: str, sig: str) -> bool:
     """True for our own link, still within its lifetime."""
-    return (same(notion_connect_signature(secret, workspace_id, expires, name), sig)
+    return (signature_matches(notion_connect_signature(secret, workspace_id, expires, name), sig)
             and expires > time.time())

@@ -10,14 +10,16 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
-from pipeline.errors import InputError
-from storage.private import private_dir
+from core.errors import UserError, strings
+from core.private import private_dir
 
 MIN_CHARS = 16  # shorter keys are refused: anyone could guess them and sign links
 GOOD_CHARS = 32  # what Onno makes itself; shorter ones get a warning at start
-HINT = ("Set ONNO_SECRET_KEY to a long random value (e.g. the output of "
-        "`python3 -c 'import secrets; print(secrets.token_urlsafe(32))'`), the same on every machine, or unset it "
-        "to let Onno keep one in the data folder.")
+
+
+def key_hint() -> str:
+    """What to do about a weak or missing key, as every surface says it."""
+    return strings()["errors"]["secret_key_too_short"]["hint"]
 
 
 def fernet(secret_key: str, purpose: bytes) -> Fernet:
@@ -27,10 +29,9 @@ def fernet(secret_key: str, purpose: bytes) -> Fernet:
 
 
 def checked(key: str, where: str) -> str:
-    """The key, or InputError when it is too short to keep signed links unforgeable."""
+    """The key, or a UserError when it is too short to keep signed links unforgeable."""
     if len(key) < MIN_CHARS:
-        raise InputError(f"The secret key in {where} is {len(key)} characters long; at least {MIN_CHARS} are "
-                         "needed, or anyone could sign meeting and billing links.", HINT)
+        raise UserError("secret_key_too_short", where=where, length=len(key), minimum=MIN_CHARS)
     return key
 
 
