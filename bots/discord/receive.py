@@ -229,7 +229,7 @@ class MeetingSink(voice_recv.AudioSink):
                 self._retire(self.streams.pop(ssrc))
 
     def _retire(self, st: Stream) -> None:
-        for key in ("received", "lost", "late", "duplicate"):
+        for key in ("received", "lost", "late", "duplicate", "reordered"):
             self._retired[key] = self._retired.get(key, 0) + getattr(st.jitter.counts, key)
 
     # -- inside the lock ------------------------------------------------------------------------------------------
@@ -321,10 +321,11 @@ class MeetingSink(voice_recv.AudioSink):
     # -- logging --------------------------------------------------------------------------------------------------
 
     def totals(self) -> dict[str, int]:
-        """Counts since the meeting began: packets received, lost, late, duplicated, concealed, undecryptable."""
+        """Counts since the meeting began: packets received, lost, late, reordered, duplicated, concealed,
+        undecryptable."""
         with self.lock:
             out = dict(self.counts)
-            for key in ("received", "lost", "late", "duplicate"):
+            for key in ("received", "lost", "late", "duplicate", "reordered"):
                 out[key] = self._retired.get(key, 0) + sum(getattr(st.jitter.counts, key)
                                                            for st in self.streams.values())
         out["undecryptable"] = self._dave.dropped if self._dave is not None else 0
@@ -338,7 +339,7 @@ class MeetingSink(voice_recv.AudioSink):
         totals = self.totals()
         delta = {k: v - self._reported.get(k, 0) for k, v in totals.items()}
         self._reported = totals
-        trouble = {k: v for k, v in delta.items() if v and k != "received"}
+        trouble = {k: v for k, v in delta.items() if v and k not in ("received", "reordered")}
         level = logging.INFO if trouble else logging.DEBUG
         log.log(level, "voice: last minute %d packets, %s", delta.get("received", 0),
                 ", ".join(f"{k} {v}" for k, v in sorted(trouble.items())) or "none lost")

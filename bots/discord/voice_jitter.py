@@ -38,6 +38,7 @@ class Counts:
     lost: int = 0
     late: int = 0
     duplicate: int = 0
+    reordered: int = 0  # arrived after a later one, in time to be put back in its place
 
 
 @dataclass
@@ -63,6 +64,8 @@ class JitterBuffer:
         if self.next_seq is not None and ext < self.next_seq:
             self.counts.late += 1
             return False
+        if self._ref is not None and ext < self._ref:
+            self.counts.reordered += 1
         self._ref = ext if self._ref is None else max(self._ref, ext)
         self.counts.received += 1
         self.held[ext] = (now, make())
