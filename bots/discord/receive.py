@@ -31,6 +31,7 @@ DAVE_MAGIC = b"\xfa\xfa"  # a DAVE frame ends with its supplemental data, then t
 FRAME_SAMPLES = 960  # 20 ms at 48 kHz
 SILENT_PCM = bytes(FRAME_SAMPLES * 2 * 2)  # 20 ms of 48 kHz stereo s16le
 FRAME_SECONDS = 0.02
+JITTER_COUNTS = ("received", "lost", "late", "duplicate", "reordered")  # `voice_jitter.Counts`, summed over streams
 DEPARTED_GRACE = 2.0  # seconds a departed member's SSRC still counts as theirs (packets in flight)
 UNMAPPED_KEPT = 250  # packets (5 s) of an SSRC held until the voice gateway says whose it is
 REPORT_EVERY = 60.0  # seconds between the counts lines
@@ -167,9 +168,12 @@ class MeetingSink(voice_recv.AudioSink):
 
     @property
     def dave(self) -> DaveFrames:
+        """The DAVE step, on the current voice connection's session (a reconnect brings a new one)."""
+        conn = self._connection if self._connection is not None else self.voice_client._connection
         if self._dave is None:
-            conn = self._connection if self._connection is not None else self.voice_client._connection
             self._dave = DaveFrames(conn, on_gap=lambda seconds: self.on_gap(seconds, "decrypt"), clock=self.clock)
+        elif self._dave.connection is not conn:
+            self._dave.connection = conn
         return self._dave
 
     def wants_opus(self) -> bool:
@@ -229,7 +233,7 @@ class MeetingSink(voice_recv.AudioSink):
                 self._retire(self.streams.pop(ssrc))
 
     def _retire(self, st: Stream) -> None:
-        for key in ("received", "lost", "late", "duplicate", "reordered"):
+        for key in JITTER_COUNTS:
             self._retired[key] = self._retired.get(key, 0) + getattr(st.jitter.counts, key)
 
     # -- inside the lock ------------------------------------------------------------------------------------------
@@ -325,7 +329,7 @@ class MeetingSink(voice_recv.AudioSink):
         undecryptable."""
         with self.lock:
             out = dict(self.counts)
-            for key in ("received", "lost", "late", "duplicate", "reordered"):
+            for key in JITTER_COUNTS:
                 out[key] = self._retired.get(key, 0) + sum(getattr(st.jitter.counts, key)
                                                            for st in self.streams.values())
         out["undecryptable"] = self._dave.dropped if self._dave is not None else 0

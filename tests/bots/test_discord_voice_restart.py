@@ -126,6 +126,7 @@ def test_a_dead_voice_link_is_reconnected_and_the_thread_told_how_much_was_lost(
             await until(lambda: len(h.vcs) == 2, 30, "the reconnect")
             meeting = bot.meetings[F.GUILD_ID]
             assert meeting.vc is h.vcs[1] and h.vcs[1].is_listening()
+            assert meeting.sink.dave.connection is h.vcs[1]._connection  # the new link's DAVE session
             await until(lambda: any("audio were lost" in p for p in posts_in(fake, thread)), 10, "the notice")
             # Audio flows again into the same tracks.
             spoken = [(uid, t + 3.0, p, pad) for uid, t, p, pad in
