@@ -280,7 +280,7 @@ def test_packets_before_the_ssrc_is_mapped_are_kept():
     assert [g[3] for g in h.audio(F.DANIEL)] == reference(frames)
 
 
-def test_a_transition_reports_its_id_and_ops_21_22_are_handled():
+def test_a_transition_reports_its_id_and_ops_21_22_24_are_handled():
     async def scenario(h):
         gw = await start_call(h, F.MAYA)
         await gw.json(21, {"transition_id": 7, "protocol_version": 1})
@@ -288,6 +288,12 @@ def test_a_transition_reports_its_id_and_ops_21_22_are_handled():
         assert h.ws._connection.dave_session.last_transition_id == 7
         await gw.json(22, {"transition_id": 7})
         assert not h.ws._connection.dave_pending_transitions
+        # op 24 with epoch 1: a new group is to be made; discord.py re-initialises the session it has, so the
+        # guard stays, and a new key package goes out.
+        guarded, packages = h.ws._connection.dave_session, len(h.socket.binary(26))
+        await gw.json(24, {"epoch": 1, "protocol_version": 1})
+        assert h.ws._connection.dave_session is guarded and len(h.socket.binary(26)) == packages + 1
+        assert not guarded.ready
 
     run(scenario)
 
