@@ -190,20 +190,15 @@ def meetings_show(meeting_id: int, fmt: str | None) -> None:
 @click.argument("old")
 @click.argument("new")
 def meetings_rename_speaker(meeting_id: int, old: str, new: str) -> None:
-    """Name a speaker of a stored meeting ("Speaker 2" -> Daniel): lines, owners and askers follow."""
-    from storage import repository as repo
-    from storage.speakers import rename_speaker
+    """Name a speaker of a stored meeting ("Speaker 2" -> Daniel): lines, owners, askers and the Slack, Discord
+    and Notion deliveries follow."""
+    from onno.speakers import rename_speaker
 
-    a = app()
     try:
-        with a.session() as s:
-            m = repo.get_meeting(s, repo.get_or_create_workspace(s), meeting_id)
-            if m is None:
-                raise InputError(f"There is no meeting {meeting_id}.", "See the stored meetings with: onno meetings list")
-            lines, findings = rename_speaker(s, m, old, new)
+        done = rename_speaker(app(), meeting_id, old, new)
     except InputError as exc:
         fail(exc)
-    click.echo(f"Meeting {meeting_id}: {old} is now {new} ({lines} lines, {findings} findings).")
+    click.echo(done.summary())
 
 
 @main.group()

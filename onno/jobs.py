@@ -47,13 +47,14 @@ def worker_id() -> str:
 def job_options(info: MeetingInfo, board: list[Ticket] | None, targets: list[str]) -> dict:
     """What a job needs to know besides its recording, as JSON."""
     return {"title": info.title, "type": info.type, "date": info.date.isoformat(), "language": info.language,
-            "participants": list(info.participants),
+            "participants": list(info.participants), "uploader": info.uploader,
             "board": None if board is None else [vars(t) for t in board], "deliver": list(targets)}
 
 
 def meeting_info(options: dict) -> MeetingInfo:
     return MeetingInfo(title=options["title"], type=options["type"], date=dt.date.fromisoformat(options["date"]),
-                       participants=list(options["participants"]), language=options.get("language", "en"))
+                       participants=list(options["participants"]), language=options.get("language", "en"),
+                       uploader=options.get("uploader"))
 
 
 def job_dict(job: Job) -> dict:

@@ -125,7 +125,7 @@ def transcribe_source(source: Path, info: MeetingInfo, *, transcriber: Transcrib
         language = transcriber.spoken_language(audio, info.language)
         # One mixed recording: who said what comes from the voices (tracks are one speaker each already).
         segments = transcribe_speakers(audio, transcriber, participants=info.participants, language=language,
-                                       prompt=prompt, progress=progress)
+                                       prompt=prompt, progress=progress, uploader=info.uploader)
     if not segments:
         raise InputError(f"No speech was found in {source.name} ({duration:.0f} s of audio).", NO_SPEECH_HINT)
     return Transcript(segments, duration, kind, language)

@@ -45,6 +45,7 @@ class MeetingInfo:
     date: dt.date = field(default_factory=dt.date.today)
     participants: list[str] = field(default_factory=list)
     language: str = "en"
+    uploader: str | None = None  # who sent the recording, when known: a hint for naming its voices
 
     def __post_init__(self):
         # Sanitised at intake, whatever took the meeting in (CLI, Slack, Discord, a job's stored options).

@@ -127,6 +127,20 @@ def create_deliveries(s: Session, job: Job, targets: list[str], *, hold: frozens
     return rows
 
 
+def redeliver(s: Session, job_id: str, kinds: tuple[str, ...]) -> list[int]:
+    """Send again the job's delivered rows of these kinds (those that update what they sent, not post anew),
+    because the meeting changed; their ids, for the dispatcher."""
+    ids = [d.id for d in s.scalars(select(Delivery).where(Delivery.job_id == job_id, Delivery.status == "delivered"))
+           if d.target.partition(":")[0] in kinds]
+    if not ids:
+        return []
+    now = utcnow()
+    res = s.execute(update(Delivery).where(Delivery.id.in_(ids), Delivery.status == "delivered")
+                    .values(status="pending", attempts=0, next_attempt_at=now, enqueued_at=now, last_error=None)
+                    .returning(Delivery.id).execution_options(synchronize_session=False))
+    return sorted(res.scalars())
+
+
 def get_delivery(s: Session, delivery_id: int) -> Delivery | None:
     return s.get(Delivery, delivery_id)
 

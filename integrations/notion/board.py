@@ -15,7 +15,7 @@ from integrations.notion import schema
 from integrations.notion.api import BrokenConnection, NotFound, NotionAPI
 from integrations.notion.models import NotionCard, NotionConnection
 from integrations.notion.schema import CardView, Mapping, build_mapping, read_card
-from integrations.notion.store import card_by_onno_id, card_by_ticket, cards
+from integrations.notion.store import NEW_OWNER, card_by_onno_id, card_by_ticket, cards
 from storage.models import Finding, Meeting, Ticket, TicketHistory, utcnow
 
 log = logging.getLogger(__name__)
@@ -204,7 +204,10 @@ class Board:
         for finding_id, idx, item in items:
             oid = onno_id(meeting_id, idx)
             page_id, state = known.get(oid, (None, None))
-            if page_id:
+            if page_id and state == NEW_OWNER:
+                self._write_owner(oid, page_id, item)
+                report.existing += 1
+            elif page_id:
                 report.existing += 1
             elif state == "creating":
                 uncertain.append((finding_id, oid, item))
@@ -308,15 +311,10 @@ class Board:
             props[m.onno_id] = schema.text_value(oid)
         if m.key and m.key_type == "rich_text":
             props[m.key] = schema.text_value(oid)
-        owner, owner_in_text = item.get("owner"), False
-        if owner:
-            user_id = schema.match_user(owner, self.users()) if m.assignee_people else None
-            if user_id:
-                props[m.assignee_people] = {"people": [{"object": "user", "id": user_id}]}
-            elif m.assignee_text:
-                props[m.assignee_text] = schema.text_value(owner)
-            else:
-                owner_in_text = True
+        owner = item.get("owner")
+        assignee = self._assignee(owner) if owner else {}
+        props.update(assignee)
+        owner_in_text = bool(owner) and not assignee
         due, due_in_text = item.get("due"), False
         if due and m.due:
             props[m.due] = {"date": {"start": due}}
@@ -341,6 +339,30 @@ class Board:
         if facts:
             children.append(_block("paragraph", schema.rich_text(" · ".join(facts))))
         return props, children
+
+    def _assignee(self, owner: str) -> dict:
+        """The card properties that say who owns it: the Notion person, else the owner text; {} if neither."""
+        m = self.mapping
+        user_id = schema.match_user(owner, self.users()) if m.assignee_people else None
+        if user_id:
+            return {m.assignee_people: {"people": [{"object": "user", "id": user_id}]}}
+        if m.assignee_text:
+            return {m.assignee_text: schema.text_value(owner)}
+        return {}
+
+    def _write_owner(self, oid: str, page_id: str, item: dict) -> None:
+        """A card's new owner after a speaker was renamed: the card is updated, never made again."""
+        # A board with neither property has the owner in the card's text, which stays as it was written.
+        props = self._assignee(item["owner"]) if item.get("owner") else {}
+        if props:
+            try:
+                self.api.update_page(page_id, props)
+            except NotFound:
+                log.info("card %s of %s is gone from Notion; its owner is not written", page_id, oid)
+        with self.app.session() as s:
+            card = card_by_onno_id(s, self.connection_id, oid)
+            if card is not None and card.state == NEW_OWNER:
+                card.state = "linked"
 
     def users(self) -> list[dict]:
         """The workspace's users, read once per delivery and only when an owner needs matching."""

@@ -58,7 +58,7 @@ class NotionCard(Base):
     onno_id: Mapped[str | None] = mapped_column(String(100))  # written in the card's "Onno ID" property
     finding_id: Mapped[int | None] = mapped_column(ForeignKey("findings.id", ondelete="SET NULL"))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"), index=True)
-    state: Mapped[str] = mapped_column(String(20), default="linked")  # creating | linked
+    state: Mapped[str] = mapped_column(String(20), default="linked")  # creating | linked | new_owner
     # The card's status and title in Notion as we last saw or wrote them: a pull applies only what changed
     # in Notion since, so a move a meeting made and is about to deliver is not undone by the pull before it.
     notion_status: Mapped[str | None] = mapped_column(String(20))

@@ -57,6 +57,19 @@ def cards(s: Session, connection_id: int) -> list[NotionCard]:
     return list(s.scalars(select(NotionCard).where(NotionCard.connection_id == connection_id)))
 
 
+# A card whose action item has a new owner (a speaker was renamed): the next delivery writes the owner.
+NEW_OWNER = "new_owner"
+
+
+def mark_new_owner(s: Session, finding_ids: list[int]) -> int:
+    """Mark the cards of these action items, on every board, for their new owner; how many there are."""
+    if not finding_ids:
+        return 0
+    res = s.execute(update(NotionCard).where(NotionCard.finding_id.in_(finding_ids), NotionCard.page_id.is_not(None))
+                    .values(state=NEW_OWNER).execution_options(synchronize_session=False))
+    return res.rowcount
+
+
 def card_by_onno_id(s: Session, connection_id: int, onno_id: str) -> NotionCard | None:
     return s.scalar(select(NotionCard).where(NotionCard.connection_id == connection_id,
                                              NotionCard.onno_id == onno_id))

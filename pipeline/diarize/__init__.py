@@ -16,11 +16,13 @@ RECOGNITION_SHARE = 0.9
 
 
 def transcribe_speakers(audio: np.ndarray, transcriber: Transcriber, *, participants: list[str], language: str,
-                        prompt: str | None = None, progress: Progress | None = None) -> list[Segment]:
+                        prompt: str | None = None, progress: Progress | None = None,
+                        uploader: str | None = None) -> list[Segment]:
     """Segments of one mixed recording with their speakers: participants' names where what was said tells,
     'Speaker N' otherwise; never more speakers than participants when there is a list.
 
-    Without a list, the names people are called by ("Lena, can you…", "Thanks, Sam") are the candidates."""
+    Without a list, the names people are called by ("Lena, can you…", "Thanks, Sam") are the candidates;
+    `uploader`, who sent the recording, is one too and a hint for the voice that opens the meeting."""
     def part(share: float) -> None:
         if progress:
             progress(share * RECOGNITION_SHARE)
@@ -31,4 +33,4 @@ def transcribe_speakers(audio: np.ndarray, transcriber: Transcriber, *, particip
     segments = speaker_segments(pieces, diarize(audio, max_speakers=len(participants) or None))
     if progress:
         progress(1.0)
-    return name_speakers(segments, participants or discover_names(s.text for s in segments))
+    return name_speakers(segments, participants or discover_names(s.text for s in segments), uploader=uploader)

@@ -11,21 +11,90 @@ from pipeline.findings.people import People
 from pipeline.types import Segment
 
 SENTENCE = re.compile(r"(?<=[.?!])\s+")
-THANKS = re.compile(r"^\s*(?:ok(?:ay)?,?\s+)?(?:thanks|thank\s+you|cheers|great|perfect|nice)\b", re.I)
+FILLER = r"(?:(?:um+|uh+|erm|er|ah|oh|so|and|well|okay|ok|right|great|perfect|cool|nice|alright|yeah|yes)\s*,?\s+)*"
+THANKS = re.compile(rf"^\s*{FILLER}(?:thanks|thank\s+you|cheers|great|perfect|nice)\b", re.I)
 # How much one cue counts: saying one's own name outweighs being spoken to.
 INTRO, ADDRESSED, NOT_SELF, MENTIONED = 3.0, 1.0, 2.0, 1.0
+# The uploader was most likely there and most likely the host, who opens the meeting: a hint, never more than
+# one cue of being spoken to.
+UPLOADER = 0.75
+# A reply this short right after "Lena, can you…" in the asker's own voice is most likely Lena's, misheard as
+# the asker's by the diarization: it tells nothing about who Lena is.
+REPLY_WORDS = 4
+# A word the recogniser wrote is taken for a participant's name when it sounds alike (the same Metaphone code)
+# and is spelled somewhat alike (Jaro-Winkler), or is spelled very alike: "Marc" for Mark, "Asia" for Aisha,
+# "Catherine" for Katrin, "Raul" for Rahul; not "Marcus" for Mark nor "Marketing" for Maria.
+SOUNDS_ALIKE_JW, SPELLED_ALIKE_JW = 0.78, 0.93
+# A capitalised word, or two ("Nick Hill"), as the recogniser may split a name it does not know.
+WORD = re.compile(r"\b([A-Z][a-z]{2,})(?= ([A-Z][a-z]{2,})\b)?")
+REQUEST = re.compile(r",?\s+(?:(?:can|could|would|will|do|did|are|have|were)\s+)?you\b", re.I)
 
 
 def intro_cue(people: People) -> re.Pattern:
     """'Hi, it's Maya', 'I'm Maya', 'this is Maya', 'Maya here' (and not "it's Maya's ticket")."""
     name = rf"({people.pattern})\b(?!['’]s)"
-    return re.compile(rf"\b(?:I'm|I\s+am|it's|it\s+is|this\s+is|my\s+name\s+is|name's)\s+{name}|\b{name}\s+here\b")
+    return re.compile(rf"\b(?:I'm|I\s+am|it's|it\s+is|this\s+is|my\s+name\s+is|name's)\s+(?:(?i:um|uh),?\s+)?"
+                      rf"{name}(?!\s+(?:is|was|has|will)\b)|\b{name}\s+here\b")
 
 
 def opener_cue(people: People) -> re.Pattern:
-    """A name right after an opening word: 'Okay Josh, …', 'Hi Josh, good to see you', 'So Lena …'."""
-    return re.compile(rf"^\s*(?i:okay|ok|right|so|and|now|hi|hey|hello|morning|good\s+morning)\s*,?\s+"
-                      rf"({people.pattern})\b(?!['’]s)|\b(?i:let's\s+have|over\s+to)\s+({people.pattern})\b")
+    """A name after an opening word or a filler: 'Okay Josh, …', 'Um, Josh …', 'over to Lena', and at the end,
+    '…, right Lena?'. "Let's have Ethan and Mark share it" speaks of two people, to neither."""
+    return re.compile(rf"^\s*{FILLER}(?i:hi|hey|hello|morning|good\s+morning|and|now|so)?\s*,?\s*"
+                      rf"({people.pattern})\b(?!['’]s)\s*,|\b(?i:let's\s+have|over\s+to)\s+({people.pattern})\b"
+                      rf"(?!\s+(?:and|or)\b)|,\s*(?i:right|yeah|okay|no|yes)\s*,?\s+({people.pattern})\s*[?.!]?\s*$")
+
+
+def thanks_cue(people: People) -> re.Pattern:
+    """'Thanks Nikhil.', 'Okay, thank you, Lena': thanks for what the one who just spoke said."""
+    return re.compile(rf"^\s*{FILLER}(?i:thanks|thank\s+you|cheers)\s*,?\s+({people.pattern})\b")
+
+
+def heard_names(text: str, people: People) -> str:
+    """The text with the recogniser's spellings of participants' names put right ("Marc" -> "Mark", "Nick Hill"
+    -> "Nikhil").
+
+    Only capitalised words within a sentence are considered, or at its start right before "you" ("Asia, do you
+    want…"): a sentence's first word is capitalised whatever it is ("Same, the payroll…")."""
+    import jellyfish
+
+    firsts = [f[:1].upper() + f[1:] for f in people.by_first]
+
+    def sound(word: str) -> str:
+        return jellyfish.metaphone(word).replace("0", "T")  # "Catherine" is heard for Katrin: th as t
+
+    def alike(heard: str) -> str | None:
+        close = [f for f in firsts if (
+            (s := jellyfish.jaro_winkler_similarity(heard.lower(), f.lower())) >= SPELLED_ALIKE_JW
+            or (s >= SOUNDS_ALIKE_JW and sound(heard) == sound(f)))]
+        return close[0] if len(close) == 1 else None
+
+    out, at = [], 0
+    for m in WORD.finditer(text):
+        if m.start() < at:
+            continue
+        said, two = m.group(1), m.group(2)
+        at_start = m.start() == 0 or re.search(r"[.?!]\s*$", text[:m.start()])
+        name, end = None, m.end(1)
+        if two and said not in firsts and two not in firsts and (not at_start or REQUEST.match(text, m.end(2))):
+            name, end = alike(said + two.lower()), m.end(2)
+        if not name and said not in firsts and not (at_start and not REQUEST.match(text, m.end(1))):
+            name, end = alike(said), m.end(1)
+        if name:
+            out += [text[at:m.start()], name]
+            at = end
+    return "".join(out) + text[at:]
+
+
+def reply_voice(segments: list[Segment], i: int) -> tuple[str | None, float]:
+    """The voice that answers segment i, and how surely: the next voice if it speaks next, less if the asker
+    goes on first, nothing if what follows in the asker's voice is only a short reply."""
+    j = i + 1
+    if j < len(segments) and segments[j].speaker == segments[i].speaker and len(segments[j].text.split()) \
+            <= REPLY_WORDS:
+        return None, 0.0
+    other = other_speaker(segments, i, 1)
+    return other, (1.0 if j < len(segments) and segments[j].speaker == other else 0.5)
 
 
 def other_speaker(segments: list[Segment], i: int, step: int) -> str | None:
@@ -40,7 +109,7 @@ def other_speaker(segments: list[Segment], i: int, step: int) -> str | None:
 
 def votes(segments: list[Segment], people: People) -> dict[str, dict[str, float]]:
     """For each voice, how strongly what was said points at each participant's name."""
-    intro, opener = intro_cue(people), opener_cue(people)
+    intro, opener, thanks = intro_cue(people), opener_cue(people), thanks_cue(people)
     tally: dict[str, dict[str, float]] = {}
 
     def add(voice: str | None, name: str | None, weight: float) -> None:
@@ -49,37 +118,52 @@ def votes(segments: list[Segment], people: People) -> dict[str, dict[str, float]
             row[name] = row.get(name, 0.0) + weight
 
     for i, seg in enumerate(segments):
-        for sentence in SENTENCE.split(seg.text):
+        for sentence in SENTENCE.split(heard_names(seg.text, people)):
             introduced = {people.canonical(m.group(1) or m.group(2)) for m in intro.finditer(sentence)}
             for name in introduced:
                 add(seg.speaker, name, INTRO)
-            m = opener.search(sentence)
-            called = people.vocative(sentence) or people.trailing_vocative(sentence) or (
-                people.canonical(m.group(1) or m.group(2)) if m else None)
+            m, t = opener.search(sentence), thanks.search(sentence)
+            thanked = people.canonical(t.group(1)) if t else None
+            called = thanked or people.vocative(sentence) or people.trailing_vocative(sentence) or (
+                people.canonical(next(g for g in m.groups() if g)) if m else None)
             # People speak of others by name, hardly ever of themselves ("Lucy is going to show us…").
             for name in set(people.mentioned(sentence)) - introduced - {called}:
                 add(seg.speaker, name, -MENTIONED)
-            if not called:
+            if not called or called in introduced:
                 continue
             add(seg.speaker, called, -NOT_SELF)  # nobody speaks to themselves by name
             # "Thanks, Daniel" answers the one who just spoke; "Lena, can you…" asks the one who speaks next.
-            add(other_speaker(segments, i, -1 if THANKS.match(sentence) else 1), called, ADDRESSED)
+            # …unless it asks a question: "Great, thanks. And the translations, where are we, Priya?"
+            if thanked or (THANKS.match(sentence) and not sentence.rstrip().endswith("?")):
+                add(other_speaker(segments, i, -1), called, ADDRESSED)
+            else:
+                voice, sureness = reply_voice(segments, i)
+                add(voice, called, ADDRESSED * sureness)
     return tally
 
 
-def name_voices(segments: list[Segment], participants: list[str]) -> dict[str, str]:
-    """Voice label -> participant, one to one, for the voices what was said points at."""
+def name_voices(segments: list[Segment], participants: list[str], *, uploader: str | None = None) -> dict[str, str]:
+    """Voice label -> participant, one to one, for the voices what was said points at.
+
+    `uploader` (who sent the recording, when known) is a hint for the voice that opens the meeting."""
     from scipy.optimize import linear_sum_assignment
 
-    people = People(participants)
+    people = People([*participants, uploader])
     voices = list(dict.fromkeys(s.speaker for s in segments if s.speaker))
     names = list(dict.fromkeys(people.by_first.values()))
     if not voices or not names:
         return {}
     tally = votes(segments, people)
+    host = people.canonical(uploader)
+    if host:
+        tally.setdefault(voices[0], {})[host] = tally.get(voices[0], {}).get(host, 0.0) + UPLOADER
     score = np.array([[tally.get(v, {}).get(n, 0.0) for n in names] for v in voices])
     rows, cols = linear_sum_assignment(score, maximize=True)
-    named = {voices[r]: names[c] for r, c in zip(rows, cols, strict=True) if score[r, c] > 0}
+    taken = dict(zip(rows, cols, strict=True))
+    # A name two voices have equal claim to, one of which gets no other name, is a guess: neither takes it.
+    named = {voices[r]: names[c] for r, c in taken.items() if score[r, c] > 0 and not any(
+        score[o, c] >= score[r, c] and (o not in taken or score[o, taken[o]] <= 0) for o in range(len(voices))
+        if o != r)}
     if len(voices) == len(names):
         eliminate(named, voices, names, score)
     return named
@@ -97,7 +181,8 @@ def eliminate(named: dict[str, str], voices: list[str], names: list[str], score:
         named[sure[0][0]] = sure[0][1]
 
 
-def name_speakers(segments: list[Segment], participants: list[str]) -> list[Segment]:
+def name_speakers(segments: list[Segment], participants: list[str], *,
+                  uploader: str | None = None) -> list[Segment]:
     """The segments with each named voice's label replaced by the participant's name; others stay 'Speaker N'."""
-    named = name_voices(segments, participants)
+    named = name_voices(segments, participants, uploader=uploader)
     return [replace(s, speaker=named.get(s.speaker, s.speaker)) for s in segments]

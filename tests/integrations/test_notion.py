@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -461,7 +462,9 @@ def test_a_long_retry_after_goes_back_to_the_outbox_with_that_delay(app, notion,
     job_id = app.runner.submit(transcript, info(), targets=["notion"])
     with app.session() as s:
         d = s.scalar(select(Delivery).where(Delivery.job_id == job_id))
-        assert d.status == "pending" and "retry after 120 s" in d.last_error and d.response_status == 429
+        # The wait said is what is left of Notion's 120 s when the outbox takes over (a slow machine reads less).
+        said = re.search(r"retry after (\d+) s", d.last_error)
+        assert d.status == "pending" and said and 100 <= int(said.group(1)) <= 120 and d.response_status == 429
         assert d.next_attempt_at.replace(tzinfo=d.next_attempt_at.tzinfo or dt.UTC) >= before + dt.timedelta(seconds=119)
     assert action_cards(fake, ds) == []
 

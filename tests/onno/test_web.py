@@ -71,3 +71,35 @@ def test_the_meeting_page_shows_possible_findings_apart_with_how_sure_onno_was()
     possible = html.split("Possible (not sent: Onno is not sure)")[1]
     assert "Action item: Maybe &lt;b&gt;book&lt;/b&gt; the venue (42%)" in possible
     assert "Decision: Go with blue (55%)" in possible and "Send the deck" not in possible
+
+
+def test_a_speaker_is_renamed_from_the_meeting_page_with_its_signed_link(tmp_path, database_url):
+    from urllib.parse import unquote_plus
+
+    app = App(Settings(data_dir=tmp_path / "data", database_url=database_url, public_url="https://onno.test"))
+    source = tmp_path / "meeting.txt"
+    source.write_text("[00:00:01] Maya: Can you give us the update on the invoices?\n"
+                      "[00:00:05] Speaker 2: Sure. I'll send the invoice report to finance by Friday.\n")
+    done = app.process(source, MeetingInfo(title="Sync", type="standup", date=dt.date(2026, 11, 16),
+                                           participants=["Maya"]))
+    path = meeting_url(app.settings, 1, done.meeting_id).removeprefix("https://onno.test")
+    action = path.replace("?", "/speakers?")
+
+    async def go():
+        async with TestClient(TestServer(make_web_app(app))) as client:
+            page = await (await client.get(path)).text()
+            forged = await client.post(action[:-4] + "0000", data={"old": "Speaker 2", "new": "Daniel"})
+            unknown = await client.post(action, data={"old": "Speaker 9", "new": "Daniel"})
+            unknown_text = await unknown.text()
+            renamed = await client.post(action, data={"old": "Speaker 2", "new": "Daniel"}, allow_redirects=False)
+            after = await client.get(renamed.headers["Location"])
+            return page, forged.status, unknown.status, unknown_text, renamed, await after.text()
+
+    page, forged, unknown, unknown_text, renamed, after = asyncio.run(go())
+    assert f'action="{action.replace("&", "&amp;")}"' in page and 'name="old" value="Speaker 2"' in page
+    assert forged == 404
+    assert unknown == 400 and "no speaker &#x27;Speaker 9&#x27;" in unknown_text
+    assert renamed.status == 303 and "Speaker 2 is now Daniel" in unquote_plus(renamed.headers["Location"])
+    assert "Speaker 2 is now Daniel" in after and "<b>Daniel</b> Sure." in after
+    assert "invoice report to finance" in after.split("Action items")[1] and "— <b>Daniel</b>" in after
+    app.engine.dispose()

@@ -102,6 +102,56 @@ def test_the_last_voice_takes_the_last_name_when_counts_match() -> None:
     assert [s.speaker for s in name_speakers(segments, [])] == ["Speaker 1", "Speaker 2"]
 
 
+def test_names_the_recogniser_misspelled_still_name_voices() -> None:
+    segments = said(("Speaker 1", "Okay. Asia, do you want to share your screen?"),
+                    ("Speaker 2", "Yes, one second."),
+                    ("Speaker 1", "Right, Catherine is right, we keep the old order."),
+                    ("Speaker 3", "Good."),
+                    ("Speaker 1", "Great, thanks Catherine."))
+    assert [s.speaker for s in name_speakers(segments, ["Oliver", "Aisha", "Katrin"])] == [
+        "Oliver", "Aisha", "Oliver", "Katrin", "Oliver"]
+    # A sentence's first word is capitalised whatever it is: "Same." is not Sam.
+    segments = said(("Speaker 1", "Same. The payroll thing worries me."), ("Speaker 2", "It does."))
+    assert [s.speaker for s in name_speakers(segments, ["Sam", "Karen", "Maria"])] == ["Speaker 1", "Speaker 2"]
+
+
+def test_fillers_and_names_at_the_end_address_the_next_voice_and_a_question_after_thanks_too() -> None:
+    segments = said(("Speaker 1", "Um, so, Priya, how are the translations?"),
+                    ("Speaker 2", "German is back."),
+                    ("Speaker 1", "Great, thanks. And the crash key, is that yours, right Nikhil?"),
+                    ("Speaker 3", "It is mine."))
+    assert [s.speaker for s in name_speakers(segments, ["Greta", "Priya", "Nikhil", "Tomas"])] == [
+        "Speaker 1", "Priya", "Speaker 1", "Nikhil"]
+
+
+def test_speaking_of_two_people_addresses_neither_and_a_short_reply_in_the_askers_voice_tells_nothing() -> None:
+    segments = said(("Speaker 1", "Let's have Ethan and Mark share it."),
+                    ("Speaker 2", "That works for me."),
+                    ("Speaker 3", "Chris, can you send me the list by Tuesday?"),
+                    ("Speaker 3", "Sure, no problem."),
+                    ("Speaker 1", "Good."))
+    named = name_speakers(segments, ["Ethan", "Mark", "Chris", "Laura"])
+    assert named[1].speaker == "Speaker 2" and named[4].speaker == "Speaker 1"
+
+
+def test_a_name_two_voices_have_equal_claim_to_goes_to_neither() -> None:
+    segments = said(("Speaker 1", "I can take Sunday."), ("Speaker 2", "Okay. Thanks, Rahul."),
+                    ("Speaker 2", "Rahul, you pulled the numbers?"), ("Speaker 3", "I did."))
+    assert [s.speaker for s in name_speakers(segments, ["Joanna", "Rahul", "Fiona", "Mei"])] == [
+        "Speaker 1", "Speaker 2", "Speaker 2", "Speaker 3"]
+
+
+def test_the_uploader_is_a_hint_for_the_voice_that_opens_the_meeting_never_against_what_is_said() -> None:
+    segments = said(("Speaker 1", "Okay, let's start. Mark, how is the bug?"), ("Speaker 2", "Fixed."),
+                    ("Speaker 3", "Good to hear."))
+    people = ["Laura", "Mark", "Emma"]
+    assert [s.speaker for s in name_speakers(segments, people)] == ["Speaker 1", "Mark", "Speaker 3"]
+    # The host sent the recording: the opener is Laura, and the last voice the last name.
+    assert [s.speaker for s in name_speakers(segments, people, uploader="Laura")] == ["Laura", "Mark", "Emma"]
+    # Mark sent it, but the opener speaks to Mark: the hint does not outweigh that.
+    assert [s.speaker for s in name_speakers(segments, people, uploader="Mark")][:2] == ["Speaker 1", "Mark"]
+
+
 @needs_corpus
 def test_a_mixed_recording_with_participants_gives_named_speakers(clip) -> None:
     audio, _ = clip
