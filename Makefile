@@ -18,6 +18,7 @@ demo: $(STAMP)
 
 test: $(STAMP) services
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 services:
@@ -25,6 +26,7 @@ services:
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
+	$(VENV)/bin/lint-imports
 
 # Remake the sample recording from its script (needs the Debian packages espeak-ng and ffmpeg).
 sample:

@@ -145,13 +145,21 @@ def jobs_retry(job_id: str) -> None:
 @click.option("--loglevel", default="INFO", show_default=True)
 def worker(queues: str, concurrency: int, loglevel: str) -> None:
     """Run a Celery worker (needs ONNO_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."""
-    self_check(app())
-    if not app().settings.broker_url:
+    a = app()
+    self_check(a)
+    if not a.settings.broker_url:
         fail(InputError("No broker is configured, so there is nothing for a worker to do.",
                         "Set ONNO_BROKER_URL (e.g. redis://127.0.0.1:6379/0) here and where jobs are submitted; "
                         "without it `onno submit` runs jobs in-process."))
-    from onno.celery_app import celery
+    from onno.celery_app import make_worker
+    from onno.sweeper import Sweeper
 
+    def start_sweeper() -> None:
+        """Every worker also sweeps: dead leases and lost messages come back while any worker runs."""
+        a.transcriber.model  # load the model before the first job, not during it  # noqa: B018
+        Sweeper(a).start()
+
+    celery = make_worker(a, on_ready=start_sweeper)
     pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "threads", "--concurrency", str(concurrency)]
     celery.worker_main(["worker", *pool, "--queues", queues, "--loglevel", loglevel, "--without-gossip",
                         "--without-mingle", "--hostname", f"onno-{os.getpid()}@%h"])

@@ -1,14 +1,14 @@
 """Discord: members' recording opt-outs, live meetings (their flushed tracks), posted results.
 
 Revision ID: 0003_discord
-Revises: 0002
+Revises: 0003_slack
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_discord"
-down_revision = "0002"
+down_revision = "0003_slack"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Review first: the workspace setting, meetings held for review, and per-finding reviews (approve/drop/edit).
 
 Revision ID: 0004_review
-Revises: 0002
+Revises: 0003_discord
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0004_review"
-down_revision = "0002"
+down_revision = "0003_discord"
 branch_labels = None
 depends_on = None
 

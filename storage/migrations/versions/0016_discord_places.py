@@ -1,15 +1,15 @@
 """Where a Discord server's weekly digest and team notices go, and the digest's Discord post once made.
 
 Revision ID: 0006_discord_places
-Revises: 0003_digest, 0003_notices
+Revises: 0003_people_confirm
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_discord_places"
-# Both tables it adds columns to: the digest's (0003_digest) and the notices' settings (0003_notices).
-down_revision = ("0003_digest", "0003_notices")
+# It adds columns to the digest's table (0003_digest) and the notices' settings (0003_notices), both earlier.
+down_revision = "0003_people_confirm"
 branch_labels = None
 depends_on = None
 

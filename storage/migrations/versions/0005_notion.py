@@ -1,14 +1,14 @@
 """Notion connections per workspace and the cards they hold (page ids against findings and tickets).
 
 Revision ID: 0003_notion
-Revises: 0002
+Revises: 0003_email
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_notion"
-down_revision = "0002"
+down_revision = "0003_email"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Slack: installations (encrypted), seen events, shared files and their jobs, action item marks, channel settings.
 
 Revision ID: 0003_slack
-Revises: 0002
+Revises: 0003_notion
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_slack"
-down_revision = "0002"
+down_revision = "0003_notion"
 branch_labels = None
 depends_on = None
 

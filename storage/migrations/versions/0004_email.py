@@ -1,14 +1,14 @@
 """People on file per workspace (for e-mailed summaries, with opt-out) and per-recipient e-mail receipts.
 
 Revision ID: 0003_email
-Revises: 0002
+Revises: 0003_billing
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_email"
-down_revision = "0002"
+down_revision = "0003_billing"
 branch_labels = None
 depends_on = None
 

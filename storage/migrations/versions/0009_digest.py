@@ -1,14 +1,14 @@
 """Weekly digests: the workspace's digest setting (on/off, Slack channel) and one row per workspace and ISO week.
 
 Revision ID: 0003_digest
-Revises: 0002
+Revises: 0004_review
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_digest"
-down_revision = "0002"
+down_revision = "0004_review"
 branch_labels = None
 depends_on = None
 

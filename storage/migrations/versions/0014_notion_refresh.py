@@ -1,15 +1,15 @@
 """Notion refresh tokens: kept encrypted on each connection, and on an OAuth flow until its board is picked.
 
 Revision ID: 0005_notion_refresh
-Revises: 0003_notion, 0003_notion_oauth
+Revises: 0003_people_chat
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0005_notion_refresh"
-# Both tables it adds a column to: the connections (0003_notion) and the flows in progress (0003_notion_oauth).
-down_revision = ("0003_notion", "0003_notion_oauth")
+# It adds a column to the connections (0003_notion) and to the flows in progress (0003_notion_oauth), both earlier.
+down_revision = "0003_people_chat"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Notion OAuth flows in progress: the single-use state sent to Notion, the token waiting for a board pick.
 
 Revision ID: 0003_notion_oauth
-Revises: 0002
+Revises: 0003_notices
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_notion_oauth"
-down_revision = "0002"
+down_revision = "0003_notices"
 branch_labels = None
 depends_on = None
 

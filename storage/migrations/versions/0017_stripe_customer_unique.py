@@ -1,14 +1,14 @@
 """A Stripe customer belongs to one workspace: the column becomes unique.
 
 Revision ID: 0007_stripe_customer_unique
-Revises: 0003_billing
+Revises: 0006_discord_places
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_stripe_customer_unique"
-down_revision = "0003_billing"
+down_revision = "0006_discord_places"
 branch_labels = None
 depends_on = None
 

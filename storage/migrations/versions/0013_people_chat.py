@@ -1,14 +1,14 @@
 """People on file remember the Slack or Discord member who put themselves there (`/onno email`).
 
 Revision ID: 0003_people_chat
-Revises: 0003_email (the people table is made there)
+Revises: 0003_discord_settings
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_people_chat"
-down_revision = "0003_email"
+down_revision = "0003_discord_settings"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Team notices (told once: a broken Notion board, a failed payment, a downgrade) and where Slack shows them.
 
 Revision ID: 0003_notices
-Revises: 0002
+Revises: 0003_digest
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_notices"
-down_revision = "0002"
+down_revision = "0003_digest"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Notion incremental pulls: when each board's last complete pull began, so the next asks only for what changed.
 
 Revision ID: 0007_notion_pulls
-Revises: 0005_notion_refresh
+Revises: 0007_stripe_customer_unique
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_notion_pulls"
-down_revision = "0005_notion_refresh"  # the Notion branch's last migration
+down_revision = "0007_stripe_customer_unique"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """People on file confirm a typed address by mail before Onno mails it (double opt-in).
 
 Revision ID: 0003_people_confirm
-Revises: 0003_people_chat
+Revises: 0005_notion_refresh
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_people_confirm"
-down_revision = "0003_people_chat"
+down_revision = "0005_notion_refresh"
 branch_labels = None
 depends_on = None
 

@@ -1,14 +1,14 @@
 """Discord: per-channel (and server-wide) meeting settings, and who handed each meeting to a job from where.
 
 Revision ID: 0003_discord_settings
-Revises: 0002
+Revises: 0003_notion_oauth
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0003_discord_settings"
-down_revision = "0002"
+down_revision = "0003_notion_oauth"
 branch_labels = None
 depends_on = None
 
