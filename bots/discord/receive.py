@@ -36,6 +36,7 @@ DEPARTED_GRACE = 2.0  # seconds a departed member's SSRC still counts as theirs 
 UNMAPPED_KEPT = 250  # packets (5 s) of an SSRC held until the voice gateway says whose it is
 REPORT_EVERY = 60.0  # seconds between the counts lines
 OUTAGE_NOTED = 1.0  # seconds without a decryptable frame, after some were, that count as audio lost
+OUTAGE_TOLD = 30.0  # seconds of such an outage after which the thread is told while it still goes on
 
 try:  # installed with discord.py[voice]; the receive path names its enum only when it is there
     import davey
@@ -59,14 +60,15 @@ def strip_padding(payload: bytes, padded: bool) -> bytes:
 class DaveFrames:
     """Decrypts each sender's frames with the voice connection's DAVE session (discord.py keeps it up to date)."""
 
-    def __init__(self, connection, *, on_gap: Callable[[float], None] | None = None, clock=time.monotonic):
+    def __init__(self, connection, *, on_gap: Callable[[float, str], None] | None = None, clock=time.monotonic):
         self.connection = connection  # discord.voice_state.VoiceConnectionState: .dave_session, .dave_protocol_version
         self.decrypted = 0
         self.dropped = 0
         self.passed = 0
-        self.on_gap = on_gap or (lambda seconds: None)
+        self.on_gap = on_gap or (lambda seconds, why: None)
         self._clock = clock
         self._failing_since: float | None = None  # first failure after frames did decrypt
+        self._told = False  # the thread was told of this outage while it went on
 
     def open(self, user_id: int | None, payload: bytes) -> bytes | None:
         """The plain Opus frame, or None when it cannot be had now (to be replaced by silence)."""
@@ -91,7 +93,11 @@ class DaveFrames:
             # a bad tag); RuntimeError: the session is being re-initialised on the event loop's thread right now
             self.dropped += 1
             if self.decrypted and self._failing_since is None:
-                self._failing_since = self._clock()
+                self._failing_since, self._told = self._clock(), False
+            elif self._failing_since is not None and not self._told \
+                    and self._clock() - self._failing_since >= OUTAGE_TOLD:
+                self._told = True  # still going on: say so now, not only once it is over
+                self.on_gap(self._clock() - self._failing_since, "decrypt_ongoing")
             log.debug("DAVE: frame of user %s dropped as silence (%s)", user_id, exc)
             return None
         if self._failing_since is not None:
@@ -99,7 +105,7 @@ class DaveFrames:
             self._failing_since = None
             if lost >= OUTAGE_NOTED:
                 log.info("DAVE: frames decrypt again after %.1f s", lost)
-                self.on_gap(lost)
+                self.on_gap(lost, "decrypt")
         self.decrypted += 1
         return frame
 
@@ -171,7 +177,7 @@ class MeetingSink(voice_recv.AudioSink):
         """The DAVE step, on the current voice connection's session (a reconnect brings a new one)."""
         conn = self._connection if self._connection is not None else self.voice_client._connection
         if self._dave is None:
-            self._dave = DaveFrames(conn, on_gap=lambda seconds: self.on_gap(seconds, "decrypt"), clock=self.clock)
+            self._dave = DaveFrames(conn, on_gap=lambda seconds, why: self.on_gap(seconds, why), clock=self.clock)
         elif self._dave.connection is not conn:
             self._dave.connection = conn
         return self._dave

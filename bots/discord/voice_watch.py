@@ -23,6 +23,9 @@ NOTICE_MIN = 1.0  # seconds of lost audio worth telling the thread about
 
 def lost_notice(seconds: float, why: str) -> str:
     """The thread's line about a gap in the recording."""
+    if why == "decrypt_ongoing":
+        return (f"⚠️ For {seconds:.0f} s I haven't been able to decrypt the audio (Discord's end-to-end "
+                "encryption); I'm asking Discord to let me back in and will say when it works again.")
     cause = {"decrypt": "while Discord's end-to-end encryption was re-keyed",
              "link": "while the voice connection was down"}.get(why, why)
     return f"⚠️ About {seconds:.0f} s of audio were lost {cause}; recording goes on."
@@ -41,7 +44,8 @@ class VoiceWatch:
 
     def gap(self, seconds: float, why: str) -> None:
         """Audio was lost for `seconds` (from any thread): one line in the meeting's thread."""
-        self.lost_seconds += seconds
+        if why != "decrypt_ongoing":  # counted once it is over
+            self.lost_seconds += seconds
         log.info("voice: %.1f s of audio lost (%s) in meeting %s", seconds, why, self.meeting.row_id)
         if seconds < NOTICE_MIN or self.meeting.ending:
             return

@@ -341,3 +341,27 @@ def test_a_corpus_track_through_loss_reordering_duplicates_and_drift_transcribes
     assert len(words["clean"]) > 20
     same = difflib.SequenceMatcher(a=words["clean"], b=words["faulty"]).ratio()
     assert same > 0.9, texts
+
+
+def test_an_outage_that_goes_on_is_told_while_it_lasts_and_when_it_ends():
+    from bots.discord.receive import DaveFrames
+    from bots.discord.voice_watch import lost_notice
+    from tests.bots.voice_packets import StandInDave
+
+    dave = StandInDave()
+    dave.add_member(F.MAYA)
+    now, seen = [0.0], []
+    frames = DaveFrames(type("Conn", (), {"dave_session": dave, "dave_protocol_version": 1})(),
+                        on_gap=lambda s, why: seen.append((round(s), why)), clock=lambda: now[0])
+    opus = speech("Maya", 0.1)[0]
+    assert frames.open(F.MAYA, dave.encrypt(F.MAYA, opus)) == opus
+    dave.ready = False  # keys gone (the group was lost)
+    for i in range(1, 2000):  # 40 s of frames that do not decrypt
+        now[0] = i * 0.02
+        frames.open(F.MAYA, dave.encrypt(F.MAYA, opus))
+    dave.ready = True
+    now[0] = 40.0
+    frames.open(F.MAYA, dave.encrypt(F.MAYA, opus))
+    assert [w for _, w in seen] == ["decrypt_ongoing", "decrypt"] and seen[0][0] == 30 and seen[1][0] == 40
+    assert "haven't been able to decrypt" in lost_notice(30, "decrypt_ongoing")
+    assert "About 40 s of audio were lost" in lost_notice(40, "decrypt")
