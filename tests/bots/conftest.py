@@ -1,4 +1,4 @@
-"""Slack fixtures: the fake Web API, `onno web` served for real on a free port, and requests signed for real."""
+"""Bot fixtures: the fake Discord API; for Slack the fake Web API, `onno web` served for real on a free port, and requests signed for real."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 import uuid
 from urllib.parse import urlencode
 
+import discord
 import httpx
 import pytest
 from aiohttp import web
@@ -18,6 +19,7 @@ from aiohttp import web
 from onno.service import App
 from onno.settings import Settings
 from onno.web import make_web_app
+from tests.bots import discord_fake
 from tests.bots.slack_fake import FakeSlack, member
 from tests.jobs.conftest import redis_server  # noqa: F401  (a private Redis for the worker test)
 
@@ -145,3 +147,15 @@ def slack_server(tmp_path, fake_slack):
     yield start
     for s in servers:
         s.close()
+
+
+DISCORD_BASE = discord.http.Route.BASE
+
+
+@pytest.fixture
+def fake():
+    """The fake Discord API; discord.py's route base is put back after, as the bot points it at the fake."""
+    server = discord_fake.FakeDiscord()
+    yield server
+    server.close()
+    discord.http.Route.BASE = DISCORD_BASE

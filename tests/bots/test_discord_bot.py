@@ -33,17 +33,6 @@ from tests.bots.discord_support import Clock, LocalVoiceClient, StandInDave, fee
 pytestmark = pytest.mark.skipif(not discord.opus.is_loaded() and not discord.opus._load_default(),
                                 reason="libopus (Debian package libopus0) is not installed")
 
-DEFAULT_BASE = discord.http.Route.BASE
-
-
-@pytest.fixture
-def fake():
-    server = F.FakeDiscord()
-    yield server
-    server.close()
-    discord.http.Route.BASE = DEFAULT_BASE
-
-
 def settings(tmp_path: Path, fake: F.FakeDiscord, **overrides) -> Settings:
     values = {"data_dir": tmp_path / "data", "database_url": f"sqlite:///{tmp_path / 'onno.db'}",
               "discord_token": F.TOKEN, "discord_api_url": fake.api_url, "discord_edit_interval": 0.3,

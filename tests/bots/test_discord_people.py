@@ -18,7 +18,6 @@ from tests.bots.test_discord_bot import Harness, until
 from tests.bots.test_discord_settings import CHANNEL_MANAGER, _closing, opt, upload
 
 pytestmark = test_discord_bot.pytestmark
-fake = test_discord_bot.fake  # the fixture: a fake Discord, discord.py's REST base put back after
 mailbox = test_discord_settings.mailbox  # the fixture: a real SMTP server (aiosmtpd)
 
 MAYA, DANIEL = "maya@example.com", "daniel@example.com"

@@ -32,7 +32,6 @@ from tests.integrations import test_digest as week
 from tests.integrations.test_digest import hold_the_week
 
 pytestmark = test_discord_bot.pytestmark
-fake = test_discord_bot.fake
 stripe = test_discord_settings.stripe  # the fixture: a fake Stripe API
 WEEKLY = {"digest_weekday": 1, "digest_hour": 0, "delivery_backoff": 0.05}  # last week's digest is due now
 TEAM, STANDUP = F.TEAM_ID, F.TEXT_ID

@@ -18,7 +18,6 @@ from pipeline.types import MeetingInfo
 from storage import discord as discord_repo
 from storage import review as review_repo
 from tests.bots import discord_fake as F
-from tests.bots import test_discord_bot
 from tests.bots.test_discord_bot import Harness, until
 from tests.bots.test_slack_files import VTT
 from tests.integrations.mailbox import Mailbox
@@ -43,7 +42,6 @@ MORE = """
 """
 
 
-fake = test_discord_bot.fake  # the fixture: a fake Discord, discord.py's REST base put back after
 
 
 @pytest.fixture

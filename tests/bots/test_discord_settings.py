@@ -27,7 +27,6 @@ from tests.integrations.mailbox import Mailbox
 from tests.integrations.notion_fake import FakeNotion, NotionServer
 
 pytestmark = test_discord_bot.pytestmark  # libopus, for the live meeting's voice
-fake = test_discord_bot.fake  # the fixture: a fake Discord, discord.py's REST base put back after
 
 ADMIN = str(int(F.MEMBER_PERMISSIONS) | F.MANAGE_GUILD)
 CHANNEL_MANAGER = str(int(F.MEMBER_PERMISSIONS) | F.MANAGE_CHANNELS)

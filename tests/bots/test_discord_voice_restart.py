@@ -7,7 +7,6 @@ import asyncio
 import datetime as dt
 
 import discord
-import pytest
 
 from bots.discord import voice_rejoin
 from bots.discord.ogg import repair
@@ -15,15 +14,7 @@ from storage import discord as discord_repo
 from storage import repository as repo
 from tests.bots import discord_fake as F
 from tests.bots.discord_support import feed
-from tests.bots.test_discord_bot import DEFAULT_BASE, Harness, posts_in, until, windows
-
-
-@pytest.fixture
-def fake():
-    server = F.FakeDiscord()
-    yield server
-    server.close()
-    discord.http.Route.BASE = DEFAULT_BASE
+from tests.bots.test_discord_bot import Harness, posts_in, until, windows
 
 
 def die(h, bot) -> None:
