@@ -53,6 +53,8 @@ class LivePoster:
         self.posted = 0
         self.edits = 0
         self._closing = asyncio.Event()
+        self._flushing = asyncio.Lock()  # run() and close() never edit at once
+        self._last_flush = float("-inf")
 
     def add(self, event: dict) -> None:
         """An event from the live engine (any thread)."""
@@ -78,8 +80,10 @@ class LivePoster:
         while not self._closing.is_set():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._closing.wait(), self.interval)
+            if self._closing.is_set():
+                break  # close() posts what is left, at the same pace
             try:
-                await self.flush()
+                await self._paced_flush()
             except discord.HTTPException as exc:  # a failed post keeps its lines for the next tick
                 log.warning("live post failed: %s", exc)
 
@@ -90,10 +94,21 @@ class LivePoster:
                 if not self.lines and not self.findings:
                     return
             try:
-                await self.flush()
+                await self._paced_flush()
             except discord.HTTPException as exc:
                 log.warning("final live post failed: %s", exc)
-            await asyncio.sleep(self.interval)
+
+    async def _paced_flush(self) -> None:
+        """One flush at a time, at least `interval` after the last one ended (close may come mid-tick)."""
+        async with self._flushing:
+            loop = asyncio.get_running_loop()
+            wait = self._last_flush + self.interval - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            try:
+                await self.flush()
+            finally:
+                self._last_flush = loop.time()
 
     async def flush(self) -> None:
         with self.lock:
