@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from pipeline.findings.dates import find_dates
 from pipeline.findings.people import People, next_speaker
+from pipeline.findings.procedure import is_procedural
 from pipeline.findings.sentences import Sentence
 from pipeline.findings.text import content_stems, overlap, tidy, word_count, word_set
 from pipeline.types import ActionItem
@@ -267,7 +268,7 @@ class ActionFinder:
     def candidates(self, i: int) -> list[Candidate]:
         """The action candidates said in sentence i."""
         s = self.sentences[i]
-        if self._after_decision(i):
+        if self._after_decision(i) or is_procedural(s.text):
             return []
         anchors = self.anchors(s)
         out: list[Candidate] = []

@@ -16,6 +16,7 @@ from pipeline.findings.acts import ActLabeller, default_labeller
 from pipeline.findings.dates import first_date
 from pipeline.findings.notes import PAST, PROPOSAL, UNBLOCKED
 from pipeline.findings.people import People
+from pipeline.findings.procedure import is_procedural
 from pipeline.findings.sentences import Sentence
 from pipeline.findings.text import clean_spoken, content_offset, word_count
 from pipeline.types import ActionItem, Findings, Note
@@ -66,6 +67,8 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
             p = probability[i]
             _evidence(item, sentences[i], p)
             taken.add(i)
+            if is_procedural(sentences[i].text):
+                continue  # a line that runs the meeting is no task, decision or blocker, however it scores
             if p >= head.sure(rule=True, hesitant=bool(scores.hesitant[i])):
                 confident.append(item)
             elif p >= head.possible:
@@ -75,7 +78,8 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
             p = probability[i]
             if p < head.possible or taken & set(range(i - NEAR, i + NEAR + 1)) or word_count(s.text) < MIN_WORDS:
                 continue
-            if kind != "action" and s.is_question or any(r.search(s.text) for r in NOT_KIND.get(kind, ())):
+            if kind != "action" and s.is_question or any(r.search(s.text) for r in NOT_KIND.get(kind, ())) \
+                    or is_procedural(s.text):
                 continue
             if learned_at == i - 1 and sentences[i - 1].turn == s.turn:
                 continue  # the same thought, said on: one finding per stretch of talk

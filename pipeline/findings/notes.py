@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from pipeline.findings.procedure import is_procedural
 from pipeline.findings.sentences import Sentence
 from pipeline.findings.text import strip_filler, tidy, word_count
 from pipeline.types import Note
@@ -119,7 +120,7 @@ def find_decisions(sentences: list[Sentence]) -> list[Note]:
     notes: list[Note] = []
     last: Sentence | None = None
     for i, s in enumerate(sentences):
-        if last is not None and s.index <= last.index:
+        if last is not None and s.index <= last.index or is_procedural(s.text):
             continue
         if not _decision_cue(s):
             # "Should we switch to weekly releases?" "Yes, let's do that.": the proposal is what was decided.

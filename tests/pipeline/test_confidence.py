@@ -177,3 +177,20 @@ def test_the_engine_follows_a_hand_over_to_the_last_owner():
             ("Ada", "Sure, I'll take it."))
     guides = [a for a in f.action_items + f.possible_action_items if "guide" in a.text.lower()]
     assert [(a.owner, a.due) for a in guides] == [("Ada", "2027-03-19")]
+
+
+MEETING_MOVES = ["Let's move on.", "Next item.", "Let's take that offline.", "I'll share my screen.",
+                 "Let me just check the time.", "Okay, um, let's move on to the budget.",
+                 "Can we take the pricing discussion offline?", "Let's wrap up for today."]
+
+
+@pytest.mark.parametrize("said", MEETING_MOVES)
+def test_lines_that_run_the_meeting_are_no_task_or_decision(said):
+    turns = (("Maya", "The supplier quote came in this morning."), ("Daniel", said), ("Maya", "Sure."))
+    f = run(*turns)
+    assert not (f.action_items or f.decisions or f.possible_action_items or f.possible_decisions)
+
+
+def test_work_said_like_a_meeting_move_is_still_work():
+    f = run(("Maya", "Let me check the logs after lunch."), ("Daniel", "I'll share the deck with the client."))
+    assert len(f.action_items + f.possible_action_items) == 2

@@ -555,3 +555,10 @@ def test_agreeing_to_a_proposal_decides_what_was_proposed() -> None:
                                   "I was stuck on the VPN yesterday, but it's fine now."])
 def test_saying_there_is_no_blocker_is_no_blocker(said: str) -> None:
     assert meeting(("Ben", said)).blockers == []
+
+
+@pytest.mark.parametrize("said", ["Let's move on to the budget.", "Let's take that offline.", "Next item, please.",
+                                  "Let's park that for now.", "Can we take this offline?", "Let me check the time."])
+def test_meeting_moves_are_not_decisions_or_tasks(said: str) -> None:
+    f = meeting(("Ruth", "Should we take this offline?"), ("Marta", said), ("Ruth", "Yes, let's do that."))
+    assert f.decisions == [] and f.action_items == []
