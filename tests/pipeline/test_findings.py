@@ -562,3 +562,21 @@ def test_saying_there_is_no_blocker_is_no_blocker(said: str) -> None:
 def test_meeting_moves_are_not_decisions_or_tasks(said: str) -> None:
     f = meeting(("Ruth", "Should we take this offline?"), ("Marta", said), ("Ruth", "Yes, let's do that."))
     assert f.decisions == [] and f.action_items == []
+
+
+def test_a_decision_put_as_a_question_and_agreed_to_is_a_decision() -> None:
+    f = meeting(("Ava", "So we're going with the postal-code service?"), ("Ben", "Yes, let's."), ("Cat", "Agreed."))
+    assert [(d.text, d.speaker) for d in f.decisions] == [("Go with the postal-code service", "Ben")]
+    # A decision put back as a question is confirmed by a bare yes; a proposal needs more than that.
+    f = meeting(("Ava", "We're sticking with the old invoice template, right?"), ("Ben", "Yeah."))
+    assert [d.text for d in f.decisions] == ["Stick with the old invoice template"]
+    assert meeting(("Ava", "Should we switch to weekly releases?"), ("Ben", "Yeah.")).decisions == []
+    # Nobody agrees: nothing was decided.
+    assert meeting(("Ava", "So we're going with the postal-code service?"),
+                   ("Ben", "I'm not sure, the other one is cheaper.")).decisions == []
+
+
+def test_a_verdict_on_a_topic_just_raised_names_the_topic() -> None:
+    f = meeting(("Ava", "What about the dark mode toggle?"), ("Ben", "That one stays."))
+    assert [d.text for d in f.decisions] == ["The dark mode toggle stays."]
+    assert meeting(("Ava", "The dark mode toggle is odd."), ("Ben", "That one stays.")).decisions == []
