@@ -17,6 +17,7 @@ from pipeline.findings.dates import first_date
 from pipeline.findings.notes import PAST, PROPOSAL, UNBLOCKED
 from pipeline.findings.people import People
 from pipeline.findings.procedure import is_procedural
+from pipeline.findings.reference import UNRESOLVED, resolve, unresolved
 from pipeline.findings.sentences import Sentence
 from pipeline.findings.text import clean_spoken, content_offset, word_count
 from pipeline.types import ActionItem, Findings, Note
@@ -64,7 +65,7 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
             if i is None:
                 confident.append(item)
                 continue
-            p = probability[i]
+            p = _sureness(kind, item, probability[i])
             _evidence(item, sentences[i], p)
             taken.add(i)
             if is_procedural(sentences[i].text):
@@ -83,14 +84,22 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
                 continue
             if learned_at == i - 1 and sentences[i - 1].turn == s.turn:
                 continue  # the same thought, said on: one finding per stretch of talk
-            item = _learned(kind, s, people, today)
+            item = _learned(kind, sentences, i, people, today)
             if item is None:
+                continue
+            p = _sureness(kind, item, p)
+            if p < head.possible:
                 continue
             _evidence(item, s, p)
             learned_at = i
             (confident if p >= head.sure(rule=False, hesitant=bool(scores.hesitant[i])) else possible).append(item)
         setattr(findings, name, sorted(confident, key=_when))
         setattr(findings, possible_name, sorted(possible, key=_when))
+
+
+def _sureness(kind: str, item: ActionItem | Note, p: float) -> float:
+    """The labeller's probability, lowered for a task whose "her" or "him" names nobody said before."""
+    return p * UNRESOLVED if kind == "action" and unresolved(item.text) else p
 
 
 def _when(item) -> float:
@@ -103,8 +112,10 @@ def _evidence(item: ActionItem | Note, s: Sentence, p: float) -> None:
     item.end = s.end
 
 
-def _learned(kind: str, s: Sentence, people: People, today: dt.date) -> ActionItem | Note | None:
-    """A finding worded from its sentence alone: hesitations gone; for a task, its owner and date where said."""
+def _learned(kind: str, sentences: list[Sentence], i: int, people: People,
+             today: dt.date) -> ActionItem | Note | None:
+    """A finding worded from its sentence: hesitations gone; for a task, its owner, date and who "her" is."""
+    s = sentences[i]
     text = clean_spoken(s.text)
     if word_count(text) < MIN_WORDS:
         return None
@@ -117,5 +128,6 @@ def _learned(kind: str, s: Sentence, people: People, today: dt.date) -> ActionIt
     if owner is None and len(named) == 1:
         owner = named[0]
     due = first_date(s.text, today)
+    text = resolve(text, sentences, i, people, [owner])
     return ActionItem(text=text.rstrip("."), owner=owner, due=due.date.isoformat() if due else None,
                       start=start, speaker=s.speaker)

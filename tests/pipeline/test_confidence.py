@@ -194,3 +194,14 @@ def test_lines_that_run_the_meeting_are_no_task_or_decision(said):
 def test_work_said_like_a_meeting_move_is_still_work():
     f = run(("Maya", "Let me check the logs after lunch."), ("Daniel", "I'll share the deck with the client."))
     assert len(f.action_items + f.possible_action_items) == 2
+
+
+def test_an_unresolved_pronoun_makes_a_task_less_sure():
+    named = run(("Maya", "Maria from finance still hasn't sent the invoice numbers."), ("Daniel", "Right."),
+                ("Maya", "Daniel, call her and ask for them by Friday."))
+    unnamed = run(("Maya", "The invoice numbers are still missing."), ("Daniel", "Right."),
+                  ("Maya", "Daniel, call her and ask for them by Friday."))
+    [resolved] = named.action_items + named.possible_action_items
+    [guess] = unnamed.action_items + unnamed.possible_action_items
+    assert resolved.text == "Call Maria and ask for them" and guess.text == "Call her and ask for them"
+    assert guess.confidence < 0.75 * 1.0 and resolved.confidence > guess.confidence

@@ -580,3 +580,22 @@ def test_a_verdict_on_a_topic_just_raised_names_the_topic() -> None:
     f = meeting(("Ava", "What about the dark mode toggle?"), ("Ben", "That one stays."))
     assert [d.text for d in f.decisions] == ["The dark mode toggle stays."]
     assert meeting(("Ava", "The dark mode toggle is odd."), ("Ben", "That one stays.")).decisions == []
+
+
+# --- who a task's pronoun means ---------------------------------------------------------------------------------
+
+def test_a_tasks_pronoun_names_the_person_spoken_of_before() -> None:
+    f = meeting(("Ava", "Maria from finance still hasn't sent the invoice numbers."), ("Ben", "Okay."),
+                ("Ava", "Ben, call her and ask for them by Friday."))
+    assert [(a.text, a.owner) for a in f.action_items] == [("Call Maria and ask for them", "Ben")]
+    f = meeting(("Ava", "The vendor contact is Priya at Acme."), ("Ben", "I'll email him her slides tomorrow."))
+    assert [a.text for a in f.action_items] == ["Email Priya Priya's slides"]
+    # A participant spoken of counts; the speaker and the person asked never are "her".
+    f = meeting(("Ava", "Cat says the quote is late."), ("Ava", "Ben, can you chase her about it?"),
+                participants=["Ava", "Ben", "Cat"])
+    assert [a.text for a in f.action_items] == ["Chase Cat about it"]
+
+
+def test_a_pronoun_nobody_was_named_for_stays_and_acme_is_no_person() -> None:
+    f = meeting(("Ava", "The contract with Acme is ready."), ("Ava", "Ben, can you call her and ask?"))
+    assert [a.text for a in f.action_items] == ["Call her and ask"]
