@@ -1,10 +1,11 @@
-"""Lines that only run the meeting ("Let's move on", "I'll share my screen"): never an action item or a decision."""
+"""Lines that only run the meeting ("Let's move on", "I'll share my screen"), never an action item or a decision; and
+findings too vague or too broken off to act on ("Put it in there", "Re-explain me the"), never delivered."""
 
 from __future__ import annotations
 
 import re
 
-from pipeline.findings.text import clean_spoken
+from pipeline.findings.text import STOPWORDS, clean_spoken, word_set, words
 
 # Who is about to do the meeting move: "let's", "I'll", "can we", "I think we should"…
 _WHO = (r"(?:(?:let's|let\s+us|let\s+me|i'll|i\s+will|we'll|we\s+will|we\s+can|we\s+could|we\s+should|we\s+need\s+to|"
@@ -32,7 +33,11 @@ _MOVE = "|".join((
     r"take\s+a\s+(?:short\s+|quick\s+|\w+[-\s]minute\s+)?break",
     r"go\s+(?:a)?round\s+the\s+(?:room|table)", r"do\s+(?:a\s+)?(?:quick\s+)?(?:round|intros?|introductions)",
     r"(?:un)?mute(?:\s+(?:myself|yourself))?", r"you're\s+(?:still\s+)?on\s+mute",
-    r"take\s+(?:the\s+)?notes", r"record\s+(?:this|the\s+meeting)",
+    r"take\s+(?:the\s+)?(?:notes|minutes)(?:\s+as\s+we\s+go(?:\s+through)?)?", r"record\s+(?:this|the\s+meeting)",
+    r"(?:act|be)\s+as\s+(?:the\s+)?(?:secretary|note-?taker|chair)(?:\s+for\s+(?:this|the)\s+meeting)?",
+    r"play\s+(?:the\s+)?role\s+of\s+(?:the\s+)?(?:secretary|note-?taker|chair)", r"sit\s+down",
+    r"(?:open|close|chair|run)\s+(?:the|this|our)\s+(?:\w+\s+){0,2}meeting", r"go\s+back\s+to\s+(?:the\s+)?agenda\b.*",
+    rf"(?:have|take)\s+a\s+(?:quick\s+|closer\s+)?look(?:\s+at\s+{_IT})?",
 ))
 _TAIL = (r"(?:\s+(?:now|then|please|quickly|first|here|today|again|later|for\s+now|guys|everyone|everybody|folks|"
          r"all|real\s+quick|for\s+(?:a\s+)?(?:second|sec|moment|minute|bit)))*")
@@ -42,3 +47,21 @@ PROCEDURAL = re.compile(rf"^{_WHO}{_SOFT}(?:{_MOVE}){_TAIL}\s*[.!?]*$", re.I)
 def is_procedural(text: str) -> bool:
     """Whether a sentence only runs the meeting: moving on, taking a point offline, sharing a screen, the time."""
     return bool(PROCEDURAL.match(clean_spoken(text)))
+
+
+# Words that say what a finding is about no more than "it" does: "Put it in there", "Do that next time".
+NOTHING_SAID = STOPWORDS | word_set("""
+mine yours ours theirs everything something anything nothing everyone someone one ones there here next time minute
+second moment later two three four five six seven eight nine ten first last way same other stuff lot
+""")
+# How a sentence cut off mid-phrase ends: "Re-explain me the", "Give I will".
+BROKEN_OFF = re.compile(r"\b(?:the|a|an|my|your|our|their|his|its|to|of|for|with|and|or|but|so|at|from|by|i|will|"
+                        r"would|can|could|should)\s*[.,!?]*$", re.I)
+
+
+def is_unspecific(text: str, *, least: int = 1) -> bool:
+    """Whether a finding names too little to act on (fewer than `least` words beyond its first that say what) or
+    breaks off mid-phrase; such a finding is shown as possible, never delivered."""
+    said = clean_spoken(text)
+    rest = words(said)[1:]
+    return sum(w not in NOTHING_SAID for w in rest) < least or bool(BROKEN_OFF.search(said))

@@ -1,4 +1,5 @@
-"""Who a task's pronoun means: "Call her and ask" names the person spoken of in the sentences just before."""
+"""Who and what a task's pronoun means: "Call her and ask" names the person spoken of in the sentences just before,
+"I'll send it over" the thing its speaker named a sentence before ("I'd have to check the exact number.")."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from collections.abc import Iterable
 
 from pipeline.findings.people import People
 from pipeline.findings.sentences import Sentence
-from pipeline.findings.text import word_set
+from pipeline.findings.text import STOPWORDS, word_set, words
 
 PRONOUN = re.compile(r"\b(?:him|her|his|he|she)\b", re.I)
 LOOKBACK = 6  # sentences before the task's own that may name the person (the live engine keeps eight)
@@ -80,3 +81,31 @@ def resolve(task: str, sentences: list[Sentence], i: int, people: People, exclud
 def unresolved(task: str) -> bool:
     """Whether a task still says "him" or "her" without naming who."""
     return bool(PRONOUN.search(task))
+
+
+# A task whose whole object is "it": "Send it over", "Fix that", "Book them this week".
+THING_TASK = re.compile(r"^(?P<verb>[\w-]+)\s+(?P<it>it|that|this|them)(?P<rest>(?:\s+(?:over|out|across|back|along|"
+                        r"round|around|through|up|on|off|in|again|later|today|tomorrow|soon|then|too|first))*)\s*[.!]?$",
+                        re.I)
+# A thing named the way people name what they work on: "the exact number", "our pricing page", "the Q3 report".
+THING = re.compile(r"\b(?:the|our|your|their|my|this|that|these|those)\s+(?P<np>(?:[\w-]+\s+){0,3}[\w-]+)", re.I)
+NOT_THINGS = STOPWORDS | word_set("moment time point idea way case thing stuff lot bit question end meeting call")
+
+
+def resolve_thing(task: str, sentences: list[Sentence], i: int) -> str:
+    """A task whose object is only "it" with the thing its speaker named in the sentence before, same breath."""
+    m = THING_TASK.match(task)
+    if not m or i == 0:
+        return task
+    s, prev = sentences[i], sentences[i - 1]
+    if prev.turn != s.turn or prev.is_question:
+        return task
+    for found in reversed(list(THING.finditer(re.split(r"[,;]\s*(?:but|and|so|because)\b", prev.text)[-1]))):
+        np_words = words(found.group("np"))
+        # The phrase up to its last word that says what (a noun more than a stopword): "the exact number".
+        while np_words and np_words[-1] in NOT_THINGS:
+            np_words.pop()
+        if np_words and any(w not in NOT_THINGS for w in np_words):
+            said = found.group(0).split()[0] + " " + " ".join(found.group("np").split()[:len(np_words)])
+            return f"{m['verb']} {said}{m['rest']}"
+    return task

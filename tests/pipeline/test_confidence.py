@@ -205,3 +205,21 @@ def test_an_unresolved_pronoun_makes_a_task_less_sure():
     [guess] = unnamed.action_items + unnamed.possible_action_items
     assert resolved.text == "Call Maria and ask for them" and guess.text == "Call her and ask for them"
     assert guess.confidence < 0.75 * 1.0 and resolved.confidence > guess.confidence
+
+
+@pytest.mark.parametrize("said", ["I'll put it in there.", "I'll do that next time.", "I'll put four.",
+                                  "I need to open mine.", "Can you can you just re explain me the"])
+def test_a_task_too_vague_or_broken_off_to_act_on_is_never_delivered(said):
+    f = run(("Maya", "The supplier quote came in this morning."), ("Daniel", said))
+    assert not f.action_items
+
+
+def test_hesitant_talk_is_told_from_further_than_the_labellers_own_look():
+    from pipeline.findings.confidence import spontaneous
+    # No "um" within three sentences of the fifth of these, but eight of the sixteen around it.
+    um = [f"Um, so, we we looked at option {n}." for n in range(4)]
+    plain = [f"Option {n} is fine." for n in range(4)]
+    talk = [*um, *plain, "I'll put four.", *plain, *um]
+    tidy = [f"We looked at option {n} yesterday." for n in range(14)]
+    assert spontaneous(build_sentences(segments(*(("Maya", t) for t in talk))))[8]
+    assert not spontaneous(build_sentences(segments(*(("Maya", t) for t in tidy)))).any()

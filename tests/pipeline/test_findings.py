@@ -599,3 +599,12 @@ def test_a_tasks_pronoun_names_the_person_spoken_of_before() -> None:
 def test_a_pronoun_nobody_was_named_for_stays_and_acme_is_no_person() -> None:
     f = meeting(("Ava", "The contract with Acme is ready."), ("Ava", "Ben, can you call her and ask?"))
     assert [a.text for a in f.action_items] == ["Call her and ask"]
+
+
+def test_it_in_a_task_names_the_thing_its_speaker_just_named() -> None:
+    f = meeting(("Ava", "Honestly, I'd have to check the exact number. I'll send it over this afternoon."),
+                participants=["Ava", "Ben"])
+    assert [a.text for a in f.action_items] == ["Send the exact number over"]
+    # Another speaker's thing, or a question, is not what "it" means.
+    f = meeting(("Ben", "Where is the exact number?"), ("Ava", "I'll send it over."))
+    assert all("number" not in a.text for a in f.action_items)
