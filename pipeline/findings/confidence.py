@@ -16,7 +16,7 @@ import numpy as np
 from pipeline.findings.actions import SELF
 from pipeline.findings.acts import ActLabeller, default_labeller
 from pipeline.findings.dates import first_date
-from pipeline.findings.notes import PAST, PROPOSAL, UNBLOCKED
+from pipeline.findings.notes import DECIDING, PAST, PROPOSAL, UNBLOCKED
 from pipeline.findings.people import People
 from pipeline.findings.procedure import is_procedural, is_unspecific
 from pipeline.findings.reference import UNRESOLVED, resolve, unresolved
@@ -34,6 +34,8 @@ NEAR = 2  # a rule's finding this many sentences away already speaks for the str
 # What the rules know a finding is not, whatever the labeller thinks: a proposal or a past decision is no
 # decision taken now, and "we're no longer blocked" is no blocker.
 NOT_KIND = {"decision": (PROPOSAL, PAST), "blocker": (UNBLOCKED,)}
+# Amid hesitant talk, the labeller's own finding of these kinds is delivered only when said as one (else possible).
+SAID_SO = {"decision": DECIDING}
 
 
 def anchor_index(starts: list[float], start: float | None) -> int | None:
@@ -97,7 +99,8 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
                 continue
             _evidence(item, s, p)
             learned_at = i
-            sure = p >= head.sure(rule=False, hesitant=bool(hesitant[i])) and _specific(kind, item)
+            sure = p >= head.sure(rule=False, hesitant=bool(hesitant[i])) and _specific(kind, item) and \
+                not (hesitant[i] and kind in SAID_SO and not SAID_SO[kind].search(s.text))
             (confident if sure else possible).append(item)
         setattr(findings, name, sorted(confident, key=_when))
         setattr(findings, possible_name, sorted(possible, key=_when))

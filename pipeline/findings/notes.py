@@ -12,7 +12,7 @@ from pipeline.types import Note
 # "let's" that runs the meeting or hands out work rather than deciding anything.
 LETS_NOT_DECISION = re.compile(
     # "let's not get ahead of ourselves" is talk; "let's not ship on Fridays" decides.
-    r"^(?:not\s*(?:[.!?,;]|$)|not\s+(?:get|go|worry|panic|waste|forget|overthink|rush|dwell|jump|be|talk|bother|lose|spend|make\s+this|"
+    r"^(?:hope|pray|assume|imagine|pretend|suppose|not\s*(?:[.!?,;]|$)|not\s+(?:get|go|worry|panic|waste|forget|overthink|rush|dwell|jump|be|talk|bother|lose|spend|make\s+this|"
     r"hold|keep\s+(?:everyone|you|us)|drag|open\s+that)\b|get\s+(?:started|going|into)|(?:just\s+)?start\b|begin\b|go\s+(?:through|over|around|on)\b|"
     r"move\s+on|see\b|wrap|recap|take\s+a\s+(?:look|break|step)|talk|discuss|dive|jump|kick|continue|call\s+it|"
     r"catch\s+up|hear|look\s+at|(?:have|make)\s+(?!a\s|the\s|it\s|this\s|that\s)[A-Z]\w+|revisit|come\s+back|table\s+(?:it|this|that)|"
@@ -64,6 +64,12 @@ VERDICT = re.compile(r"^(?:that|this|it)(?:\s+one)?(?:\s+(?:stays|goes|waits|shi
                      r"(?:will|can)\s+(?:stay|go|wait|ship))\b[^?]*)$", re.I)
 # After a word that points back, a verb: the topic can stand in its place ("That one stays" -> "Dark mode stays").
 SUBJECT_VERB = re.compile(r"\s+(?:is|stays|goes|will|can|gets|moves|waits|should|has|ships|isn't|won't|stay)\b", re.I)
+# How a decision is said, whatever it decides: "we're going with", "let's", "it has to be", "we decided". Amid
+# hesitant talk the labeller's own decision must be said so: there its score alone is mostly noise.
+DECIDING = re.compile(r"\b(?:we(?:'ll|\s+will|'re\s+(?:going\s+to|gonna|having|using|keeping|dropping|doing)|\s+are\s+"
+                      r"(?:going\s+to|having|using|keeping|dropping))|let's|decided|agreed|settled|go(?:ing)?\s+(?:with|for)|"
+                      r"stick\s+with|we\s+(?:should|need\s+to|have\s+to|must|want\s+to|keep|use|drop)|(?:it|that|this)\s+"
+                      r"(?:has|needs)\s+to|(?:will|must|has\s+to|should)\s+be|definitely|final)\b", re.I)
 VAGUE_WHEN = re.compile(r"\b(?:at\s+some\s+point|someday|some\s+day|one\s+day|eventually|sometime)\b", re.I)
 # A proposal put to the others, and what it proposes.
 PROPOSED = re.compile(r"^(?:should\s+we|shall\s+we|what\s+if\s+we|how\s+about\s+(?:we\s+)?|why\s+don't\s+we|"

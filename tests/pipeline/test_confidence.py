@@ -223,3 +223,17 @@ def test_hesitant_talk_is_told_from_further_than_the_labellers_own_look():
     tidy = [f"We looked at option {n} yesterday." for n in range(14)]
     assert spontaneous(build_sentences(segments(*(("Maya", t) for t in talk))))[8]
     assert not spontaneous(build_sentences(segments(*(("Maya", t) for t in tidy)))).any()
+
+
+def test_amid_hesitant_talk_the_labellers_own_decision_must_be_said_as_one():
+    turns = [("Maya", "Um, uh, so the the rubber case, yeah."), ("Daniel", "Uh, the the spongy one, um, maybe."),
+             ("Maya", "Um, I I think it has to be the spongy rubber case then."), ("Daniel", "Uh, yeah, the the colour.")]
+    segs = segments(*turns)
+    sentences = build_sentences(segs)
+    people = People(["Maya", "Daniel"])
+    info = MeetingInfo(title="t", date=MONDAY, participants=["Maya", "Daniel"])
+    f = rule_findings(sentences, people, info, [])
+    assess(sentences, f, people, MONDAY,
+           labeller=ActLabeller(heads=constant(0.9, confident=0.7, possible=0.4), encoder=Zeros()))
+    assert [d.text for d in f.decisions] == ["I think it has to be the spongy rubber case then"]
+    assert len(f.possible_decisions) >= 2
