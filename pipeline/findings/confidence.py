@@ -16,9 +16,9 @@ import numpy as np
 from pipeline.findings.actions import SELF
 from pipeline.findings.acts import ActLabeller, default_labeller
 from pipeline.findings.dates import first_date
-from pipeline.findings.notes import DECIDING, PAST, PROPOSAL, UNBLOCKED
+from pipeline.findings.notes import PAST, PROPOSAL, UNBLOCKED, said_as_decision
 from pipeline.findings.people import People
-from pipeline.findings.procedure import is_procedural, is_unspecific
+from pipeline.findings.procedure import is_procedural, is_unspecific, opens_procedural
 from pipeline.findings.reference import UNRESOLVED, resolve, unresolved
 from pipeline.findings.sentences import Sentence
 from pipeline.findings.text import HESITATION, REPEAT, clean_spoken, content_offset, word_count
@@ -35,7 +35,7 @@ NEAR = 2  # a rule's finding this many sentences away already speaks for the str
 # decision taken now, and "we're no longer blocked" is no blocker.
 NOT_KIND = {"decision": (PROPOSAL, PAST), "blocker": (UNBLOCKED,)}
 # Amid hesitant talk, the labeller's own finding of these kinds is delivered only when said as one (else possible).
-SAID_SO = {"decision": DECIDING}
+SAID_SO = {"decision": said_as_decision}
 
 
 def anchor_index(starts: list[float], start: float | None) -> int | None:
@@ -75,9 +75,10 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
             p = _sureness(kind, item, probability[i])
             _evidence(item, sentences[i], p)
             taken.add(i)
-            if is_procedural(sentences[i].text) or kind != "blocker" and is_procedural(item.text):
+            if is_procedural(sentences[i].text) or kind != "blocker" and opens_procedural(item.text):
                 continue  # a line that runs the meeting is no task, decision or blocker, however it scores
-            if p >= head.sure(rule=True, hesitant=bool(hesitant[i])) and _specific(kind, item):
+            if p >= head.sure(rule=True, hesitant=bool(hesitant[i])) and _specific(kind, item) and \
+                    not (hesitant[i] and _stumbles(item.text)):
                 confident.append(item)
             elif p >= head.possible:
                 possible.append(item)
@@ -100,7 +101,7 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
             _evidence(item, s, p)
             learned_at = i
             sure = p >= head.sure(rule=False, hesitant=bool(hesitant[i])) and _specific(kind, item) and \
-                not (hesitant[i] and kind in SAID_SO and not SAID_SO[kind].search(s.text))
+                not (hesitant[i] and kind in SAID_SO and not SAID_SO[kind](s.text))
             (confident if sure else possible).append(item)
         setattr(findings, name, sorted(confident, key=_when))
         setattr(findings, possible_name, sorted(possible, key=_when))
@@ -117,6 +118,12 @@ def spontaneous(sentences: list[Sentence]) -> np.ndarray:
     lo = np.maximum(np.arange(len(marks)) - WIDE, 0)
     hi = np.minimum(np.arange(len(marks)) + WIDE + 1, len(marks))
     return (sums[hi] - sums[lo]) / (hi - lo) >= SPONTANEOUS
+
+
+def _stumbles(text: str) -> bool:
+    """Whether a rule's finding itself hesitates or stutters ("Put these um minutes on the in the folder"): amid
+    hesitant talk that is a pattern caught in a broken sentence, so it is shown as possible, not delivered."""
+    return bool(HESITATION.search(text) or REPEAT.search(text))
 
 
 def _specific(kind: str, item: ActionItem | Note) -> bool:

@@ -70,6 +70,22 @@ DECIDING = re.compile(r"\b(?:we(?:'ll|\s+will|'re\s+(?:going\s+to|gonna|having|u
                       r"(?:going\s+to|having|using|keeping|dropping))|let's|decided|agreed|settled|go(?:ing)?\s+(?:with|for)|"
                       r"stick\s+with|we\s+(?:should|need\s+to|have\s+to|must|want\s+to|keep|use|drop)|(?:it|that|this)\s+"
                       r"(?:has|needs)\s+to|(?:will|must|has\s+to|should)\s+be|definitely|final)\b", re.I)
+# Put as a condition, a question or a hedge, a decision-sounding sentence decides nothing yet.
+HEDGED = re.compile(r"^(?:if|when|whether|unless|or)\b|\b(?:shall\s+we|should\s+we|do\s+you|would\s+you|wondering|"
+                    r"whether|i\s+suppose|i\s+guess|maybe|perhaps|might|could)\b", re.I)
+
+
+def said_as_decision(text: str) -> bool:
+    """Whether a sentence is worded as a decision taken (not hedged; a "let's" that runs the meeting not counted)."""
+    said = strip_filler(HESITATION.sub(" ", text).strip())
+    if HEDGED.search(said) or is_procedural(said):
+        return False
+    for m in reversed(list(LETS.finditer(said))):
+        if LETS_NOT_DECISION.match(said[m.end():]):
+            said = said[:m.start()] + said[m.end():]
+    return bool(DECIDING.search(said))
+
+
 VAGUE_WHEN = re.compile(r"\b(?:at\s+some\s+point|someday|some\s+day|one\s+day|eventually|sometime)\b", re.I)
 # A proposal put to the others, and what it proposes.
 PROPOSED = re.compile(r"^(?:should\s+we|shall\s+we|what\s+if\s+we|how\s+about\s+(?:we\s+)?|why\s+don't\s+we|"

@@ -33,7 +33,13 @@ _MOVE = "|".join((
     r"take\s+a\s+(?:short\s+|quick\s+|\w+[-\s]minute\s+)?break",
     r"go\s+(?:a)?round\s+the\s+(?:room|table)", r"do\s+(?:a\s+)?(?:quick\s+)?(?:round|intros?|introductions)",
     r"(?:un)?mute(?:\s+(?:myself|yourself))?", r"you're\s+(?:still\s+)?on\s+mute",
-    r"take\s+(?:the\s+)?(?:notes|minutes)(?:\s+as\s+we\s+go(?:\s+through)?)?", r"record\s+(?:this|the\s+meeting)",
+    r"take\s+(?:the\s+|some\s+)?(?:notes?|minutes)(?:\s+as\s+we\s+go(?:\s+through)?)?",
+    r"mov(?:e|ing)\s+to\s+(?:the\s+)?next\b.*", r"go\s+for\s+(?:our|the)\s+(?:\w+\s+){0,2}meeting",
+    r"(?:go|move|hand|pass|turn|come)\s+(?:it\s+)?(?:over\s+)?to\s+(?:the\s+|our\s+)?(?:\w+\s+){0,2}(?:designers?|experts?|"
+    r"specialists?|manager|presenters?|presentations?|slides?)\b.*",
+    r"let\s+(?:you|you\s+all|everyone|them|him|her)\s+(?:to\s+)?(?:do|give|start|present|go)\b.*",
+    r"(?:direct|guide|take|walk)\s+(?:you|everyone|us)\s+through\s+(?:the|this|our)\s+(?:project|meeting|agenda|slides?)",
+    r"(?:meet|see)\s+(?:you|everyone|you\s+all)\s+(?:back\s+)?(?:in|at|after)\b.*", r"record\s+(?:this|the\s+meeting)",
     r"(?:act|be)\s+as\s+(?:the\s+)?(?:secretary|note-?taker|chair)(?:\s+for\s+(?:this|the)\s+meeting)?",
     r"play\s+(?:the\s+)?role\s+of\s+(?:the\s+)?(?:secretary|note-?taker|chair)", r"sit\s+down",
     r"(?:open|close|chair|run)\s+(?:the|this|our)\s+(?:\w+\s+){0,2}meeting", r"go\s+back\s+to\s+(?:the\s+)?agenda\b.*",
@@ -47,6 +53,12 @@ PROCEDURAL = re.compile(rf"^{_WHO}{_SOFT}(?:{_MOVE}){_TAIL}\s*[.!?]*$", re.I)
 def is_procedural(text: str) -> bool:
     """Whether a sentence only runs the meeting: moving on, taking a point offline, sharing a screen, the time."""
     return bool(PROCEDURAL.match(clean_spoken(text)))
+
+
+def opens_procedural(text: str) -> bool:
+    """Whether a finding's first clause only runs the meeting: "Act as secretary and take minutes as we go"."""
+    first = re.split(r",\s*|\s+(?:and|or|but|then|so)\s+", clean_spoken(text), maxsplit=1)[0]
+    return is_procedural(first)
 
 
 # Words that say what a finding is about no more than "it" does: "Put it in there", "Do that next time".

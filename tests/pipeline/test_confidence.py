@@ -237,3 +237,23 @@ def test_amid_hesitant_talk_the_labellers_own_decision_must_be_said_as_one():
            labeller=ActLabeller(heads=constant(0.9, confident=0.7, possible=0.4), encoder=Zeros()))
     assert [d.text for d in f.decisions] == ["I think it has to be the spongy rubber case then"]
     assert len(f.possible_decisions) >= 2
+
+
+@pytest.mark.parametrize("said", ["I'll act as secretary for this meeting and just take minutes as we go through.",
+                                  "So I will let you do your presentation.", "Okay then I'll meet you in half an hour.",
+                                  "I'll direct you through the project."])
+def test_running_the_meeting_is_no_task_even_with_more_said_after(said):
+    f = run(("Maya", "The supplier quote came in this morning."), ("Daniel", said))
+    assert not f.action_items
+
+
+def test_amid_hesitant_talk_a_hedged_or_stumbling_finding_is_only_possible():
+    from pipeline.findings.notes import said_as_decision
+    assert said_as_decision("Um, we're going with the rubber case.")
+    assert not said_as_decision("If we leave out those buttons, we'll go with the flat case.")
+    assert not said_as_decision("Shall we go for the rubber case?")
+    assert not said_as_decision("Let's move to the next slide.")
+    talk = [("Maya", f"Um, uh, the the option {n}, yeah.") for n in range(5)] + \
+        [("Daniel", "So just um I will put these um minutes on the in the folder.")] + \
+        [("Maya", f"Uh, the the colour {n}, um.") for n in range(5)]
+    assert not run(*talk).action_items
