@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from pipeline.findings.dates import find_dates
 from pipeline.findings.people import People, next_speaker
+from pipeline.findings.procedure import is_procedural
+from pipeline.findings.reference import resolve, resolve_thing
 from pipeline.findings.sentences import Sentence
 from pipeline.findings.text import content_stems, overlap, tidy, word_count, word_set
 from pipeline.types import ActionItem
@@ -267,7 +269,7 @@ class ActionFinder:
     def candidates(self, i: int) -> list[Candidate]:
         """The action candidates said in sentence i."""
         s = self.sentences[i]
-        if self._after_decision(i):
+        if self._after_decision(i) or is_procedural(s.text):
             return []
         anchors = self.anchors(s)
         out: list[Candidate] = []
@@ -302,6 +304,7 @@ class ActionFinder:
             if s.speaker:
                 task = re.sub(r"\b(send|give|forward|email|mail|show|ping|copy|cc|pass|hand|to)\s+me\b",
                               rf"\1 {s.speaker}", task, flags=re.I)
+            task = resolve_thing(resolve(task, self.sentences, i, self.people, [owner]), self.sentences, i)
             accepting = self._accepting(i)
             out.append(Candidate(sentence=s, text=task, owner=owner, kind=kind, due=due,
                                  vague=bool(VAGUE.match(task)) or word_count(task) <= 1 or (

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import re
 
+from pipeline.findings.procedure import is_procedural
 from pipeline.findings.sentences import Sentence
-from pipeline.findings.text import strip_filler, tidy, word_count
+from pipeline.findings.text import HESITATION, strip_filler, tidy, word_count
 from pipeline.types import Note
 
 # "let's" that runs the meeting or hands out work rather than deciding anything.
 LETS_NOT_DECISION = re.compile(
     # "let's not get ahead of ourselves" is talk; "let's not ship on Fridays" decides.
-    r"^(?:not\s*(?:[.!?,;]|$)|not\s+(?:get|go|worry|panic|waste|forget|overthink|rush|dwell|jump|be|talk|bother|lose|spend|make\s+this|"
+    r"^(?:hope|pray|assume|imagine|pretend|suppose|not\s*(?:[.!?,;]|$)|not\s+(?:get|go|worry|panic|waste|forget|overthink|rush|dwell|jump|be|talk|bother|lose|spend|make\s+this|"
     r"hold|keep\s+(?:everyone|you|us)|drag|open\s+that)\b|get\s+(?:started|going|into)|(?:just\s+)?start\b|begin\b|go\s+(?:through|over|around|on)\b|"
     r"move\s+on|see\b|wrap|recap|take\s+a\s+(?:look|break|step)|talk|discuss|dive|jump|kick|continue|call\s+it|"
     r"catch\s+up|hear|look\s+at|(?:have|make)\s+(?!a\s|the\s|it\s|this\s|that\s)[A-Z]\w+|revisit|come\s+back|table\s+(?:it|this|that)|"
@@ -43,7 +44,48 @@ PROPOSAL = re.compile(r"\b(?:i'd\s+suggest|i\s+suggest|maybe\s+we|we\s+could|sho
 ACCEPTS = re.compile(r"^(?:(?:yes|yeah|yep|ok(?:ay)?|sure|fine|great|perfect|you're\s+right|fair\s+enough)[,.!]?\s*)*"
                      r"(?:(?:let's\s+(?:do|go\s+with|try)\s+(?:that|it|this)|(?:that's|it's)\s+(?:decided|settled|agreed)|"
                      r"agreed|deal|(?:let's\s+)?go\s+for\s+it|i'm\s+in|works\s+for\s+me|sounds\s+good|good\s+idea|"
-                     r"makes\s+sense)(?:,?\s+then)?[,.!]?\s*)+$", re.I)
+                     r"makes\s+sense|let's(?=[.!]?$)|let's\s+do\s+(?:it|that)|i\s+agree|absolutely|definitely|"
+                     r"that's\s+the\s+plan|fine\s+(?:by|with)\s+me|i'm\s+happy\s+with\s+that)(?:,?\s+then)?[,.!]?\s*)+$", re.I)
+# A bare yes: enough to confirm a decision put as a question ("So we're going with the postal service?"), not
+# to take up a proposal.
+CONFIRMS = re.compile(r"^(?:(?:yes|yeah|yep|yup|right|correct|exactly|that's\s+right|i\s+think\s+so)[,.!]?\s*)+$",
+                      re.I)
+# A decision put back to the room as a question: "So we're going with the postal-code service?".
+CONFIRMING = re.compile(
+    r"^(?:so,?\s+|and,?\s+|okay,?\s+)*(?:(?P<go>we(?:'re|\s+are)\s+(?:going\s+(?:to\s+go\s+)?with|sticking\s+with)|"
+    r"we(?:'ll|\s+will)\s+(?:go|stick)\s+with|we\s+(?:go|stick)\s+with|are\s+we\s+(?:going|sticking)\s+with)|"
+    r"(?:we(?:'re|\s+are)\s+going\s+to|we(?:'ll|\s+will)|we(?:'ve|\s+have)\s+(?:decided|agreed)\s+to|"
+    r"we(?:'re|\s+are)\s+(?:all\s+)?(?:agreed|agreeing)\s+(?:on|to)|are\s+we\s+(?:all\s+)?agreed\s+(?:on|to)|"
+    r"(?:is\s+)?everyone\s+(?:okay|happy|fine)\s+with|are\s+we\s+(?:all\s+)?(?:okay|happy|fine)\s+with))\s+"
+    r"(?P<what>[^?]+?)(?:,?\s+(?:then|right|yes|yeah|correct|agreed|everyone))?\s*\?$", re.I)
+# What is said of a topic just raised ("What about dark mode?" "That one stays."): the verdict on it.
+VERDICT = re.compile(r"^(?:that|this|it)(?:\s+one)?(?:\s+(?:stays|goes|waits|ships|can\s+wait|is\s+(?:in|out|staying|"
+                     r"going|cut|dropped|done|fine\s+as\s+(?:it\s+)?is)|gets?\s+(?:cut|dropped|shipped|done)|"
+                     r"(?:will|can)\s+(?:stay|go|wait|ship))\b[^?]*)$", re.I)
+# After a word that points back, a verb: the topic can stand in its place ("That one stays" -> "Dark mode stays").
+SUBJECT_VERB = re.compile(r"\s+(?:is|stays|goes|will|can|gets|moves|waits|should|has|ships|isn't|won't|stay)\b", re.I)
+# How a decision is said, whatever it decides: "we're going with", "let's", "it has to be", "we decided". Amid
+# hesitant talk the labeller's own decision must be said so: there its score alone is mostly noise.
+DECIDING = re.compile(r"\b(?:we(?:'ll|\s+will|'re\s+(?:going\s+to|gonna|having|using|keeping|dropping|doing)|\s+are\s+"
+                      r"(?:going\s+to|having|using|keeping|dropping))|let's|decided|agreed|settled|go(?:ing)?\s+(?:with|for)|"
+                      r"stick\s+with|we\s+(?:should|need\s+to|have\s+to|must|want\s+to|keep|use|drop)|(?:it|that|this)\s+"
+                      r"(?:has|needs)\s+to|(?:will|must|has\s+to|should)\s+be|definitely|final)\b", re.I)
+# Put as a condition, a question or a hedge, a decision-sounding sentence decides nothing yet.
+HEDGED = re.compile(r"^(?:if|when|whether|unless|or)\b|\b(?:shall\s+we|should\s+we|do\s+you|would\s+you|wondering|"
+                    r"whether|i\s+suppose|i\s+guess|maybe|perhaps|might|could)\b", re.I)
+
+
+def said_as_decision(text: str) -> bool:
+    """Whether a sentence is worded as a decision taken (not hedged; a "let's" that runs the meeting not counted)."""
+    said = strip_filler(HESITATION.sub(" ", text).strip())
+    if HEDGED.search(said) or is_procedural(said):
+        return False
+    for m in reversed(list(LETS.finditer(said))):
+        if LETS_NOT_DECISION.match(said[m.end():]):
+            said = said[:m.start()] + said[m.end():]
+    return bool(DECIDING.search(said))
+
+
 VAGUE_WHEN = re.compile(r"\b(?:at\s+some\s+point|someday|some\s+day|one\s+day|eventually|sometime)\b", re.I)
 # A proposal put to the others, and what it proposes.
 PROPOSED = re.compile(r"^(?:should\s+we|shall\s+we|what\s+if\s+we|how\s+about\s+(?:we\s+)?|why\s+don't\s+we|"
@@ -119,16 +161,20 @@ def find_decisions(sentences: list[Sentence]) -> list[Note]:
     notes: list[Note] = []
     last: Sentence | None = None
     for i, s in enumerate(sentences):
-        if last is not None and s.index <= last.index:
+        if last is not None and s.index <= last.index or is_procedural(s.text):
             continue
         if not _decision_cue(s):
             # "Should we switch to weekly releases?" "Yes, let's do that.": the proposal is what was decided.
-            proposal = _proposal_before(sentences, i) if ACCEPTS.match(s.text.strip()) else None
+            agreed = _agreement(s.text)
+            proposal = _proposal_before(sentences, i, weak=agreed == "weak") if agreed else None
+            if proposal is None and VERDICT.match(strip_filler(s.text)):
+                topic = _topic_before(sentences, i)
+                proposal = _point_back(topic, strip_filler(s.text)) if topic else None
             if proposal:
                 notes.append(Note(text=tidy(proposal), start=s.start, speaker=s.speaker))
                 last = s
                 while last.index + 1 < len(sentences) and sentences[last.index + 1].turn == s.turn and \
-                        ACCEPTS.match(sentences[last.index + 1].text.strip()):
+                        _agreement(sentences[last.index + 1].text):
                     last = sentences[last.index + 1]
             continue
         text = _first_person(strip_filler(s.text), s.speaker)
@@ -145,15 +191,34 @@ def find_decisions(sentences: list[Sentence]) -> list[Note]:
         elif POINTS_BACK.match(text):
             topic = _topic_before(sentences, i)
             if topic:
-                text = f"{topic}: {text}"
+                text = _point_back(topic, text)
             elif ANAPHORIC.search(text) and word_count(text) <= 8:
                 text = _proposal_before(sentences, i) or text
         notes.append(Note(text=tidy(text), start=s.start, speaker=s.speaker))
     return notes
 
 
-def _proposal_before(sentences: list[Sentence], i: int) -> str | None:
-    """What the other speaker just proposed, when sentence i opens a new turn: "should we switch to weekly releases?"."""
+def _agreement(text: str) -> str | None:
+    """"strong" for a sentence that only agrees ("Yes, let's."), "weak" for a bare yes, else None."""
+    said = HESITATION.sub(" ", text).strip(" ,")
+    if ACCEPTS.match(said):
+        return "strong"
+    return "weak" if CONFIRMS.match(said) else None
+
+
+def _point_back(topic: str, text: str) -> str:
+    """The topic in place of the word pointing back at it ("That one stays." -> "Dark mode stays."), else in front."""
+    m = POINTS_BACK.match(text)
+    if m and SUBJECT_VERB.match(text[m.end():]):
+        return topic + text[m.end():]
+    return f"{topic}: {text}"
+
+
+def _proposal_before(sentences: list[Sentence], i: int, *, weak: bool = False) -> str | None:
+    """What the other speaker just proposed, when sentence i opens a new turn: "should we switch to weekly releases?".
+
+    A decision put as a question ("So we're going with the postal service?") is taken by a bare yes too (`weak`).
+    """
     s = sentences[i]
     first = i
     while first > 0 and sentences[first - 1].turn == s.turn and first > i - 2:
@@ -163,7 +228,14 @@ def _proposal_before(sentences: list[Sentence], i: int) -> str | None:
     prev = sentences[first - 1]
     if s.speaker is not None and prev.speaker == s.speaker:
         return None
-    m = PROPOSED.match(strip_filler(prev.text))
+    said = strip_filler(HESITATION.sub(" ", prev.text).strip(" ,"))
+    confirming = CONFIRMING.match(said)
+    if confirming and not is_procedural(prev.text):
+        what = confirming.group("what").strip(" ,")
+        verb = confirming.group("go")
+        if word_count(what) >= 2 and not VAGUE_WHEN.search(what):
+            return f"{'stick' if verb and 'stick' in verb.lower() else 'go'} with {what}" if verb else what
+    m = None if weak or is_procedural(prev.text) else PROPOSED.match(said)
     if not m or word_count(m.group("what")) < 2 or VAGUE_WHEN.search(m.group("what")):
         return None
     return m.group("what").strip(" ,")

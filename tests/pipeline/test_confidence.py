@@ -177,3 +177,83 @@ def test_the_engine_follows_a_hand_over_to_the_last_owner():
             ("Ada", "Sure, I'll take it."))
     guides = [a for a in f.action_items + f.possible_action_items if "guide" in a.text.lower()]
     assert [(a.owner, a.due) for a in guides] == [("Ada", "2027-03-19")]
+
+
+MEETING_MOVES = ["Let's move on.", "Next item.", "Let's take that offline.", "I'll share my screen.",
+                 "Let me just check the time.", "Okay, um, let's move on to the budget.",
+                 "Can we take the pricing discussion offline?", "Let's wrap up for today."]
+
+
+@pytest.mark.parametrize("said", MEETING_MOVES)
+def test_lines_that_run_the_meeting_are_no_task_or_decision(said):
+    turns = (("Maya", "The supplier quote came in this morning."), ("Daniel", said), ("Maya", "Sure."))
+    f = run(*turns)
+    assert not (f.action_items or f.decisions or f.possible_action_items or f.possible_decisions)
+
+
+def test_work_said_like_a_meeting_move_is_still_work():
+    f = run(("Maya", "Let me check the logs after lunch."), ("Daniel", "I'll share the deck with the client."))
+    assert len(f.action_items + f.possible_action_items) == 2
+
+
+def test_an_unresolved_pronoun_makes_a_task_less_sure():
+    named = run(("Maya", "Maria from finance still hasn't sent the invoice numbers."), ("Daniel", "Right."),
+                ("Maya", "Daniel, call her and ask for them by Friday."))
+    unnamed = run(("Maya", "The invoice numbers are still missing."), ("Daniel", "Right."),
+                  ("Maya", "Daniel, call her and ask for them by Friday."))
+    [resolved] = named.action_items + named.possible_action_items
+    [guess] = unnamed.action_items + unnamed.possible_action_items
+    assert resolved.text == "Call Maria and ask for them" and guess.text == "Call her and ask for them"
+    assert guess.confidence < 0.75 * 1.0 and resolved.confidence > guess.confidence
+
+
+@pytest.mark.parametrize("said", ["I'll put it in there.", "I'll do that next time.", "I'll put four.",
+                                  "I need to open mine.", "Can you can you just re explain me the"])
+def test_a_task_too_vague_or_broken_off_to_act_on_is_never_delivered(said):
+    f = run(("Maya", "The supplier quote came in this morning."), ("Daniel", said))
+    assert not f.action_items
+
+
+def test_hesitant_talk_is_told_from_further_than_the_labellers_own_look():
+    from pipeline.findings.confidence import spontaneous
+    # No "um" within three sentences of the fifth of these, but eight of the sixteen around it.
+    um = [f"Um, so, we we looked at option {n}." for n in range(4)]
+    plain = [f"Option {n} is fine." for n in range(4)]
+    talk = [*um, *plain, "I'll put four.", *plain, *um]
+    tidy = [f"We looked at option {n} yesterday." for n in range(14)]
+    assert spontaneous(build_sentences(segments(*(("Maya", t) for t in talk))))[8]
+    assert not spontaneous(build_sentences(segments(*(("Maya", t) for t in tidy)))).any()
+
+
+def test_amid_hesitant_talk_the_labellers_own_decision_must_be_said_as_one():
+    turns = [("Maya", "Um, uh, so the the rubber case, yeah."), ("Daniel", "Uh, the the spongy one, um, maybe."),
+             ("Maya", "Um, I I think it has to be the spongy rubber case then."), ("Daniel", "Uh, yeah, the the colour.")]
+    segs = segments(*turns)
+    sentences = build_sentences(segs)
+    people = People(["Maya", "Daniel"])
+    info = MeetingInfo(title="t", date=MONDAY, participants=["Maya", "Daniel"])
+    f = rule_findings(sentences, people, info, [])
+    assess(sentences, f, people, MONDAY,
+           labeller=ActLabeller(heads=constant(0.9, confident=0.7, possible=0.4), encoder=Zeros()))
+    assert [d.text for d in f.decisions] == ["I think it has to be the spongy rubber case then"]
+    assert len(f.possible_decisions) >= 2
+
+
+@pytest.mark.parametrize("said", ["I'll act as secretary for this meeting and just take minutes as we go through.",
+                                  "So I will let you do your presentation.", "Okay then I'll meet you in half an hour.",
+                                  "I'll direct you through the project."])
+def test_running_the_meeting_is_no_task_even_with_more_said_after(said):
+    f = run(("Maya", "The supplier quote came in this morning."), ("Daniel", said))
+    assert not f.action_items
+
+
+def test_amid_hesitant_talk_a_hedged_or_stumbling_finding_is_only_possible():
+    from pipeline.findings.notes import said_as_decision
+    assert said_as_decision("Um, we're going with the rubber case.")
+    assert not said_as_decision("If we leave out those buttons, we'll go with the flat case.")
+    assert not said_as_decision("Shall we go for the rubber case?")
+    assert not said_as_decision("Let's move to the next slide.")
+    talk = [("Maya", f"Um, uh, the the option {n}, yeah.") for n in range(5)] + \
+        [("Daniel", "So just um I will put these um minutes on the in the folder.")] + \
+        [("Maya", f"Uh, the the colour {n}, um.") for n in range(5)]
+    assert not run(*talk).action_items

@@ -555,3 +555,56 @@ def test_agreeing_to_a_proposal_decides_what_was_proposed() -> None:
                                   "I was stuck on the VPN yesterday, but it's fine now."])
 def test_saying_there_is_no_blocker_is_no_blocker(said: str) -> None:
     assert meeting(("Ben", said)).blockers == []
+
+
+@pytest.mark.parametrize("said", ["Let's move on to the budget.", "Let's take that offline.", "Next item, please.",
+                                  "Let's park that for now.", "Can we take this offline?", "Let me check the time."])
+def test_meeting_moves_are_not_decisions_or_tasks(said: str) -> None:
+    f = meeting(("Ruth", "Should we take this offline?"), ("Marta", said), ("Ruth", "Yes, let's do that."))
+    assert f.decisions == [] and f.action_items == []
+
+
+def test_a_decision_put_as_a_question_and_agreed_to_is_a_decision() -> None:
+    f = meeting(("Ava", "So we're going with the postal-code service?"), ("Ben", "Yes, let's."), ("Cat", "Agreed."))
+    assert [(d.text, d.speaker) for d in f.decisions] == [("Go with the postal-code service", "Ben")]
+    # A decision put back as a question is confirmed by a bare yes; a proposal needs more than that.
+    f = meeting(("Ava", "We're sticking with the old invoice template, right?"), ("Ben", "Yeah."))
+    assert [d.text for d in f.decisions] == ["Stick with the old invoice template"]
+    assert meeting(("Ava", "Should we switch to weekly releases?"), ("Ben", "Yeah.")).decisions == []
+    # Nobody agrees: nothing was decided.
+    assert meeting(("Ava", "So we're going with the postal-code service?"),
+                   ("Ben", "I'm not sure, the other one is cheaper.")).decisions == []
+
+
+def test_a_verdict_on_a_topic_just_raised_names_the_topic() -> None:
+    f = meeting(("Ava", "What about the dark mode toggle?"), ("Ben", "That one stays."))
+    assert [d.text for d in f.decisions] == ["The dark mode toggle stays."]
+    assert meeting(("Ava", "The dark mode toggle is odd."), ("Ben", "That one stays.")).decisions == []
+
+
+# --- who a task's pronoun means ---------------------------------------------------------------------------------
+
+def test_a_tasks_pronoun_names_the_person_spoken_of_before() -> None:
+    f = meeting(("Ava", "Maria from finance still hasn't sent the invoice numbers."), ("Ben", "Okay."),
+                ("Ava", "Ben, call her and ask for them by Friday."))
+    assert [(a.text, a.owner) for a in f.action_items] == [("Call Maria and ask for them", "Ben")]
+    f = meeting(("Ava", "The vendor contact is Priya at Acme."), ("Ben", "I'll email him her slides tomorrow."))
+    assert [a.text for a in f.action_items] == ["Email Priya Priya's slides"]
+    # A participant spoken of counts; the speaker and the person asked never are "her".
+    f = meeting(("Ava", "Cat says the quote is late."), ("Ava", "Ben, can you chase her about it?"),
+                participants=["Ava", "Ben", "Cat"])
+    assert [a.text for a in f.action_items] == ["Chase Cat about it"]
+
+
+def test_a_pronoun_nobody_was_named_for_stays_and_acme_is_no_person() -> None:
+    f = meeting(("Ava", "The contract with Acme is ready."), ("Ava", "Ben, can you call her and ask?"))
+    assert [a.text for a in f.action_items] == ["Call her and ask"]
+
+
+def test_it_in_a_task_names_the_thing_its_speaker_just_named() -> None:
+    f = meeting(("Ava", "Honestly, I'd have to check the exact number. I'll send it over this afternoon."),
+                participants=["Ava", "Ben"])
+    assert [a.text for a in f.action_items] == ["Send the exact number over"]
+    # Another speaker's thing, or a question, is not what "it" means.
+    f = meeting(("Ben", "Where is the exact number?"), ("Ava", "I'll send it over."))
+    assert all("number" not in a.text for a in f.action_items)

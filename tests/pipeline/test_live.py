@@ -154,3 +154,21 @@ def test_every_finding_carries_where_and_who() -> None:
     items = [*f.action_items, *f.questions, *f.decisions, *f.blockers, *f.ticket_updates, *f.follow_ups]
     assert len(items) >= 5
     assert all(x.start is not None and x.speaker for x in items)
+
+
+def test_decisions_taken_across_turns_end_up_as_batch() -> None:
+    segs = segments(
+        ("Gwen", "So we're going with the postal-code service?"),
+        ("Hugo", "Yes, let's."),
+        ("Iris", "Agreed."),
+        ("Gwen", "What about the dark mode toggle?"),
+        ("Hugo", "That one stays."),
+        ("Iris", "Let's move on."),
+        ("Gwen", "Hugo, call her and ask for the invoice numbers."),
+    )
+    _same_as_batch(segs, info(), BOARD)
+    decisions = LiveFindings(info(), BOARD)
+    for s in segs:
+        decisions.add(s)
+    assert [d.text.rstrip(".") for d in decisions.findings().decisions] == [
+        "Go with the postal-code service", "The dark mode toggle stays"]
