@@ -74,6 +74,15 @@ def test_a_word_in_a_gap_between_turns_goes_to_the_nearest_turn() -> None:
     assert [(s.speaker, s.text) for s in got] == [("Speaker 1", "Yes."), ("Speaker 2", "Right.")]
 
 
+def test_a_piece_without_word_times_is_kept_whole_with_the_voice_of_its_span() -> None:
+    pieces = [Piece(0.0, 1.0, "Morning all.", words((0.0, 0.4, " Morning"), (0.4, 0.9, " all."))),
+              Piece(1.2, 3.0, "Sure, I'll do the migration by Friday.", []),
+              Piece(3.2, 3.4, "", [])]
+    got = speaker_segments(pieces, [Turn(0.0, 1.1, 0), Turn(1.1, 2.5, 1), Turn(2.5, 3.0, 0)])
+    assert [(s.speaker, s.text, s.start, s.end) for s in got] == [
+        ("Speaker 1", "Morning all.", 0.0, 0.9), ("Speaker 2", "Sure, I'll do the migration by Friday.", 1.2, 3.0)]
+
+
 def said(*lines: tuple[str, str]) -> list[Segment]:
     return [Segment(start=float(i), end=i + 0.9, text=text, speaker=who) for i, (who, text) in enumerate(lines)]
 
