@@ -143,6 +143,25 @@ def test_speaking_of_two_people_addresses_neither_and_a_short_reply_in_the_asker
     assert named[1].speaker == "Speaker 2" and named[4].speaker == "Speaker 1"
 
 
+def test_the_voice_that_takes_on_work_given_by_name_is_that_person() -> None:
+    segments = said(("Speaker 1", "Lena, can you take the database migration?"),
+                    ("Speaker 2", "Wait, what about the old tables?"),
+                    ("Speaker 3", "Sure, I'll do the migration by Friday."))
+    # The one who speaks next only asked something; the one who took the migration on is Lena.
+    assert [s.speaker for s in name_speakers(segments, ["Maya", "Lena", "Daniel"])] == [
+        "Speaker 1", "Speaker 2", "Lena"]
+    segments = said(("Speaker 1", "Michael will update the runbook by Wednesday."), ("Speaker 2", "Okay."),
+                    ("Speaker 3", "Yes, I'll update the runbook tonight."))
+    assert [s.speaker for s in name_speakers(segments, ["Sarah", "Michael", "Peter", "Sophie"])] == [
+        "Speaker 1", "Speaker 2", "Michael"]
+    # Work the asker's own voice goes on about, or other work taken on, tells nothing.
+    segments = said(("Speaker 1", "Michael will update the runbook by Wednesday."),
+                    ("Speaker 1", "And I'll update the runbook's diagram."),
+                    ("Speaker 2", "I'll send the invoices by Wednesday."))
+    assert [s.speaker for s in name_speakers(segments, ["Sarah", "Michael", "Peter", "Sophie"])] == [
+        "Speaker 1", "Speaker 1", "Speaker 2"]
+
+
 def test_a_name_two_voices_have_equal_claim_to_goes_to_neither() -> None:
     segments = said(("Speaker 1", "I can take Sunday."), ("Speaker 2", "Okay. Thanks, Rahul."),
                     ("Speaker 2", "Rahul, you pulled the numbers?"), ("Speaker 3", "I did."))
@@ -159,6 +178,23 @@ def test_the_uploader_is_a_hint_for_the_voice_that_opens_the_meeting_never_again
     assert [s.speaker for s in name_speakers(segments, people, uploader="Laura")] == ["Laura", "Mark", "Emma"]
     # Mark sent it, but the opener speaks to Mark: the hint does not outweigh that.
     assert [s.speaker for s in name_speakers(segments, people, uploader="Mark")][:2] == ["Speaker 1", "Mark"]
+
+
+def test_the_uploader_is_the_voice_that_calls_on_the_others_and_the_one_voice_left_unnamed() -> None:
+    segments = said(("Speaker 1", "Hi all."), ("Speaker 2", "Okay, let's start. Mark, how is the bug?"),
+                    ("Speaker 3", "Fixed."), ("Speaker 2", "Emma, and the designs?"), ("Speaker 4", "Halfway there."))
+    # The voice calling on people is the host's, not the first to speak.
+    assert [s.speaker for s in name_speakers(segments, ["Laura", "Mark", "Emma"], uploader="Laura")] == [
+        "Speaker 1", "Laura", "Mark", "Laura", "Emma"]
+    segments = said(("Speaker 1", "Hi, it's Laura. Mark, how is the bug?"), ("Speaker 2", "Fixed."),
+                    ("Speaker 3", "Good to hear."))
+    people = ["Laura", "Mark", "Emma", "Sam"]
+    assert [s.speaker for s in name_speakers(segments, people)] == ["Laura", "Mark", "Speaker 3"]
+    # Emma sent it and every other voice has its name: the one left is hers.
+    assert [s.speaker for s in name_speakers(segments, people, uploader="Emma")] == ["Laura", "Mark", "Emma"]
+    # …not when what it said speaks against it.
+    segments[2] = Segment(2.0, 2.9, "Good to hear, Emma will be glad.", "Speaker 3")
+    assert [s.speaker for s in name_speakers(segments, people, uploader="Emma")][2] == "Speaker 3"
 
 
 @needs_corpus
