@@ -38,7 +38,7 @@ COMMON_WORK = frozenset(content_stems(
     "send sent do done take took have finish finished start started look check help work working set call "
     "monday tuesday wednesday thursday friday saturday sunday morning afternoon evening tonight night next end "
     "month time first last quick short good great"))
-# How far after work is given to someone by name their taking it on is looked for (segments).
+# How far after work is given to someone by name their taking it on is looked for (turns).
 TAKES_ON_WITHIN = 6
 
 
@@ -98,15 +98,25 @@ def heard_names(text: str, people: People) -> str:
     return "".join(out) + text[at:]
 
 
-def reply_voice(segments: list[Segment], i: int) -> tuple[str | None, float]:
-    """The voice that answers segment i, and how surely: the next voice if it speaks next, less if the asker
-    goes on first, nothing if what follows in the asker's voice is only a short reply."""
-    j = i + 1
-    if j < len(segments) and segments[j].speaker == segments[i].speaker and len(segments[j].text.split()) \
-            <= REPLY_WORDS:
+def turns_of(segments: list[Segment]) -> list[Segment]:
+    """Consecutive segments of one voice joined into turns: the recogniser cuts sentences anywhere ("Let's have
+    Ethan and" | "Mark share it."), and a cue is only read right from the whole sentence."""
+    turns: list[Segment] = []
+    for seg in segments:
+        if turns and turns[-1].speaker == seg.speaker:
+            turns[-1] = replace(turns[-1], end=seg.end, text=f"{turns[-1].text} {seg.text}")
+        else:
+            turns.append(seg)
+    return turns
+
+
+def reply_voice(turns: list[Segment], i: int, rest: list[str]) -> tuple[str | None, float]:
+    """The voice that answers a request ending with `rest` of turn i, and how surely: the next voice if the asker
+    stops there, less if the asker goes on, nothing if all the asker goes on with is a short reply ("Sure, no
+    problem."), which is most likely the answer misheard as the asker's by the diarization."""
+    if rest and len(" ".join(rest).split()) <= REPLY_WORDS:
         return None, 0.0
-    other = other_speaker(segments, i, 1)
-    return other, (1.0 if j < len(segments) and segments[j].speaker == other else 0.5)
+    return other_speaker(turns, i, 1), (0.5 if rest else 1.0)
 
 
 def other_speaker(segments: list[Segment], i: int, step: int) -> str | None:
@@ -130,10 +140,10 @@ def task_words(sentence: str, people: People) -> set[str]:
     return content_stems(people.regex.sub(" ", sentence)) - COMMON_WORK
 
 
-def taker(segments: list[Segment], i: int, work: set[str], asker: str | None) -> str | None:
-    """The voice that, within a few segments after segment i, takes on work sharing words with `work`, when it
-    is not the asker's: "Lena, can you take the migration?" … "Sure, I'll do the migration by Friday"."""
-    for seg in segments[i + 1:i + 1 + TAKES_ON_WITHIN]:
+def taker(turns: list[Segment], i: int, work: set[str], asker: str | None) -> str | None:
+    """The voice that, within a few turns after turn i, takes on work sharing words with `work`, when it is not
+    the asker's: "Lena, can you take the migration?" … "Sure, I'll do the migration by Friday"."""
+    for seg in turns[i + 1:i + 1 + TAKES_ON_WITHIN]:
         if seg.speaker == asker:
             continue
         if any(TAKES_ON.search(x) and (content_stems(x) - COMMON_WORK) & work for x in SENTENCE.split(seg.text)):
@@ -153,8 +163,10 @@ def votes(segments: list[Segment], people: People) -> tuple[dict[str, dict[str, 
             row = tally.setdefault(voice, {})
             row[name] = row.get(name, 0.0) + weight
 
-    for i, seg in enumerate(segments):
-        for sentence in SENTENCE.split(heard_names(seg.text, people)):
+    turns = turns_of(segments)
+    for i, seg in enumerate(turns):
+        sentences = SENTENCE.split(heard_names(seg.text, people))
+        for k, sentence in enumerate(sentences):
             introduced = {people.canonical(m.group(1) or m.group(2)) for m in intro.finditer(sentence)}
             for name in introduced:
                 add(seg.speaker, name, INTRO)
@@ -170,7 +182,7 @@ def votes(segments: list[Segment], people: People) -> tuple[dict[str, dict[str, 
             owner = called if called and not thanked else (given.pop() if len(given) == 1 and len(
                 set(people.mentioned(sentence))) == 1 else None)
             if owner and (task := task_words(sentence, people)):
-                add(taker(segments, i, task, seg.speaker), owner, TAKES_WORK)
+                add(taker(turns, i, task, seg.speaker), owner, TAKES_WORK)
             if not called or called in introduced:
                 continue
             if seg.speaker:
@@ -179,9 +191,9 @@ def votes(segments: list[Segment], people: People) -> tuple[dict[str, dict[str, 
             # "Thanks, Daniel" answers the one who just spoke; "Lena, can you…" asks the one who speaks next.
             # …unless it asks a question: "Great, thanks. And the translations, where are we, Priya?"
             if thanked or (THANKS.match(sentence) and not sentence.rstrip().endswith("?")):
-                add(other_speaker(segments, i, -1), called, ADDRESSED)
+                add(other_speaker(turns, i, -1), called, ADDRESSED)
             else:
-                voice, sureness = reply_voice(segments, i)
+                voice, sureness = reply_voice(turns, i, sentences[k + 1:])
                 add(voice, called, ADDRESSED * sureness)
     return tally, calls
 

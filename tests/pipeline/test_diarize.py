@@ -162,6 +162,13 @@ def test_the_voice_that_takes_on_work_given_by_name_is_that_person() -> None:
         "Speaker 1", "Speaker 1", "Speaker 2"]
 
 
+def test_a_request_the_recogniser_cut_in_two_still_asks_the_next_voice() -> None:
+    segments = said(("Speaker 1", "Peter, can you review the draft by Friday,"), ("Speaker 1", "once it's ready?"),
+                    ("Speaker 2", "Yeah, no problem."))
+    assert [s.speaker for s in name_speakers(segments, ["Sarah", "Peter", "Sophie", "Michael"])] == [
+        "Speaker 1", "Speaker 1", "Peter"]
+
+
 def test_a_name_two_voices_have_equal_claim_to_goes_to_neither() -> None:
     segments = said(("Speaker 1", "I can take Sunday."), ("Speaker 2", "Okay. Thanks, Rahul."),
                     ("Speaker 2", "Rahul, you pulled the numbers?"), ("Speaker 3", "I did."))
