@@ -130,9 +130,22 @@ def other_speaker(segments: list[Segment], i: int, step: int) -> str | None:
 
 
 def given_work(people: People) -> re.Pattern:
-    """Work given to someone spoken of by name: "Michael will update the runbook", "let's have Sophie own that"."""
-    return re.compile(rf"\b(?i:let's\s+have)\s+({people.pattern})\b(?!['’]s)|\b({people.pattern})\s+(?i:will|can|"
-                      rf"could|should|is\s+going\s+to|has\s+to|needs\s+to)\s+(?:also\s+)?(?!be\b)[a-z]+")
+    """Work given to someone spoken of by name: "Michael will update the runbook", "let's have Sophie own that",
+    "Mark builds the refund logic" (not "Ethan tested it", "Mark has the export": said of work already given)."""
+    return re.compile(rf"\b(?i:let's\s+have)\s+({people.pattern})\b(?!['’]s)|\b({people.pattern})\s+(?:(?i:will|can|"
+                      rf"could|should|is\s+going\s+to|has\s+to|needs\s+to)\s+(?:also\s+)?(?!be\b)[a-z]+|"
+                      rf"(?!(?:is|has|was|does)\b)[a-z]{{2,}}[^s\W]s\b)")
+
+
+def floor_cue(people: People) -> re.Pattern:
+    """The floor handed to someone spoken of by name: "Lucy is going to show us the new flow", "Sam will walk us
+    through it"; the voice that then starts with thanks is theirs."""
+    return re.compile(rf"\b({people.pattern})\s+(?i:will|is\s+going\s+to|is\s+gonna)\s+(?i:show|walk|take|tell|give|"
+                      rf"present|talk|run|demo)\s+(?i:us|everyone|you)\b")
+
+
+# Clauses of one sentence that may each give work to someone else: "Ethan writes the test plan, and Mark builds…".
+CLAUSE = re.compile(r",?\s+(?:and|but|while)\s+|;\s*")
 
 
 def task_words(sentence: str, people: People) -> set[str]:
@@ -155,6 +168,7 @@ def votes(segments: list[Segment], people: People) -> tuple[dict[str, dict[str, 
     """For each voice, how strongly what was said points at each participant's name; and how many times each
     voice calls someone by name."""
     intro, opener, thanks, work = intro_cue(people), opener_cue(people), thanks_cue(people), given_work(people)
+    floor = floor_cue(people)
     tally: dict[str, dict[str, float]] = {}
     calls: dict[str, int] = {}
 
@@ -178,11 +192,15 @@ def votes(segments: list[Segment], people: People) -> tuple[dict[str, dict[str, 
             for name in set(people.mentioned(sentence)) - introduced - {called}:
                 add(seg.speaker, name, -MENTIONED)
             # Work given to one person by name is taken on by that person: "Sure, I'll do the migration".
-            given = {people.canonical(g.group(1) or g.group(2)) for g in work.finditer(sentence)} - introduced
-            owner = called if called and not thanked else (given.pop() if len(given) == 1 and len(
-                set(people.mentioned(sentence))) == 1 else None)
-            if owner and (task := task_words(sentence, people)):
-                add(taker(turns, i, task, seg.speaker), owner, TAKES_WORK)
+            clauses = [(called, sentence)] if called and not thanked else [
+                (people.canonical(g.group(1) or g.group(2)), clause) for clause in CLAUSE.split(sentence)
+                if len(set(people.mentioned(clause))) == 1 for g in work.finditer(clause)]
+            for owner, clause in clauses:
+                if owner and owner not in introduced and (task := task_words(clause, people)):
+                    add(taker(turns, i, task, seg.speaker), owner, TAKES_WORK)
+            handed = floor.search(sentence)
+            if handed and k == len(sentences) - 1 and i + 1 < len(turns) and THANKS.match(turns[i + 1].text):
+                add(turns[i + 1].speaker, people.canonical(handed.group(1)), ADDRESSED)
             if not called or called in introduced:
                 continue
             if seg.speaker:

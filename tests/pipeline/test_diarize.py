@@ -162,6 +162,18 @@ def test_the_voice_that_takes_on_work_given_by_name_is_that_person() -> None:
         "Speaker 1", "Speaker 1", "Speaker 2"]
 
 
+def test_work_given_in_one_clause_of_two_and_the_floor_handed_over_by_name() -> None:
+    segments = said(("Speaker 1", "Let's have Ethan and Mark share it."),
+                    ("Speaker 1", "Ethan writes the test plan, and Mark builds the refund logic."),
+                    ("Speaker 2", "That works. I can have the refund logic done by the end of the month."))
+    people = ["Laura", "Mark", "Emma", "Ethan"]
+    assert [s.speaker for s in name_speakers(segments, people)][2] == "Mark"
+    segments = said(("Speaker 1", "Welcome. Lucy is going to show us the new flow."),
+                    ("Speaker 2", "Thanks, let me share my screen."), ("Speaker 3", "Looks good."))
+    assert [s.speaker for s in name_speakers(segments, ["Susan", "Lucy", "Marcus", "Chris"])] == [
+        "Speaker 1", "Lucy", "Speaker 3"]
+
+
 def test_a_request_the_recogniser_cut_in_two_still_asks_the_next_voice() -> None:
     segments = said(("Speaker 1", "Peter, can you review the draft by Friday,"), ("Speaker 1", "once it's ready?"),
                     ("Speaker 2", "Yeah, no problem."))
