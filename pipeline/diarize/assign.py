@@ -51,6 +51,12 @@ def speaker_segments(pieces: list[Piece], turns: list[Turn]) -> list[Segment]:
     order: dict[int, int] = {}
     segments: list[Segment] = []
     for piece in pieces:
+        if not piece.words:
+            # No word times (the recogniser gave none): the piece stays whole, with the voice of its span.
+            if piece.text:
+                segments.append(Segment(start=round(piece.start, 2), end=round(piece.end, 2), text=piece.text,
+                                        speaker=label(timeline.speaker(piece.start, piece.end), order)))
+            continue
         run: list[Word] = []
         who: int | None = None
         for word in piece.words:

@@ -8,15 +8,17 @@ from dataclasses import replace
 import numpy as np
 
 from pipeline.findings.people import People
+from pipeline.findings.text import content_stems
 from pipeline.types import Segment
 
 SENTENCE = re.compile(r"(?<=[.?!])\s+")
 FILLER = r"(?:(?:um+|uh+|erm|er|ah|oh|so|and|well|okay|ok|right|great|perfect|cool|nice|alright|yeah|yes)\s*,?\s+)*"
 THANKS = re.compile(rf"^\s*{FILLER}(?:thanks|thank\s+you|cheers|great|perfect|nice)\b", re.I)
-# How much one cue counts: saying one's own name outweighs being spoken to.
-INTRO, ADDRESSED, NOT_SELF, MENTIONED = 3.0, 1.0, 2.0, 1.0
-# The uploader was most likely there and most likely the host, who opens the meeting: a hint, never more than
-# one cue of being spoken to.
+# How much one cue counts: saying one's own name outweighs being spoken to; taking on the very work someone
+# was given by name outweighs merely speaking next.
+INTRO, ADDRESSED, TAKES_WORK, NOT_SELF, MENTIONED = 3.0, 1.0, 1.5, 2.0, 1.0
+# The uploader was most likely there and most likely the host, who calls on the others by name and opens the
+# meeting: a hint, never more than one cue of being spoken to.
 UPLOADER = 0.75
 # A reply this short right after "Lena, can you…" in the asker's own voice is most likely Lena's, misheard as
 # the asker's by the diarization: it tells nothing about who Lena is.
@@ -28,6 +30,16 @@ SOUNDS_ALIKE_JW, SPELLED_ALIKE_JW = 0.78, 0.93
 # A capitalised word, or two ("Nick Hill"), as the recogniser may split a name it does not know.
 WORD = re.compile(r"\b([A-Z][a-z]{2,})(?= ([A-Z][a-z]{2,})\b)?")
 REQUEST = re.compile(r",?\s+(?:(?:can|could|would|will|do|did|are|have|were)\s+)?you\b", re.I)
+# Taking work on oneself: "Sure, I'll do the migration by Friday", "I can send the list".
+TAKES_ON = re.compile(r"\b(?:I'll|I\s+will|I\s+can|I'm\s+going\s+to|I\s+am\s+going\s+to|I'd\s+be\s+happy\s+to|"
+                      r"let\s+me)\b", re.I)
+# Words any two tasks share ("send it by Friday", "do the review this afternoon"): they tell no task apart.
+COMMON_WORK = frozenset(content_stems(
+    "send sent do done take took have finish finished start started look check help work working set call "
+    "monday tuesday wednesday thursday friday saturday sunday morning afternoon evening tonight night next end "
+    "month time first last quick short good great"))
+# How far after work is given to someone by name their taking it on is looked for (turns).
+TAKES_ON_WITHIN = 6
 
 
 def intro_cue(people: People) -> re.Pattern:
@@ -86,15 +98,25 @@ def heard_names(text: str, people: People) -> str:
     return "".join(out) + text[at:]
 
 
-def reply_voice(segments: list[Segment], i: int) -> tuple[str | None, float]:
-    """The voice that answers segment i, and how surely: the next voice if it speaks next, less if the asker
-    goes on first, nothing if what follows in the asker's voice is only a short reply."""
-    j = i + 1
-    if j < len(segments) and segments[j].speaker == segments[i].speaker and len(segments[j].text.split()) \
-            <= REPLY_WORDS:
+def turns_of(segments: list[Segment]) -> list[Segment]:
+    """Consecutive segments of one voice joined into turns: the recogniser cuts sentences anywhere ("Let's have
+    Ethan and" | "Mark share it."), and a cue is only read right from the whole sentence."""
+    turns: list[Segment] = []
+    for seg in segments:
+        if turns and turns[-1].speaker == seg.speaker:
+            turns[-1] = replace(turns[-1], end=seg.end, text=f"{turns[-1].text} {seg.text}")
+        else:
+            turns.append(seg)
+    return turns
+
+
+def reply_voice(turns: list[Segment], i: int, rest: list[str]) -> tuple[str | None, float]:
+    """The voice that answers a request ending with `rest` of turn i, and how surely: the next voice if the asker
+    stops there, less if the asker goes on, nothing if all the asker goes on with is a short reply ("Sure, no
+    problem."), which is most likely the answer misheard as the asker's by the diarization."""
+    if rest and len(" ".join(rest).split()) <= REPLY_WORDS:
         return None, 0.0
-    other = other_speaker(segments, i, 1)
-    return other, (1.0 if j < len(segments) and segments[j].speaker == other else 0.5)
+    return other_speaker(turns, i, 1), (0.5 if rest else 1.0)
 
 
 def other_speaker(segments: list[Segment], i: int, step: int) -> str | None:
@@ -107,18 +129,58 @@ def other_speaker(segments: list[Segment], i: int, step: int) -> str | None:
     return None
 
 
-def votes(segments: list[Segment], people: People) -> dict[str, dict[str, float]]:
-    """For each voice, how strongly what was said points at each participant's name."""
-    intro, opener, thanks = intro_cue(people), opener_cue(people), thanks_cue(people)
+def given_work(people: People) -> re.Pattern:
+    """Work given to someone spoken of by name: "Michael will update the runbook", "let's have Sophie own that",
+    "Mark builds the refund logic" (not "Ethan tested it", "Mark has the export": said of work already given)."""
+    return re.compile(rf"\b(?i:let's\s+have)\s+({people.pattern})\b(?!['’]s)|\b({people.pattern})\s+(?:(?i:will|can|"
+                      rf"could|should|is\s+going\s+to|has\s+to|needs\s+to)\s+(?:also\s+)?(?!be\b)[a-z]+|"
+                      rf"(?!(?:is|has|was|does)\b)[a-z]{{2,}}[^s\W]s\b)")
+
+
+def floor_cue(people: People) -> re.Pattern:
+    """The floor handed to someone spoken of by name: "Lucy is going to show us the new flow", "Sam will walk us
+    through it"; the voice that then starts with thanks is theirs."""
+    return re.compile(rf"\b({people.pattern})\s+(?i:will|is\s+going\s+to|is\s+gonna)\s+(?i:show|walk|take|tell|give|"
+                      rf"present|talk|run|demo)\s+(?i:us|everyone|you)\b")
+
+
+# Clauses of one sentence that may each give work to someone else: "Ethan writes the test plan, and Mark builds…".
+CLAUSE = re.compile(r",?\s+(?:and|but|while)\s+|;\s*")
+
+
+def task_words(sentence: str, people: People) -> set[str]:
+    """What a piece of work is about: its content words, names and words any task has left out."""
+    return content_stems(people.regex.sub(" ", sentence)) - COMMON_WORK
+
+
+def taker(turns: list[Segment], i: int, work: set[str], asker: str | None) -> str | None:
+    """The voice that, within a few turns after turn i, takes on work sharing words with `work`, when it is not
+    the asker's: "Lena, can you take the migration?" … "Sure, I'll do the migration by Friday"."""
+    for seg in turns[i + 1:i + 1 + TAKES_ON_WITHIN]:
+        if seg.speaker == asker:
+            continue
+        if any(TAKES_ON.search(x) and (content_stems(x) - COMMON_WORK) & work for x in SENTENCE.split(seg.text)):
+            return seg.speaker
+    return None
+
+
+def votes(segments: list[Segment], people: People) -> tuple[dict[str, dict[str, float]], dict[str, int]]:
+    """For each voice, how strongly what was said points at each participant's name; and how many times each
+    voice calls someone by name."""
+    intro, opener, thanks, work = intro_cue(people), opener_cue(people), thanks_cue(people), given_work(people)
+    floor = floor_cue(people)
     tally: dict[str, dict[str, float]] = {}
+    calls: dict[str, int] = {}
 
     def add(voice: str | None, name: str | None, weight: float) -> None:
         if voice and name:
             row = tally.setdefault(voice, {})
             row[name] = row.get(name, 0.0) + weight
 
-    for i, seg in enumerate(segments):
-        for sentence in SENTENCE.split(heard_names(seg.text, people)):
+    turns = turns_of(segments)
+    for i, seg in enumerate(turns):
+        sentences = SENTENCE.split(heard_names(seg.text, people))
+        for k, sentence in enumerate(sentences):
             introduced = {people.canonical(m.group(1) or m.group(2)) for m in intro.finditer(sentence)}
             for name in introduced:
                 add(seg.speaker, name, INTRO)
@@ -129,23 +191,37 @@ def votes(segments: list[Segment], people: People) -> dict[str, dict[str, float]
             # People speak of others by name, hardly ever of themselves ("Lucy is going to show us…").
             for name in set(people.mentioned(sentence)) - introduced - {called}:
                 add(seg.speaker, name, -MENTIONED)
+            # Work given to one person by name is taken on by that person: "Sure, I'll do the migration".
+            clauses = [(called, sentence)] if called and not thanked else [
+                (people.canonical(g.group(1) or g.group(2)), clause) for clause in CLAUSE.split(sentence)
+                if len(set(people.mentioned(clause))) == 1 for g in work.finditer(clause)]
+            for owner, clause in clauses:
+                if owner and owner not in introduced and (task := task_words(clause, people)):
+                    add(taker(turns, i, task, seg.speaker), owner, TAKES_WORK)
+            handed = floor.search(sentence)
+            if handed and k == len(sentences) - 1 and i + 1 < len(turns) and THANKS.match(turns[i + 1].text):
+                add(turns[i + 1].speaker, people.canonical(handed.group(1)), ADDRESSED)
             if not called or called in introduced:
                 continue
+            if seg.speaker:
+                calls[seg.speaker] = calls.get(seg.speaker, 0) + 1
             add(seg.speaker, called, -NOT_SELF)  # nobody speaks to themselves by name
             # "Thanks, Daniel" answers the one who just spoke; "Lena, can you…" asks the one who speaks next.
             # …unless it asks a question: "Great, thanks. And the translations, where are we, Priya?"
             if thanked or (THANKS.match(sentence) and not sentence.rstrip().endswith("?")):
-                add(other_speaker(segments, i, -1), called, ADDRESSED)
+                add(other_speaker(turns, i, -1), called, ADDRESSED)
             else:
-                voice, sureness = reply_voice(segments, i)
+                voice, sureness = reply_voice(turns, i, sentences[k + 1:])
                 add(voice, called, ADDRESSED * sureness)
-    return tally
+    return tally, calls
 
 
 def name_voices(segments: list[Segment], participants: list[str], *, uploader: str | None = None) -> dict[str, str]:
     """Voice label -> participant, one to one, for the voices what was said points at.
 
-    `uploader` (who sent the recording, when known) is a hint for the voice that opens the meeting."""
+    `uploader` (who sent the recording, when known) is a hint for the voice that calls the others by name most,
+    or opens the meeting when nobody calls anyone; and the one voice left unnamed takes the uploader's name when
+    it is unused and nothing speaks against it."""
     from scipy.optimize import linear_sum_assignment
 
     people = People([*participants, uploader])
@@ -153,10 +229,12 @@ def name_voices(segments: list[Segment], participants: list[str], *, uploader: s
     names = list(dict.fromkeys(people.by_first.values()))
     if not voices or not names:
         return {}
-    tally = votes(segments, people)
+    tally, calls = votes(segments, people)
     host = people.canonical(uploader)
     if host:
-        tally.setdefault(voices[0], {})[host] = tally.get(voices[0], {}).get(host, 0.0) + UPLOADER
+        # Ties go to the voice that spoke first (voices are in order of first speaking).
+        chair = max(voices, key=lambda v: calls.get(v, 0))
+        tally.setdefault(chair, {})[host] = tally.get(chair, {}).get(host, 0.0) + UPLOADER
     score = np.array([[tally.get(v, {}).get(n, 0.0) for n in names] for v in voices])
     rows, cols = linear_sum_assignment(score, maximize=True)
     taken = dict(zip(rows, cols, strict=True))
@@ -166,6 +244,9 @@ def name_voices(segments: list[Segment], participants: list[str], *, uploader: s
         if o != r)}
     if len(voices) == len(names):
         eliminate(named, voices, names, score)
+    left = [v for v in voices if v not in named]
+    if host and host not in named.values() and len(left) == 1 and score[voices.index(left[0]), names.index(host)] >= 0:
+        named[left[0]] = host
     return named
 
 

@@ -74,6 +74,15 @@ def test_a_word_in_a_gap_between_turns_goes_to_the_nearest_turn() -> None:
     assert [(s.speaker, s.text) for s in got] == [("Speaker 1", "Yes."), ("Speaker 2", "Right.")]
 
 
+def test_a_piece_without_word_times_is_kept_whole_with_the_voice_of_its_span() -> None:
+    pieces = [Piece(0.0, 1.0, "Morning all.", words((0.0, 0.4, " Morning"), (0.4, 0.9, " all."))),
+              Piece(1.2, 3.0, "Sure, I'll do the migration by Friday.", []),
+              Piece(3.2, 3.4, "", [])]
+    got = speaker_segments(pieces, [Turn(0.0, 1.1, 0), Turn(1.1, 2.5, 1), Turn(2.5, 3.0, 0)])
+    assert [(s.speaker, s.text, s.start, s.end) for s in got] == [
+        ("Speaker 1", "Morning all.", 0.0, 0.9), ("Speaker 2", "Sure, I'll do the migration by Friday.", 1.2, 3.0)]
+
+
 def said(*lines: tuple[str, str]) -> list[Segment]:
     return [Segment(start=float(i), end=i + 0.9, text=text, speaker=who) for i, (who, text) in enumerate(lines)]
 
@@ -134,6 +143,44 @@ def test_speaking_of_two_people_addresses_neither_and_a_short_reply_in_the_asker
     assert named[1].speaker == "Speaker 2" and named[4].speaker == "Speaker 1"
 
 
+def test_the_voice_that_takes_on_work_given_by_name_is_that_person() -> None:
+    segments = said(("Speaker 1", "Lena, can you take the database migration?"),
+                    ("Speaker 2", "Wait, what about the old tables?"),
+                    ("Speaker 3", "Sure, I'll do the migration by Friday."))
+    # The one who speaks next only asked something; the one who took the migration on is Lena.
+    assert [s.speaker for s in name_speakers(segments, ["Maya", "Lena", "Daniel"])] == [
+        "Speaker 1", "Speaker 2", "Lena"]
+    segments = said(("Speaker 1", "Michael will update the runbook by Wednesday."), ("Speaker 2", "Okay."),
+                    ("Speaker 3", "Yes, I'll update the runbook tonight."))
+    assert [s.speaker for s in name_speakers(segments, ["Sarah", "Michael", "Peter", "Sophie"])] == [
+        "Speaker 1", "Speaker 2", "Michael"]
+    # Work the asker's own voice goes on about, or other work taken on, tells nothing.
+    segments = said(("Speaker 1", "Michael will update the runbook by Wednesday."),
+                    ("Speaker 1", "And I'll update the runbook's diagram."),
+                    ("Speaker 2", "I'll send the invoices by Wednesday."))
+    assert [s.speaker for s in name_speakers(segments, ["Sarah", "Michael", "Peter", "Sophie"])] == [
+        "Speaker 1", "Speaker 1", "Speaker 2"]
+
+
+def test_work_given_in_one_clause_of_two_and_the_floor_handed_over_by_name() -> None:
+    segments = said(("Speaker 1", "Let's have Ethan and Mark share it."),
+                    ("Speaker 1", "Ethan writes the test plan, and Mark builds the refund logic."),
+                    ("Speaker 2", "That works. I can have the refund logic done by the end of the month."))
+    people = ["Laura", "Mark", "Emma", "Ethan"]
+    assert [s.speaker for s in name_speakers(segments, people)][2] == "Mark"
+    segments = said(("Speaker 1", "Welcome. Lucy is going to show us the new flow."),
+                    ("Speaker 2", "Thanks, let me share my screen."), ("Speaker 3", "Looks good."))
+    assert [s.speaker for s in name_speakers(segments, ["Susan", "Lucy", "Marcus", "Chris"])] == [
+        "Speaker 1", "Lucy", "Speaker 3"]
+
+
+def test_a_request_the_recogniser_cut_in_two_still_asks_the_next_voice() -> None:
+    segments = said(("Speaker 1", "Peter, can you review the draft by Friday,"), ("Speaker 1", "once it's ready?"),
+                    ("Speaker 2", "Yeah, no problem."))
+    assert [s.speaker for s in name_speakers(segments, ["Sarah", "Peter", "Sophie", "Michael"])] == [
+        "Speaker 1", "Speaker 1", "Peter"]
+
+
 def test_a_name_two_voices_have_equal_claim_to_goes_to_neither() -> None:
     segments = said(("Speaker 1", "I can take Sunday."), ("Speaker 2", "Okay. Thanks, Rahul."),
                     ("Speaker 2", "Rahul, you pulled the numbers?"), ("Speaker 3", "I did."))
@@ -150,6 +197,23 @@ def test_the_uploader_is_a_hint_for_the_voice_that_opens_the_meeting_never_again
     assert [s.speaker for s in name_speakers(segments, people, uploader="Laura")] == ["Laura", "Mark", "Emma"]
     # Mark sent it, but the opener speaks to Mark: the hint does not outweigh that.
     assert [s.speaker for s in name_speakers(segments, people, uploader="Mark")][:2] == ["Speaker 1", "Mark"]
+
+
+def test_the_uploader_is_the_voice_that_calls_on_the_others_and_the_one_voice_left_unnamed() -> None:
+    segments = said(("Speaker 1", "Hi all."), ("Speaker 2", "Okay, let's start. Mark, how is the bug?"),
+                    ("Speaker 3", "Fixed."), ("Speaker 2", "Emma, and the designs?"), ("Speaker 4", "Halfway there."))
+    # The voice calling on people is the host's, not the first to speak.
+    assert [s.speaker for s in name_speakers(segments, ["Laura", "Mark", "Emma"], uploader="Laura")] == [
+        "Speaker 1", "Laura", "Mark", "Laura", "Emma"]
+    segments = said(("Speaker 1", "Hi, it's Laura. Mark, how is the bug?"), ("Speaker 2", "Fixed."),
+                    ("Speaker 3", "Good to hear."))
+    people = ["Laura", "Mark", "Emma", "Sam"]
+    assert [s.speaker for s in name_speakers(segments, people)] == ["Laura", "Mark", "Speaker 3"]
+    # Emma sent it and every other voice has its name: the one left is hers.
+    assert [s.speaker for s in name_speakers(segments, people, uploader="Emma")] == ["Laura", "Mark", "Emma"]
+    # …not when what it said speaks against it.
+    segments[2] = Segment(2.0, 2.9, "Good to hear, Emma will be glad.", "Speaker 3")
+    assert [s.speaker for s in name_speakers(segments, people, uploader="Emma")][2] == "Speaker 3"
 
 
 @needs_corpus
