@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 
 from bots.background import Background
+from bots.chat import board as chat_board
 from bots.chat import intake as chat_intake
 from bots.chat import settings as chat_settings
 from bots.discord import commands as cmd
@@ -229,6 +230,11 @@ class OnnoDiscord(Background, discord.Client):
         async def tickets(interaction: discord.Interaction):
             await bot.answer(interaction, cmd.tickets)
 
+        @group.command(name="board", description="Import this server's ticket board from a JSON file (Manage Server)")
+        @app_commands.describe(file='The board as JSON: [{"key": "ENG-12", "title": "API docs", "status": "TODO"}]')
+        async def board(interaction: discord.Interaction, file: discord.Attachment):
+            await bot.import_board(interaction, file)
+
         @group.command(name="ask", description="Search this server's past meetings")
         @app_commands.describe(question="e.g. when do we launch the pricing page")
         async def ask(interaction: discord.Interaction, question: str):
@@ -332,6 +338,31 @@ class OnnoDiscord(Background, discord.Client):
         ws_id = await self.ws_id(interaction.guild)
         text = await self.db(fn, self.app, ws_id, *args)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def import_board(self, interaction: discord.Interaction, attachment: discord.Attachment) -> None:
+        """`/onno board file:`: the server's board, upserted by ticket key; it replaces what the server shares."""
+        perms = interaction.permissions
+        if not (perms.manage_guild or perms.administrator):
+            await interaction.response.send_message(
+                "Importing the server's ticket board needs **Manage Server**: it is the board every meeting here "
+                "moves cards on. Ask a server admin.", ephemeral=True)
+            return
+        name = escape(attachment.filename or "board.json")
+        if attachment.size > chat_board.MAX_BOARD_BYTES:
+            await interaction.response.send_message(
+                "Nothing was imported: " + " ".join(chat_board.too_large(f"**{name}**", attachment.size)),
+                ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            raw = await attachment.read()
+        except discord.HTTPException as exc:
+            await interaction.followup.send(f"I couldn't download **{name}** ({exc.status}); attach it again.",
+                                            ephemeral=True)
+            return
+        ws_id = await self.ws_id(interaction.guild)
+        text = await self.db(chat_board.import_board, self.app, ws_id, raw, f"**{name}**")
+        await interaction.followup.send(cmd.clip(text), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     # -- /onno join and leave ----------------------------------------------------------------------------------
 
