@@ -209,13 +209,15 @@ def board() -> None:
 @board.command("list")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
 @click.option("--history", is_flag=True, help="Also show how each ticket moved, and which meeting moved it.")
-def board_list(fmt: str, history: bool) -> None:
+@workspace_option
+def board_list(fmt: str, history: bool, workspace: str) -> None:
     """List the stored tickets by status."""
     from storage import repository as repo
 
     a = app()
+    ws_id = resolve(a, workspace)
     with a.session() as s:
-        ws = repo.get_or_create_workspace(s)
+        ws = repo.workspace_by_id(s, ws_id)
         rows = []
         for t in repo.list_tickets(s, ws):
             row = {"key": t.key, "title": t.title, "status": t.status}
@@ -243,8 +245,10 @@ def board_list(fmt: str, history: bool) -> None:
 
 @board.command("import")
 @click.argument("board_file", type=click.Path(path_type=Path))
-def board_import(board_file: Path) -> None:
-    """Import tickets from a JSON file; existing keys are updated, new ones added."""
+@workspace_option
+def board_import(board_file: Path, workspace: str) -> None:
+    """Import tickets from a JSON file; existing keys are updated, new ones added (a Slack workspace's or Discord
+    server's board with --workspace ID)."""
     from storage import repository as repo
 
     try:
@@ -252,8 +256,9 @@ def board_import(board_file: Path) -> None:
     except InputError as exc:
         fail(exc)
     a = app()
+    ws_id = resolve(a, workspace)
     with a.session() as s:
-        created, updated = repo.import_board(s, repo.get_or_create_workspace(s), tickets)
+        created, updated = repo.import_board(s, repo.workspace_by_id(s, ws_id), tickets)
     click.echo(f"Imported {len(tickets)} tickets: {created} new, {updated} updated.")
 
 

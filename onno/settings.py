@@ -79,7 +79,9 @@ class Settings(BaseSettings):
     slack_app_token: str = Field("", validation_alias=AliasChoices("slack_app_token", "onno_slack_app_token"))
     slack_api_url: str = Field("https://slack.com/api/", validation_alias=AliasChoices("slack_api_url",
                                                                                        "onno_slack_api_url"))
-    slack_max_file_mb: float = 500.0  # larger recordings get a reply instead of a download
+    # The largest recording either chat bot takes; larger ones get a reply instead of a download.
+    chat_max_file_mb: float = Field(500.0, validation_alias=AliasChoices("chat_max_file_mb", "onno_chat_max_file_mb",
+                                                                         "onno_slack_max_file_mb"))
     slack_progress_interval: float = 3.0  # seconds between looks at jobs in flight for their progress message
     # Notion (`onno notion connect`, `--deliver notion`): API base URL (tests, proxies), requests per second per
     # integration token in this process, and the longest Retry-After slept in-process (longer: outbox retry).

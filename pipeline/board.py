@@ -51,14 +51,21 @@ def read_board(path: Path) -> list[Ticket]:
     """Read and validate a board file."""
     path = Path(path)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError as exc:
         raise InputError(f"Board file {path} does not exist.", "Check the path given to --board.") from exc
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"Board file {path} cannot be read.", "Check the file and its permissions.") from exc
+    return board_from_text(text, path.name, what=f"Board file {path.name}")
+
+
+def board_from_text(text: str, name: str = "board", *, what: str | None = None) -> list[Ticket]:
+    """Validate a board given as JSON text (a file's, or pasted in chat); `what` names it in messages."""
+    what = what or name
+    try:
+        data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise InputError(f"Board file {path.name} is not valid JSON (line {exc.lineno}: {exc.msg}).",
-                         EXAMPLE) from exc
+        raise InputError(f"{what} is not valid JSON (line {exc.lineno}: {exc.msg}).", EXAMPLE) from exc
     except RecursionError as exc:
-        raise InputError(f"Board file {path.name} is nested too deeply to be a board.", EXAMPLE) from exc
-    return parse_board(data, path.name)
+        raise InputError(f"{what} is nested too deeply to be a board.", EXAMPLE) from exc
+    return parse_board(data, name)

@@ -18,6 +18,9 @@ import discord
 from discord import app_commands
 
 from bots.background import Background
+from bots.chat import board as chat_board
+from bots.chat import intake as chat_intake
+from bots.chat import settings as chat_settings
 from bots.discord import commands as cmd
 from bots.discord import people, review
 from bots.discord import settings as channel_settings
@@ -25,12 +28,10 @@ from bots.discord.meeting import LiveMeeting, finish_meeting, live_job_id
 from bots.discord.recorder import FLUSH_EVERY, meeting_folder
 from bots.discord.voice_client import OnnoVoiceClient
 from bots.discord.voice_rejoin import clean_refused, rejoin
-from bots.names import local_name, title_from
+from bots.names import local_name
 from core.errors import InputError
 from integrations.discord.adapter import target as discord_target
 from integrations.discord.format import escape
-from pipeline.run import AUDIO_SUFFIXES
-from pipeline.transcripts import TRANSCRIPT_SUFFIXES
 from pipeline.types import MEETING_TYPES, MeetingInfo
 from storage import discord as discord_repo
 from storage import jobs as jobs_repo
@@ -51,7 +52,6 @@ SCOPES = [app_commands.Choice(name="this channel", value=channel_settings.CHANNE
           app_commands.Choice(name="the whole server (channels without their own)", value=channel_settings.SERVER)]
 NO_MENTIONS = discord.AllowedMentions.none()
 JOB_POLL = 5.0  # seconds between looks at a submitted meeting's job (to report a failure in its thread)
-MAX_UPLOAD = 500 * 1024 * 1024
 
 
 class NotConfigured(Exception):
@@ -230,6 +230,11 @@ class OnnoDiscord(Background, discord.Client):
         async def tickets(interaction: discord.Interaction):
             await bot.answer(interaction, cmd.tickets)
 
+        @group.command(name="board", description="Import this server's ticket board from a JSON file (Manage Server)")
+        @app_commands.describe(file='The board as JSON: [{"key": "ENG-12", "title": "API docs", "status": "TODO"}]')
+        async def board(interaction: discord.Interaction, file: discord.Attachment):
+            await bot.import_board(interaction, file)
+
         @group.command(name="ask", description="Search this server's past meetings")
         @app_commands.describe(question="e.g. when do we launch the pricing page")
         async def ask(interaction: discord.Interaction, question: str):
@@ -333,6 +338,31 @@ class OnnoDiscord(Background, discord.Client):
         ws_id = await self.ws_id(interaction.guild)
         text = await self.db(fn, self.app, ws_id, *args)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def import_board(self, interaction: discord.Interaction, attachment: discord.Attachment) -> None:
+        """`/onno board file:`: the server's board, upserted by ticket key; it replaces what the server shares."""
+        perms = interaction.permissions
+        if not (perms.manage_guild or perms.administrator):
+            await interaction.response.send_message(
+                "Importing the server's ticket board needs **Manage Server**: it is the board every meeting here "
+                "moves cards on. Ask a server admin.", ephemeral=True)
+            return
+        name = escape(attachment.filename or "board.json")
+        if attachment.size > chat_board.MAX_BOARD_BYTES:
+            await interaction.response.send_message(
+                "Nothing was imported: " + " ".join(chat_board.too_large(f"**{name}**", attachment.size)),
+                ephemeral=True)
+            return
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        try:
+            raw = await attachment.read()
+        except discord.HTTPException as exc:
+            await interaction.followup.send(f"I couldn't download **{name}** ({exc.status}); attach it again.",
+                                            ephemeral=True)
+            return
+        ws_id = await self.ws_id(interaction.guild)
+        text = await self.db(chat_board.import_board, self.app, ws_id, raw, f"**{name}**")
+        await interaction.followup.send(cmd.clip(text), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     # -- /onno join and leave ----------------------------------------------------------------------------------
 
@@ -474,7 +504,7 @@ class OnnoDiscord(Background, discord.Client):
             status, detail, left_out = "error", repr(exc), []
         if left_out and channel is not None:
             with contextlib.suppress(discord.HTTPException):
-                await channel.send(cmd.clip("ℹ️ Not sent this time:\n" + "\n".join(f"- {n}" for n in left_out)),
+                await channel.send(cmd.clip("ℹ️ " + chat_settings.left_out_text(left_out)),
                                    allowed_mentions=NO_MENTIONS)
         if status == "submitted":
             await self._watch(row_id, detail, channel)
@@ -585,18 +615,13 @@ class OnnoDiscord(Background, discord.Client):
     async def process(self, interaction: discord.Interaction, attachment: discord.Attachment,
                       meeting_type: str | None) -> None:
         name = attachment.filename or "recording"
-        suffix = PurePosixPath(name).suffix.lower()
-        ctype = (attachment.content_type or "").lower()
-        if not (ctype.startswith(("audio/", "video/")) or suffix in AUDIO_SUFFIXES or suffix in TRANSCRIPT_SUFFIXES):
-            await interaction.response.send_message(
-                f"**{escape(name)}** isn't a recording I can process. Attach an audio or video "
-                "file of the meeting, or its transcript (.vtt, .srt, .sbv, .docx, .txt or Whisper .json).",
-                ephemeral=True)
+        if not chat_intake.is_recording(name, mimetype=attachment.content_type or "", asked=True):
+            await interaction.response.send_message(chat_intake.not_a_recording(escape(name), None, bold="**"),
+                                                    ephemeral=True)
             return
-        if attachment.size > MAX_UPLOAD:
+        if attachment.size > (limit := chat_intake.max_bytes(self.settings)):
             await interaction.response.send_message(
-                f"**{escape(name)}** is too large ({attachment.size / 1e6:.0f} MB); I take up "
-                f"to {MAX_UPLOAD / 1e6:.0f} MB. Export the audio only and attach that.", ephemeral=True)
+                chat_intake.too_big(escape(name), attachment.size, limit, bold="**"), ephemeral=True)
             return
         if not interaction.app_permissions.send_messages:
             await interaction.response.send_message(
@@ -623,8 +648,8 @@ class OnnoDiscord(Background, discord.Client):
             with tempfile.TemporaryDirectory(prefix="onno-discord-") as tmp:
                 path = Path(tmp) / local_name(name, f"{attachment.id}{PurePosixPath(name).suffix.lower()[:10]}")
                 await attachment.save(path)
-                known = {s.lstrip(".") for s in (*AUDIO_SUFFIXES, *TRANSCRIPT_SUFFIXES)}
-                info = MeetingInfo(title=title_from(name, known, "Discord recording"), type=meeting_type, date=dt.date.today(), participants=[])
+                info = MeetingInfo(title=chat_intake.title(name, "Discord recording"), type=meeting_type,
+                                   date=dt.date.today(), participants=[])
                 fut = self.in_jobs_pool(self.app.runner.submit, path, info, workspace=ws_id, job_id=job_id,
                                         targets=[discord_target(channel.id, status.id), *extra.targets],
                                         review_first=extra.review_first)
@@ -647,7 +672,7 @@ class OnnoDiscord(Background, discord.Client):
         self.spawn(self._watch_upload(job_id, status))
         reply = f"Processing **{escape(name)}**: the notes will be posted in this channel."
         if extra.left_out:
-            reply += "\nNot sent this time:\n" + "\n".join(f"- {n}" for n in extra.left_out)
+            reply += "\n" + chat_settings.left_out_text(extra.left_out)
         return reply
 
     def _record_upload(self, ws_id: int, job_id: str, channel_id: int, user_id: int) -> None:

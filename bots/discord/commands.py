@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from billing.gate import check_intake
 from billing.report import plan_lines, plan_summary
-from bots.board_text import board_text
+from bots.chat import board as chat_board
 from bots.search import search
 from core.clock import clock
 from core.links import meeting_url
@@ -17,6 +17,7 @@ USAGE = """**Onno** takes notes of your meetings.
 - `/onno leave`: end the meeting (so does everyone leaving)
 - `/onno process`: attach a recording (audio, video, or a .vtt/.srt/.docx/.txt transcript) and get its notes here
 - `/onno tickets`: the board, and what meetings moved
+- `/onno board file:`: import this server's ticket board from a JSON file (Manage Server)
 - `/onno ask QUESTION`: search past meetings
 - `/onno settings`: this channel's meeting type, e-mailed summary, Notion board and review first (admins change them; `for:server` sets the server-wide default)
 - `/onno email address:you@example.com`: the summaries of the meetings you're in, e-mailed to you (`name:` the name meetings know you by; `/onno email` shows it, `off:True` stops it)
@@ -62,7 +63,9 @@ def plan(app, ws_id: int) -> str:
 def tickets(app, ws_id: int) -> str:
     with app.session() as s:
         rows = repo.list_tickets(s, repo.workspace_by_id(s, ws_id))
-        return clip(board_text(rows, bold="**", italic="*", bullet="-", escape=escape))
+        empty = ("No board yet. Someone with Manage Server imports one with `/onno board file:` (a JSON file), or "
+                 f"{chat_board.CLI_IMPORT.format(ws_id=ws_id)}; meetings then move its cards.")
+        return clip(chat_board.board_text(rows, bold="**", italic="*", bullet="-", escape=escape, empty=empty))
 
 
 def ask(app, ws_id: int, question: str) -> str:

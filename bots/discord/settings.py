@@ -11,13 +11,13 @@ out with a note, never the whole meeting.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import discord
 
-from billing.gate import PlanLimit, check_intake
-from core.errors import InputError
-from integrations import deliver as outbound
+from billing.gate import PlanLimit
+from bots.chat import settings as chat_settings
+from bots.chat.settings import Delivery, Effective, Setting, plan_refusal
 from integrations.digest import setup as digest_setup
 from integrations.notion.adapter import check as check_board_name
 from integrations.notion.store import list_connections
@@ -47,32 +47,7 @@ HOW = ("Change (Manage Channels): `/onno settings type:standup email:on notion:B
        "`notices:here|off|auto`.")
 
 
-@dataclass
-class Setting:
-    value: object
-    source: str  # "this channel" | "server" | "default"
-
-
-@dataclass
-class Effective:
-    """What a channel's meetings get, and where each value comes from."""
-
-    meeting_type: Setting
-    email: Setting
-    notion: Setting
-    notion_target: str | None
-    review_first: Setting
-    own_review: bool | None  # the channel's own (None: the server's), as the job takes it
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass
-class Delivery:
-    """The integrations a meeting from this channel goes to, its review-first choice, and what was left out."""
-
-    targets: list[str]
-    review_first: bool | None
-    left_out: list[str]
+WORDING = chat_settings.Wording(place="server", pick_board="`/onno settings notion:`")
 
 
 def settings_channel(channel) -> int:
@@ -82,24 +57,16 @@ def settings_channel(channel) -> int:
     return channel.id
 
 
+def _values(row) -> dict | None:
+    if row is None:
+        return None
+    return {"meeting_type": row.meeting_type, "email": row.email, "notion": row.notion,
+            "notion_target": row.notion_target, "review_first": row.review_first}
+
+
 def resolve(s, ws, channel_id: str | int) -> Effective:
     own, server = discord_repo.settings_rows(s, ws, channel_id)
-
-    def pick(name: str, default) -> tuple[Setting, object]:
-        for source, row in (("this channel", own), ("server", server)):
-            if row is not None and getattr(row, name) is not None:
-                return Setting(getattr(row, name), source), row
-        return Setting(default, "default"), None
-
-    mtype, _ = pick("meeting_type", "general")
-    email, _ = pick("email", False)
-    notion, row = pick("notion", False)
-    own_review = own.review_first if own is not None else None
-    review = Setting(own_review, "this channel") if own_review is not None else \
-        Setting(review_repo.review_first(s, ws), "server")
-    return Effective(meeting_type=mtype, email=email, notion=notion,
-                     notion_target=(row.notion_target if row is not None else None) if notion.value else None,
-                     review_first=review, own_review=own_review)
+    return chat_settings.resolve(s, ws, _values(own), _values(server), shared_source="server")
 
 
 def meeting_type(app, ws_id: int, channel_id: int) -> str:
@@ -107,44 +74,11 @@ def meeting_type(app, ws_id: int, channel_id: int) -> str:
         return resolve(s, repo.workspace_by_id(s, ws_id), channel_id).meeting_type.value
 
 
-def plan_refusal(s, settings, ws, kind: str) -> PlanLimit | None:
-    """The plan's refusal of a delivery kind (its message names the plan and the upgrade link), or None."""
-    try:
-        check_intake(s, settings, ws, minutes=None, kinds={kind})
-    except PlanLimit as exc:
-        return exc
-    return None
-
-
 def delivery(app, ws_id: int, channel_id: str | int) -> Delivery:
     """The channel's e-mail and Notion targets for a meeting handed over now; what cannot go is left out, said why."""
     with app.session() as s:
         ws = repo.workspace_by_id(s, ws_id)
-        eff = resolve(s, ws, channel_id)
-        wanted: list[tuple[str, str]] = []
-        left_out: list[str] = []
-        if eff.notion.value and eff.notion_target:
-            if eff.notion_target in {c.name for c in list_connections(s, ws.id)}:
-                wanted.append(("notion", f"notion:{eff.notion_target}"))
-            else:
-                left_out.append(f"Notion: the board `{eff.notion_target}` is no longer connected to this server, so "
-                                "nothing goes there; connect it again, or pick another with `/onno settings notion`.")
-        if eff.email.value:
-            if app.settings.smtp_url:
-                wanted.append(("email", "email:participants"))
-            else:
-                left_out.append("E-mail: e-mail isn't set up on this Onno (its operator sets ONNO_SMTP_URL), so no "
-                                "summary is mailed.")
-        targets = []
-        for kind, target in wanted:
-            if (refusal := plan_refusal(s, app.settings, ws, kind)) is not None:
-                left_out.append(f"{refusal.problem} {refusal.hint}")
-                continue
-            try:
-                targets.append(outbound.normalise_target(target))
-            except InputError as exc:  # a delivery kind this Onno lacks
-                left_out.append(f"{exc.problem} {exc.hint}")
-        return Delivery(targets=targets, review_first=eff.own_review, left_out=left_out)
+        return chat_settings.delivery(s, app.settings, ws, resolve(s, ws, channel_id), WORDING)
 
 
 # -- the answer: view ------------------------------------------------------------------------------------------------

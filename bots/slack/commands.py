@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import tempfile
+from pathlib import Path
 
-from bots.board_text import board_text
+from bots.chat import board as chat_board
 from bots.search import search
 from bots.slack.notion import notion_command, notion_note, notion_setting
 from bots.slack.people import email_command
@@ -27,6 +29,8 @@ USAGE = """*Onno* turns a meeting recording shared in this channel into action i
 • `/onno status`: jobs in this channel
 • `/onno meetings`: recent meetings, with links
 • `/onno tickets`: the board, and what meetings moved
+• `/onno board import`: the workspace's board from the latest .json file shared in this channel, or from the
+  JSON pasted after it, e.g. `/onno board import [{"key": "ENG-12", "title": "API docs", "status": "TODO"}]`
 • `/onno ask QUESTION`: search past meetings, e.g. `/onno ask when do we launch the pricing page`
 • `/onno settings`: meeting type for this channel (`/onno settings type standup`), integrations on or off,
   review first (`/onno settings review on|off [workspace]`: Notion and e-mail wait for "Approve & send"),
@@ -76,8 +80,52 @@ def channel_status(app, team_id: str, channel_id: str) -> str:
 
 def tickets(app, team_id: str) -> str:
     with app.session() as s:
-        rows = repo.list_tickets(s, slack_repo.team_workspace(s, team_id))
-        return board_text(rows, bold="*", italic="_", bullet="•", escape=esc)
+        ws = slack_repo.team_workspace(s, team_id)
+        empty = ("No board yet. A workspace admin imports one with `/onno board import` (the latest .json file "
+                 f"shared in the channel, or the JSON pasted after it), or {chat_board.CLI_IMPORT.format(ws_id=ws.id)}"
+                 "; meetings then move its cards.")
+        return chat_board.board_text(repo.list_tickets(s, ws), bold="*", italic="_", bullet="•", escape=esc,
+                                     empty=empty)
+
+
+BOARD_USAGE = ("Usage: `/onno board import` (the latest .json file shared in this channel) or "
+               "`/onno board import JSON` (the board pasted), the JSON a list like "
+               '`[{"key": "ENG-12", "title": "API docs", "status": "TODO"}]`.')
+
+
+async def board_command(bot, command: dict, rest: str) -> str:
+    """`/onno board import [JSON]`: this workspace's board, from pasted JSON or the channel's latest .json file."""
+    from bots.slack.files import Rejected, download, extension, slack_host
+
+    sub, _, body = rest.strip().partition(" ")
+    if sub.lower() != "import":
+        return BOARD_USAGE
+    team_id, channel_id = command["team_id"], command["channel_id"]
+    ws_id = await bot.db(bot.workspace_id, team_id)
+    if body.strip():
+        return await bot.db(chat_board.import_board, bot.app, ws_id, chat_board.pasted(body), "the pasted board")
+    token = await bot.token(team_id)
+    if not token:
+        return "I'm not installed in this workspace any more; install me again."
+    listed = await bot.client(token).files_list(channel=channel_id, count=50)
+    boards = [f for f in listed.get("files", []) if extension(f) == "json"]
+    if not boards:
+        return f"I see no .json file shared in this channel. Share the board's JSON file here first. {BOARD_USAGE}"
+    latest = max(boards, key=lambda f: f.get("created") or 0)
+    name = esc(latest.get("name") or latest["id"])
+    url = latest.get("url_private_download") or latest.get("url_private")
+    if not url or not slack_host(url, bot.settings):
+        return f"Slack gave me no download link for *{name}* that points to Slack; share it again as a file upload."
+    if int(latest.get("size") or 0) > chat_board.MAX_BOARD_BYTES:
+        return "Nothing was imported: " + " ".join(chat_board.too_large(f"*{name}*", int(latest["size"])))
+    with tempfile.TemporaryDirectory(prefix="onno-board-") as tmp:
+        path = Path(tmp) / "board.json"
+        try:
+            await download(url, token, path, name=name, limit=chat_board.MAX_BOARD_BYTES)
+        except Rejected as exc:
+            return str(exc)
+        raw = path.read_bytes()
+    return await bot.db(chat_board.import_board, bot.app, ws_id, raw, name)
 
 
 def meetings(app, team_id: str) -> str:
@@ -163,7 +211,7 @@ def settings_cmd(app, team_id: str, channel_id: str, args: str) -> str:
                  f"• team notices: {slack_place_text(s, ws.id, channel_id)}",
                  f"• weekly digest: {digest_state(s, app.settings, ws)}",
                  f"• board: {len(repo.list_tickets(s, ws))} tickets (the workspace's board; "
-                 "`onno board import` replaces it)"]
+                 "`/onno board import` updates it)"]
     return "\n".join(lines)
 
 
@@ -210,6 +258,7 @@ async def handle(bot, ack, command: dict, respond) -> None:
         return
     handlers = {"status": lambda: bot.db(channel_status, bot.app, team_id, channel_id),
                 "tickets": lambda: bot.db(tickets, bot.app, team_id),
+                "board": lambda: board_command(bot, command, rest),
                 "meetings": lambda: bot.db(meetings, bot.app, team_id),
                 "ask": lambda: bot.db(ask, bot.app, team_id, rest),
                 "settings": lambda: bot.db(settings_cmd, bot.app, team_id, channel_id, rest),
@@ -239,6 +288,8 @@ def workspace_wide(sub: str, rest: str) -> bool:
     """What changes the whole workspace (its boards, its defaults, where notices and digests go): admins only.
     A channel's own settings are any member's."""
     words = rest.lower().split()
+    if sub == "board":
+        return True
     if sub == "notion":
         return bool(words) and words[0] in ("connect", "disconnect")
     if sub == "settings" and words:
@@ -254,8 +305,8 @@ async def admins_only(bot, command: dict) -> str | None:
     if me.problem:
         return me.problem
     if not me.admin:
-        return ("Only workspace admins and owners can change that: it applies to the whole workspace (Notion boards, "
-                "workspace-wide review, where notices and digests go). Ask one of them; this channel's own settings "
+        return ("Only workspace admins and owners can change that: it applies to the whole workspace (Notion boards, the "
+                "ticket board, workspace-wide review, where notices and digests go). Ask one of them; this channel's own settings "
                 "(`/onno settings type|email|notion|review on|off`) are yours to change.")
     return None
 

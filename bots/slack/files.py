@@ -5,28 +5,24 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import tempfile
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 
-from bots.names import local_name, title_from
+from bots.chat import intake as chat_intake
+from bots.chat import settings as chat_settings
+from bots.names import local_name
 from core.errors import InputError
 from integrations.slack.adapter import target as slack_target
 from integrations.slack.blocks import esc
-from pipeline.transcripts import CAPTION_SUFFIXES, TRANSCRIPT_SUFFIXES
 from pipeline.types import MeetingInfo
 from storage import jobs as jobs_repo
 from storage import slack as slack_repo
 
 log = logging.getLogger(__name__)
 
-MEDIA = {"mp3", "m4a", "mp4", "wav", "ogg", "oga", "opus", "webm", "mov", "mkv", "flac", "aac", "m4v", "avi", "wma",
-         "amr", "3gp", "mpg", "mpeg", "caf", "weba"}
-TRANSCRIPTS = {s.lstrip(".") for s in CAPTION_SUFFIXES}
-# Text, Word and JSON files are shared for many reasons: taken as transcripts only when someone asks (a DM, a command).
-TEXT_TRANSCRIPTS = {s.lstrip(".") for s in TRANSCRIPT_SUFFIXES} - TRANSCRIPTS
 STALE_CLAIM = 600.0  # a claim this old whose process died mid-download may be taken again by `/onno process`
 
 
@@ -35,15 +31,13 @@ class Rejected(Exception):
 
 
 def extension(f: dict) -> str:
-    return PurePosixPath(f.get("name") or "").suffix.lower().lstrip(".")
+    return chat_intake.extension(f.get("name") or "")
 
 
 def is_recording(f: dict, *, asked: bool = False) -> bool:
     """Audio, video or a caption file; a text or Word transcript too when someone `asked` for this file."""
-    mimetype = (f.get("mimetype") or "").lower()
-    kinds = {(f.get("filetype") or "").lower(), extension(f)}
-    return mimetype.startswith(("audio/", "video/")) or bool(kinds & (MEDIA | TRANSCRIPTS)) \
-        or (asked and extension(f) in TEXT_TRANSCRIPTS)
+    return chat_intake.is_recording(f.get("name") or "", mimetype=f.get("mimetype") or "",
+                                    filetype=f.get("filetype") or "", asked=asked)
 
 
 def thread_of(f: dict, channel_id: str) -> str | None:
@@ -56,7 +50,7 @@ def thread_of(f: dict, channel_id: str) -> str | None:
 
 
 def title_of(f: dict) -> str:
-    return title_from(f.get("title") or f.get("name") or "", MEDIA | TRANSCRIPTS | TEXT_TRANSCRIPTS, "Slack recording")
+    return chat_intake.title(f.get("title") or f.get("name") or "", "Slack recording")
 
 
 def slack_host(url: str, settings) -> bool:
@@ -97,15 +91,9 @@ async def download(url: str, token: str, dest: Path, *, name: str, limit: int) -
                 first = False
                 size += len(chunk)
                 if size > limit:
-                    raise Rejected(too_big(name, size, limit))
+                    raise Rejected(chat_intake.too_big(name, size, limit))
                 out.write(chunk)
     return size
-
-
-def too_big(name: str, size: int | None, limit: int) -> str:
-    got = f" ({size / 1e6:.0f} MB)" if size else ""
-    return (f"*{name}* is too large{got}: I take recordings up to {limit / 1e6:.0f} MB. Trim it, or export "
-            "the audio only (an .m4a or .ogg is a tenth the size of a video), and share that.")
 
 
 async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, user_id: str | None,
@@ -131,9 +119,7 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
     thread_ts = thread_of(file, channel_id)
     if not is_recording(file, asked=explicit or channel_id.startswith("D")):
         if explicit or channel_id.startswith("D"):
-            reply = (f"*{name}* isn't a recording I can process ({file.get('pretty_type') or file.get('filetype')}"
-                     "). Share an audio or video file of the meeting, or its transcript (.vtt, .srt, .sbv, .docx, "
-                     ".txt or Whisper .json).")
+            reply = chat_intake.not_a_recording(name, file.get("pretty_type") or file.get("filetype"))
             await client.chat_postMessage(channel=channel_id, thread_ts=thread_ts, text=reply)
             return reply
         return "not a recording"
@@ -144,10 +130,10 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
     status = await client.chat_postMessage(channel=channel_id, thread_ts=thread_ts,
                                            text=f"📥 Got *{name}*. Downloading…")
     await bot.db(_update_row, bot.app, row_id, status_ts=status["ts"], status_text=None)
-    limit = int(bot.settings.slack_max_file_mb * 1e6)
+    limit = chat_intake.max_bytes(bot.settings)
     try:
         if file.get("size") and int(file["size"]) > limit:
-            raise Rejected(too_big(name, int(file["size"]), limit))
+            raise Rejected(chat_intake.too_big(name, int(file["size"]), limit))
         url = file.get("url_private_download") or file.get("url_private")
         if not url:
             raise Rejected(f"Slack gave me no download link for *{name}*; share it again as a file upload.")
@@ -160,12 +146,17 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
             await download(url, token, path, name=name, limit=limit)
             job_id = jobs_repo.new_job_id()
             info = await bot.db(_meeting_info, bot.app, ws_id, channel_id, file)
-            extra, review_first = await bot.db(_channel_delivery, bot.app, ws_id, channel_id)
+            extra = await bot.db(channel_delivery, bot.app, ws_id, channel_id)
+            if extra.left_out:  # said before the job runs: without a broker the result comes before submit returns
+                await client.chat_postMessage(channel=channel_id, thread_ts=thread_ts or status["ts"],
+                                              text="ℹ️ " + chat_settings.left_out_text(extra.left_out, "•"))
             await bot.db(_update_row, bot.app, row_id, job_id=job_id, status="submitted")
             await bot.in_jobs_pool(bot.app.runner.submit, path, info, workspace=ws_id, job_id=job_id,
-                                   targets=[slack_target(channel_id, thread_ts or status["ts"], file_id), *extra],
-                                   review_first=review_first)
-        return f"Processing *{name}*: follow along in its thread."
+                                   targets=[slack_target(channel_id, thread_ts or status["ts"], file_id),
+                                            *extra.targets],
+                                   review_first=extra.review_first)
+        reply = f"Processing *{name}*: follow along in its thread."
+        return reply + ("\n" + chat_settings.left_out_text(extra.left_out, "•") if extra.left_out else "")
     except (Rejected, InputError) as exc:
         reply = str(exc) if isinstance(exc, Rejected) else f"I can't process *{name}*: {esc(str(exc))}"
         await bot.db(_update_row, bot.app, row_id, status="rejected", error=reply, status_text=reply)
@@ -221,26 +212,23 @@ def _update_row(app, row_id: int, **values) -> None:
             setattr(row, k, v)
 
 
-def _channel_delivery(app, ws_id: int, channel_id: str) -> tuple[list[str], bool | None]:
-    """The channel's integrations that are on (Notion at its target, e-mail to the participants) and its own
-    review-first setting (None: the workspace's)."""
-    from integrations import deliver as outbound
+WORDING = chat_settings.Wording(place="workspace", pick_board="`/onno settings notion NAME`")
+
+
+def channel_values(row) -> dict:
+    """A Slack channel's own settings as the resolver reads them (its options: notion, email, review_first)."""
+    return {"meeting_type": row.meeting_type, **(row.options or {})}
+
+
+def channel_delivery(app, ws_id: int, channel_id: str) -> chat_settings.Delivery:
+    """The channel's integrations that can go now (Notion at its board, e-mail to the participants), its own
+    review-first setting (None: the workspace's), and what was left out and why."""
     from storage import repository as repo
 
     with app.session() as s:
-        opts = dict(slack_repo.channel_settings(s, repo.workspace_by_id(s, ws_id), channel_id).options or {})
-    wanted = []
-    if opts.get("notion") and opts.get("notion_target") and "notion" in outbound.ADAPTERS:
-        wanted.append(f"notion:{opts['notion_target']}")
-    if opts.get("email") and app.settings.smtp_url:
-        wanted.append("email:participants")
-    targets = []
-    for target in wanted:
-        try:
-            targets.append(outbound.normalise_target(target))
-        except InputError as exc:
-            log.warning("channel %s: not delivering to %s: %s", channel_id, target, exc.problem)
-    return targets, opts.get("review_first")
+        ws = repo.workspace_by_id(s, ws_id)
+        eff = chat_settings.resolve(s, ws, channel_values(slack_repo.channel_settings(s, ws, channel_id)))
+        return chat_settings.delivery(s, app.settings, ws, eff, WORDING)
 
 
 def _meeting_info(app, ws_id: int, channel_id: str, file: dict) -> MeetingInfo:

@@ -19,8 +19,11 @@ from aiohttp import web
 from onno.service import App
 from onno.settings import Settings
 from onno.web import make_web_app
+from tests.billing.conftest import API_KEY, PRICES, WEBHOOK_SECRET, FakeStripe
 from tests.bots import discord_fake
 from tests.bots.slack_fake import FakeSlack, member
+from tests.integrations.mailbox import Mailbox
+from tests.integrations.notion_fake import FakeNotion, NotionServer
 from tests.jobs.conftest import redis_server  # noqa: F401  (a private Redis for the worker test)
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -159,3 +162,34 @@ def fake():
     yield server
     server.close()
     discord.http.Route.BASE = DISCORD_BASE
+
+
+@pytest.fixture
+def mailbox():
+    """A real SMTP server (aiosmtpd) that keeps what it is sent."""
+    box = Mailbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture
+def notion():
+    """The fake Notion API, with a token of its own (rate limits are per token)."""
+    server = NotionServer(FakeNotion())
+    server.state.token = server.state.add_token(f"ntn_test_{uuid.uuid4().hex}")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def stripe():
+    """A fake Stripe API."""
+    server = FakeStripe()
+    yield server
+    server.close()
+
+
+def billing(stripe: FakeStripe) -> dict:
+    """Settings that turn billing on against the fake Stripe."""
+    return {"stripe_api_key": API_KEY, "stripe_webhook_secret": WEBHOOK_SECRET, "stripe_api_url": stripe.url,
+            "stripe_price_pro": PRICES["pro"], "stripe_price_team": PRICES["team"]}

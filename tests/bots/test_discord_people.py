@@ -13,12 +13,11 @@ from onno.web import make_web_app
 from storage import discord as discord_repo
 from storage import mail
 from tests.bots import discord_fake as F
-from tests.bots import test_discord_bot, test_discord_settings
+from tests.bots import test_discord_bot
 from tests.bots.test_discord_bot import Harness, until
 from tests.bots.test_discord_settings import CHANNEL_MANAGER, _closing, opt, upload
 
 pytestmark = test_discord_bot.pytestmark
-mailbox = test_discord_settings.mailbox  # the fixture: a real SMTP server (aiosmtpd)
 
 MAYA, DANIEL = "maya@example.com", "daniel@example.com"
 

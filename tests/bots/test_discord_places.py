@@ -25,14 +25,14 @@ from storage import discord as discord_repo
 from storage import notices as notices_repo
 from storage.models import utcnow
 from tests.bots import discord_fake as F
-from tests.bots import test_discord_bot, test_discord_settings
+from tests.bots import test_discord_bot
+from tests.bots.conftest import billing
 from tests.bots.test_discord_bot import Harness, posts_in
-from tests.bots.test_discord_settings import ADMIN, CHANNEL_MANAGER, _closing, billing, opt, server_ws, stored
+from tests.bots.test_discord_settings import ADMIN, CHANNEL_MANAGER, _closing, opt, server_ws, stored
 from tests.integrations import test_digest as week
 from tests.integrations.test_digest import hold_the_week
 
 pytestmark = test_discord_bot.pytestmark
-stripe = test_discord_settings.stripe  # the fixture: a fake Stripe API
 WEEKLY = {"digest_weekday": 1, "digest_hour": 0, "delivery_backoff": 0.05}  # last week's digest is due now
 TEAM, STANDUP = F.TEAM_ID, F.TEXT_ID
 

@@ -20,7 +20,6 @@ from storage import review as review_repo
 from tests.bots import discord_fake as F
 from tests.bots.test_discord_bot import Harness, until
 from tests.bots.test_slack_files import VTT
-from tests.integrations.mailbox import Mailbox
 
 READER = "ana@example.com"
 ADMIN = str(int(F.MEMBER_PERMISSIONS) | F.MANAGE_MESSAGES)
@@ -42,13 +41,6 @@ MORE = """
 """
 
 
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox().start()
-    yield box
-    box.stop()
 
 
 def held_meeting(h: Harness, tmp_path, transcript: str) -> tuple[str, int]:

@@ -8,56 +8,24 @@ Stripe configured. Jobs run in-process on SQLite, so an upload's e-mail is held,
 from __future__ import annotations
 
 import asyncio
-import uuid
-
-import pytest
 
 from integrations.notion import service as notion_service
 from storage import discord as discord_repo
 from storage import jobs as jobs_repo
 from storage import mail
 from storage import repository as repo
-from tests.billing.conftest import API_KEY, PRICES, WEBHOOK_SECRET, FakeStripe
 from tests.bots import discord_fake as F
 from tests.bots import test_discord_bot
+from tests.bots.conftest import billing
 from tests.bots.test_discord_bot import Harness, posts_in, until, windows
 from tests.bots.test_discord_review import custom_ids, interact, private_text
 from tests.bots.test_slack_files import VTT
-from tests.integrations.mailbox import Mailbox
-from tests.integrations.notion_fake import FakeNotion, NotionServer
 
 pytestmark = test_discord_bot.pytestmark  # libopus, for the live meeting's voice
 
 ADMIN = str(int(F.MEMBER_PERMISSIONS) | F.MANAGE_GUILD)
 CHANNEL_MANAGER = str(int(F.MEMBER_PERMISSIONS) | F.MANAGE_CHANNELS)
 MAYA_MAIL, LENA_MAIL = "maya@example.com", "lena@example.com"
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox().start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def notion():
-    server = NotionServer(FakeNotion())
-    server.state.token = server.state.add_token(f"ntn_test_{uuid.uuid4().hex}")  # rate limits are per token
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def stripe():
-    server = FakeStripe()
-    yield server
-    server.close()
-
-
-def billing(stripe: FakeStripe) -> dict:
-    return {"stripe_api_key": API_KEY, "stripe_webhook_secret": WEBHOOK_SECRET, "stripe_api_url": stripe.url,
-            "stripe_price_pro": PRICES["pro"], "stripe_price_team": PRICES["team"]}
 
 
 def opt(name: str, value: str) -> dict:

@@ -6,14 +6,12 @@ from __future__ import annotations
 
 from storage import mail
 from storage import slack as slack_repo
-from tests.bots import test_slack_review
 from tests.bots.conftest import T1, TOKEN1
 from tests.bots.slack_fake import member
 from tests.bots.test_slack_files import CHANNEL, VTT, thread_replies
 from tests.jobs.conftest import wait_for
 
 MAYA = "maya@example.com"
-mailbox = test_slack_review.mailbox  # the fixture: a real SMTP server (aiosmtpd)
 
 
 def say(server, fake_slack, text: str, user: str = "U_MAYA", team: str = T1) -> str:

@@ -5,24 +5,14 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from storage import mail as people
 from storage import slack as slack_repo
 from storage.models import Delivery
 from tests.bots.conftest import T1
 from tests.bots.test_slack_files import CHANNEL, VTT, share, thread_replies
-from tests.integrations.mailbox import Mailbox
 from tests.jobs.conftest import wait_for
 
 MAYA = "maya@example.com"
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox().start()
-    yield box
-    box.stop()
 
 
 def click(server, msg: dict, action_id: str, value: str, user: str = "U_MAYA", *, home: str = T1,

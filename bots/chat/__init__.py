@@ -1,0 +1,1 @@
+"""What both chat bots share: settings resolution, upload intake, and the answers drawn per platform."""
