@@ -19,6 +19,7 @@ from billing.accounts import lock_usage, reserve, settle
 from billing.gate import PlanLimit, check_intake
 from core.clock import aware
 from core.errors import InputError
+from core.retry import RetryPolicy
 from integrations import deliver as outbound
 from integrations.errors import PermanentError, TransientError
 from pipeline.findings.summary import summarize_result
@@ -298,14 +299,13 @@ class JobRunner:
     # -- helpers ------------------------------------------------------------------------------------------
 
     def _retry_delivery(self, delivery_id: int, attempts: int, exc: TransientError) -> None:
-        s_ = self.settings
-        if attempts >= s_.delivery_max_attempts:
+        policy = RetryPolicy.of(self.settings)
+        if policy.exhausted(attempts):
             with self.app.session() as s:
                 jobs_repo.finish_delivery(s, delivery_id, "failed", response_status=exc.status,
                                           last_error=f"gave up after {attempts} attempts: {exc.reason}")
             return
-        wait = min(s_.delivery_backoff_max, s_.delivery_backoff * 2 ** (attempts - 1))
-        wait = max(wait, exc.retry_after or 0.0)
+        wait = policy.wait(attempts, exc.retry_after)
         with self.app.session() as s:
             jobs_repo.finish_delivery(s, delivery_id, "pending", last_error=exc.reason, response_status=exc.status,
                                       next_attempt_at=utcnow() + dt.timedelta(seconds=wait), enqueued_at=utcnow())

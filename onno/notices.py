@@ -21,6 +21,7 @@ import logging
 import threading
 
 from core.clock import aware
+from core.retry import RetryPolicy
 from integrations.discord.api import DiscordAPI
 from integrations.errors import PermanentError, TransientError
 from integrations.slack import api as slack_api
@@ -155,12 +156,6 @@ def post(app, workspace_id: int, place: str, content: str, key: str, *,
 # -- sending --------------------------------------------------------------------------------------------------------
 
 
-def backoff(settings, attempts: int, retry_after: float | None) -> float:
-    """As deliveries back off: doubling from delivery_backoff, capped, never sooner than Retry-After."""
-    wait = min(settings.delivery_backoff_max, settings.delivery_backoff * 2 ** max(0, attempts - 1))
-    return max(wait, retry_after or 0.0)
-
-
 def send(app, notice_id: int) -> str:
     """One attempt at a notice: its status afterwards, or 'skipped' when it was not due or someone else has it."""
     settings = app.settings
@@ -196,8 +191,9 @@ def send(app, notice_id: int) -> str:
             repo.record_destination(s, notice_id, place, outcome)
         done[place] = outcome
     refused = "; ".join(f"{p}: {o['error']}" for p, o in done.items() if "error" in o)
-    if retry is not None and attempts < settings.delivery_max_attempts:
-        wait = backoff(settings, attempts, retry.retry_after)
+    policy = RetryPolicy.of(settings)
+    if retry is not None and not policy.exhausted(attempts):
+        wait = policy.wait(attempts, retry.retry_after)
         with app.session() as s:
             repo.finish_notice(s, notice_id, "pending", last_error=retry.reason,
                                next_attempt_at=utcnow() + dt.timedelta(seconds=wait))

@@ -14,6 +14,7 @@ from billing.gate import PlanLimit, billing_enabled
 from billing.models import BillingAccount
 from billing.plans import PLANS, includes
 from core.links import billing_url
+from core.retry import RetryPolicy
 from integrations.digest import weeks
 from integrations.digest.send import LEASE, Outcome, deliver
 from storage import digest as store
@@ -77,7 +78,7 @@ def due_digests(app, *, now: dt.datetime | None = None) -> int:
     with app.session() as s:
         for digest_id in store.resumable(s, now - RESUME_WITHIN, now):
             row = s.get(store.Digest, digest_id)
-            if row.attempts >= settings.delivery_max_attempts:
+            if RetryPolicy.of(settings).exhausted(row.attempts):
                 if store.claim(s, digest_id, lease=LEASE, now=now):
                     store.finish(s, digest_id, "failed", note=f"gave up after {row.attempts} attempts"
                                  + (f": {row.note}" if row.note else ""))

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 
 from core.names import first_name
+from core.retry import RetryPolicy
 from integrations.digest import compose, content
 from integrations.digest import discord as discord_post
 from integrations.digest import slack as slack_post
@@ -126,6 +127,7 @@ def deliver(app, digest_id: int) -> Outcome:
             "`/onno settings digest:here` in Discord)")))
 
     transient: list[str] = []
+    waits: list[float] = []  # what the receivers asked for (Retry-After)
     permanent: list[str] = []
     emailed: list[str] = []
     if readers:
@@ -138,6 +140,7 @@ def deliver(app, digest_id: int) -> Outcome:
                 transient.append("deferred: " + "; ".join(mailed.deferred))
         except TransientError as exc:
             transient.append(exc.reason)
+            waits.append(exc.retry_after or 0.0)
         except PermanentError as exc:
             permanent.append(exc.reason)
         if transient or permanent:  # what was sent before the trouble is on record; count it
@@ -153,6 +156,7 @@ def deliver(app, digest_id: int) -> Outcome:
             posted = channel
         except TransientError as exc:
             transient.append(exc.reason)
+            waits.append(exc.retry_after or 0.0)
         except PermanentError as exc:
             permanent.append(f"{exc.reason} (is the app in the channel? `/invite @Onno` there)"
                              if "not_in_channel" in exc.reason else exc.reason)
@@ -167,6 +171,7 @@ def deliver(app, digest_id: int) -> Outcome:
             in_discord = discord_channel
         except TransientError as exc:
             transient.append(exc.reason)
+            waits.append(exc.retry_after or 0.0)
         except PermanentError as exc:
             permanent.append(f"{exc.reason} (can Onno see and post in that channel? give it View Channel and Send "
                              "Messages there, or pick another with `/onno settings digest:here`)"
@@ -174,9 +179,10 @@ def deliver(app, digest_id: int) -> Outcome:
 
     outcome = Outcome(week, "sent", emailed=emailed, slack_channel=posted, discord_channel=in_discord, digest=d,
                       note="; ".join(transient + permanent) or None)
-    if transient and attempts < settings.delivery_max_attempts:
+    policy = RetryPolicy.of(settings)
+    if transient and not policy.exhausted(attempts):
         outcome.status = "pending"
-        wait = min(settings.delivery_backoff * 2 ** (attempts - 1), settings.delivery_backoff_max)
+        wait = policy.wait(attempts, max(waits, default=0.0))
         return finish(app, digest_id, outcome, retry_at=utcnow() + dt.timedelta(seconds=wait))
     if not (emailed or posted or in_discord):
         outcome.status = "failed"
