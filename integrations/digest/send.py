@@ -25,7 +25,7 @@ from integrations.email.smtp import RecipientFailed, SmtpConfig, SmtpSession
 from integrations.email.unsubscribe import unsubscribe_url
 from integrations.errors import PermanentError, TransientError
 from storage import digest as store
-from storage import mail
+from storage import mail, outbox
 from storage import repository as repo
 from storage.models import utcnow
 
@@ -91,7 +91,7 @@ def mail_readers(app, d: content.WeekDigest, *, digest_id: int, key: str, reader
                 out.sent.append(address)
             with app.session() as s:
                 mail.record_send(s, key, address, status=status, message_id=msg["Message-ID"], reply=reply)
-                store.renew(s, digest_id, lease=LEASE)
+                outbox.renew(s, digest_id, LEASE)
     return out
 
 
@@ -152,7 +152,7 @@ def deliver(app, digest_id: int) -> Outcome:
             if slack_ts is None:
                 ts = slack_post.post(app, d, team_id=team_id, channel=channel, key=key, retried_since=retried_since)
                 with app.session() as s:
-                    store.record_slack_post(s, digest_id, channel, ts)
+                    outbox.record(s, key, f"slack:{channel}", ref=ts)
             posted = channel
         except TransientError as exc:
             transient.append(exc.reason)
@@ -167,7 +167,7 @@ def deliver(app, digest_id: int) -> Outcome:
             if discord_message is None:
                 message_id = discord_post.post(app, d, channel=discord_channel, key=key)
                 with app.session() as s:  # at once: a send resumed after this never posts again
-                    store.record_discord_post(s, digest_id, discord_channel, message_id)
+                    outbox.record(s, key, f"discord:{discord_channel}", ref=message_id)
             in_discord = discord_channel
         except TransientError as exc:
             transient.append(exc.reason)
