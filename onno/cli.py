@@ -293,9 +293,9 @@ def db_upgrade() -> None:
     click.echo(f"Database is up to date ({url.split('@')[-1]}).")
 
 
-from onno.cli_jobs import jobs, submit, web, worker  # noqa: E402  (they use the helpers above)
+from onno.cli_jobs import jobs, outbox, submit, web, worker  # noqa: E402  (they use the helpers above)
 
-for command in (submit, jobs, worker, web):
+for command in (submit, jobs, outbox, worker, web):
     main.add_command(command)
 
 from onno.cli_billing import plan  # noqa: E402

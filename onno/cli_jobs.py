@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from core.errors import InputError
-from onno.cli import app, fail, meeting_input, meeting_options
+from onno.cli import app, fail, meeting_input, meeting_options, resolve, workspace_option
 
 
 @click.command()
@@ -135,6 +135,71 @@ def jobs_retry(job_id: str) -> None:
     click.echo(message)
     if not a.settings.broker_url:
         report_inline(job_details(a, job_id))
+
+
+@click.group()
+def outbox() -> None:
+    """Everything that leaves Onno: meeting results, team notices and weekly digests, and where each went."""
+
+
+@outbox.command("list")
+@workspace_option
+@click.option("--status", help="Only items in this state, e.g. pending, failed, delivered, sent.")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.option("--limit", default=50, show_default=True)
+def outbox_list(workspace: str, status: str | None, fmt: str, limit: int) -> None:
+    """List what was sent or is being sent, newest first."""
+    from storage import outbox as repo
+
+    a = app()
+    ws_id = resolve(a, workspace)
+    with a.session() as s:
+        rows = [repo.describe(s, o) for o in repo.listing(s, ws_id, status=status, limit=limit)]
+    if fmt == "json":
+        click.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        click.echo("Nothing has left Onno yet." if status is None else f"Nothing {status} in the outbox.")
+        return
+    for r in rows:
+        what = (r["what"] or "").splitlines()[0][:60] if r["what"] else ""
+        retry = f"  next try {r['next_attempt_at'][:19]}" if r["next_attempt_at"] else ""
+        click.echo(f"{r['id']:>6}  {r['created_at'][:19]}  {r['category']:<6}  {r['status']:<9}  "
+                   f"{r['attempts']}x  {what}{retry}")
+
+
+@outbox.command("show")
+@click.argument("item_id", type=int)
+@workspace_option
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+def outbox_show(item_id: int, workspace: str, fmt: str) -> None:
+    """Show one item: what it is, its state, its attempts and last error, and every receipt of where it went."""
+    from storage import outbox as repo
+
+    a = app()
+    ws_id = resolve(a, workspace)
+    with a.session() as s:
+        item = repo.get(s, item_id)
+        row = repo.describe(s, item) if item is not None and item.workspace_id == ws_id else None
+    if row is None:
+        fail(InputError(f"There is nothing {item_id} in the outbox.", "See what there is with: onno outbox list"))
+    if fmt == "json":
+        click.echo(json.dumps(row, indent=2))
+        return
+    click.echo(f"Outbox {row['id']}: {row['category']} ({row['kind']}), {row['status']} after {row['attempts']} "
+               "attempt(s)")
+    click.echo(f"  what     {row['what']}")
+    click.echo(f"  key      {row['key']}" + (f" (job {row['job_id']}: onno jobs show {row['job_id']})"
+                                              if row["job_id"] else ""))
+    click.echo(f"  created  {row['created_at']}; delivered {row['delivered_at'] or '—'}")
+    if row["next_attempt_at"]:
+        click.echo(f"  retry    {row['next_attempt_at']}")
+    if row["error"]:
+        click.echo(f"  error    {row['error']}" + (f" (HTTP {row['response_status']})" if row["response_status"]
+                                                  else ""))
+    for r in row["receipts"]:
+        click.echo(f"  went     {r['destination']}: " + (f"refused — {r['error']}" if r["error"] else r["ref"] or "")
+                   + f" at {r['at']}")
 
 
 @click.command()

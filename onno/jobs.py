@@ -19,12 +19,14 @@ from billing.accounts import lock_usage, reserve, settle
 from billing.gate import PlanLimit, check_intake
 from core.clock import aware
 from core.errors import InputError
+from core.retry import RetryPolicy
 from integrations import deliver as outbound
 from integrations.errors import PermanentError, TransientError
 from pipeline.findings.summary import summarize_result
 from pipeline.run import Transcript, analyse, check_source, transcribe_source
 from pipeline.types import MeetingInfo, Ticket
 from storage import jobs as jobs_repo
+from storage import outbox
 from storage import repository as repo
 from storage import review as review_repo
 from storage.models import Job, utcnow
@@ -88,7 +90,7 @@ class Heartbeat:
     def _renew(self, s) -> bool:
         lease = self.runner.settings.job_lease_seconds
         if self.job_id is None:
-            return jobs_repo.renew_delivery_lease(s, self.delivery_id, lease)
+            return outbox.renew(s, self.delivery_id, lease)
         return jobs_repo.renew_lease(s, self.job_id, self.runner.owner, lease, self.progress)
 
     def _run(self) -> None:
@@ -259,7 +261,7 @@ class JobRunner:
         """Send one outbox row; retried with backoff on transient errors, never again once delivered."""
         lease = self.settings.job_lease_seconds
         with self.app.session() as s:
-            if not jobs_repo.claim_delivery(s, delivery_id, lease):
+            if not outbox.claim(s, delivery_id, lease):
                 return  # delivered, failed, not yet due, or another worker is sending it
         with self.app.session() as s:
             d = jobs_repo.get_delivery(s, delivery_id)
@@ -267,7 +269,7 @@ class JobRunner:
             meeting = repo.get_meeting(s, repo.workspace_by_id(s, job.workspace_id), job.meeting_id)
             target, attempts = d.target, d.attempts
             if meeting is None:
-                jobs_repo.finish_delivery(s, delivery_id, "failed", last_error="the meeting was deleted")
+                outbox.release(s, delivery_id, "failed", last_error="the meeting was deleted")
                 return
             result = repo.meeting_result_dict(meeting)
             if target.partition(":")[0] in review_repo.HELD_KINDS:  # what waited for review goes out as reviewed
@@ -288,28 +290,21 @@ class JobRunner:
             return
         except PermanentError as exc:
             with self.app.session() as s:
-                jobs_repo.finish_delivery(s, delivery_id, "failed", last_error=exc.reason,
+                outbox.release(s, delivery_id, "failed", last_error=exc.reason,
                                           response_status=exc.status)
             return
         with self.app.session() as s:
-            jobs_repo.finish_delivery(s, delivery_id, "delivered", delivered_at=utcnow(), response_status=status,
+            outbox.release(s, delivery_id, "delivered", delivered_at=utcnow(), response_status=status,
                                       last_error=None)
 
     # -- helpers ------------------------------------------------------------------------------------------
 
     def _retry_delivery(self, delivery_id: int, attempts: int, exc: TransientError) -> None:
-        s_ = self.settings
-        if attempts >= s_.delivery_max_attempts:
-            with self.app.session() as s:
-                jobs_repo.finish_delivery(s, delivery_id, "failed", response_status=exc.status,
-                                          last_error=f"gave up after {attempts} attempts: {exc.reason}")
-            return
-        wait = min(s_.delivery_backoff_max, s_.delivery_backoff * 2 ** (attempts - 1))
-        wait = max(wait, exc.retry_after or 0.0)
         with self.app.session() as s:
-            jobs_repo.finish_delivery(s, delivery_id, "pending", last_error=exc.reason, response_status=exc.status,
-                                      next_attempt_at=utcnow() + dt.timedelta(seconds=wait), enqueued_at=utcnow())
-        self.send("deliver", delivery_id, countdown=wait)
+            wait = outbox.release_for_retry(s, delivery_id, RetryPolicy.of(self.settings), attempts, exc.reason,
+                                            retry_after=exc.retry_after, response_status=exc.status)
+        if wait is not None:
+            self.send("deliver", delivery_id, countdown=wait)
 
     @contextmanager
     def _claimed(self, job_id: str, step: str) -> Iterator[Job | None]:

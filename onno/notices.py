@@ -21,11 +21,13 @@ import logging
 import threading
 
 from core.clock import aware
+from core.retry import RetryPolicy
 from integrations.discord.api import DiscordAPI
 from integrations.errors import PermanentError, TransientError
 from integrations.slack import api as slack_api
 from integrations.slack.tokens import bot_token
 from storage import notices as repo
+from storage import outbox
 from storage import repository as workspaces
 from storage.models import utcnow
 
@@ -155,17 +157,11 @@ def post(app, workspace_id: int, place: str, content: str, key: str, *,
 # -- sending --------------------------------------------------------------------------------------------------------
 
 
-def backoff(settings, attempts: int, retry_after: float | None) -> float:
-    """As deliveries back off: doubling from delivery_backoff, capped, never sooner than Retry-After."""
-    wait = min(settings.delivery_backoff_max, settings.delivery_backoff * 2 ** max(0, attempts - 1))
-    return max(wait, retry_after or 0.0)
-
-
 def send(app, notice_id: int) -> str:
     """One attempt at a notice: its status afterwards, or 'skipped' when it was not due or someone else has it."""
     settings = app.settings
     with app.session() as s:
-        if not repo.claim_notice(s, notice_id, max(MIN_LEASE, settings.job_lease_seconds)):
+        if not outbox.claim(s, notice_id, max(MIN_LEASE, settings.job_lease_seconds)):
             return "skipped"
         n = repo.get_notice(s, notice_id)
         ws_id, key, attempts, done = n.workspace_id, n.key, n.attempts, dict(n.destinations or {})
@@ -176,8 +172,8 @@ def send(app, notice_id: int) -> str:
     if not todo and not done:
         log.error("team notice (no Slack channel or Discord meeting to post it in, so only logged): %s", content)
         with app.session() as s:
-            repo.record_destination(s, notice_id, "log", {"ref": "logged"})
-            repo.finish_notice(s, notice_id, "delivered", delivered_at=utcnow(), last_error=None)
+            outbox.record(s, key, "log", ref="logged")
+            outbox.release(s, notice_id, "delivered", delivered_at=utcnow(), last_error=None)
         return "delivered"
     retry: TransientError | None = None
     for place in todo:
@@ -193,24 +189,25 @@ def send(app, notice_id: int) -> str:
             retry = TransientError(f"{place}: {type(exc).__name__}: {exc}")
             continue
         with app.session() as s:  # the receipt at once: a crash after this never posts here again
-            repo.record_destination(s, notice_id, place, outcome)
+            outbox.record(s, key, place, ref=outcome.get("ref"), error=outcome.get("error"))
         done[place] = outcome
     refused = "; ".join(f"{p}: {o['error']}" for p, o in done.items() if "error" in o)
-    if retry is not None and attempts < settings.delivery_max_attempts:
-        wait = backoff(settings, attempts, retry.retry_after)
+    policy = RetryPolicy.of(settings)
+    if retry is not None and not policy.exhausted(attempts):
+        wait = policy.wait(attempts, retry.retry_after)
         with app.session() as s:
-            repo.finish_notice(s, notice_id, "pending", last_error=retry.reason,
+            outbox.release(s, notice_id, "pending", last_error=retry.reason,
                                next_attempt_at=utcnow() + dt.timedelta(seconds=wait))
         return "pending"
     if retry is not None:
         refused = "; ".join(filter(None, [refused, f"gave up after {attempts} attempts: {retry.reason}"]))
     if any("ref" in o for o in done.values()):
         with app.session() as s:
-            repo.finish_notice(s, notice_id, "delivered", delivered_at=utcnow(), last_error=refused or None)
+            outbox.release(s, notice_id, "delivered", delivered_at=utcnow(), last_error=refused or None)
         return "delivered"
     log.error("team notice could not be posted (%s), so only logged: %s", refused, content)
     with app.session() as s:
-        repo.finish_notice(s, notice_id, "failed", last_error=refused)
+        outbox.release(s, notice_id, "failed", last_error=refused)
     return "failed"
 
 
@@ -220,5 +217,5 @@ def sweep(app, *, limit: int = 100) -> int:
 
     notice_lapsed_graces(app)
     with app.session() as s:
-        due = repo.due_notices(s, limit=limit)
+        due = outbox.due(s, "notice", limit=limit)
     return sum(1 for notice_id in due if send(app, notice_id) != "skipped")

@@ -11,6 +11,7 @@ from integrations.digest.schedule import due_digests
 from integrations.notion.service import pull_stale
 from onno import notices
 from storage import jobs as jobs_repo
+from storage import outbox
 from storage.models import utcnow
 
 log = logging.getLogger(__name__)
@@ -38,9 +39,9 @@ def sweep_once(app) -> dict[str, int]:
             if jobs_repo.touch_enqueued(s, job.id, cutoff):
                 sends.append((job.step, job.id))
                 counts["resent"] += 1
-        for d in jobs_repo.due_deliveries(s, cutoff):
-            if jobs_repo.touch_delivery(s, d.id, cutoff):
-                sends.append(("deliver", d.id))
+        for delivery_id in outbox.unsent(s, "result", cutoff):
+            if outbox.touch(s, delivery_id, cutoff):
+                sends.append(("deliver", delivery_id))
                 counts["deliveries"] += 1
     for step, ref in sends:
         runner.send(step, ref)

@@ -1,4 +1,5 @@
-"""Jobs and the delivery outbox: every state change is one conditional UPDATE, so workers never collide."""
+"""Jobs, and their results' rows in the outbox: every state change is one conditional UPDATE, so workers never
+collide."""
 
 from __future__ import annotations
 
@@ -119,7 +120,8 @@ def create_deliveries(s: Session, job: Job, targets: list[str], *, hold: frozens
     """
     now = utcnow()
     existing = {d.target for d in job.deliveries}
-    rows = [Delivery(job_id=job.id, target=t, key=delivery_key(job.id, t),
+    rows = [Delivery(job_id=job.id, workspace_id=job.workspace_id, target=t, kind=t.partition(":")[0],
+                     key=delivery_key(job.id, t),
                      status="held" if t.partition(":")[0] in hold else "pending", attempts=0,
                      next_attempt_at=now, enqueued_at=now) for t in dict.fromkeys(targets) if t not in existing]
     s.add_all(rows)
@@ -143,42 +145,3 @@ def redeliver(s: Session, job_id: str, kinds: tuple[str, ...]) -> list[int]:
 
 def get_delivery(s: Session, delivery_id: int) -> Delivery | None:
     return s.get(Delivery, delivery_id)
-
-
-def claim_delivery(s: Session, delivery_id: int, lease: float) -> bool:
-    """Take a due delivery for sending; a delivered or failed one is never taken again."""
-    now = utcnow()
-    res = _execute(s, update(Delivery).where(
-        Delivery.id == delivery_id,
-        or_((Delivery.status == "pending") & (Delivery.next_attempt_at <= now),
-            (Delivery.status == "sending") & (Delivery.lease_expires_at < now)),
-    ).values(status="sending", lease_expires_at=now + dt.timedelta(seconds=lease), attempts=Delivery.attempts + 1))
-    return res.rowcount == 1
-
-
-def renew_delivery_lease(s: Session, delivery_id: int, lease: float) -> bool:
-    """Extend the lease of a delivery still being sent (a long e-mail run), so the sweeper does not resend it."""
-    res = _execute(s, update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
-                   .values(lease_expires_at=utcnow() + dt.timedelta(seconds=lease)))
-    return res.rowcount == 1
-
-
-def finish_delivery(s: Session, delivery_id: int, status: str, **values) -> None:
-    _execute(s, update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "sending")
-              .values(status=status, lease_expires_at=None, **values))
-
-
-def due_deliveries(s: Session, older_than: dt.datetime) -> list[Delivery]:
-    """Deliveries due for a while with no recent message, or stuck 'sending' under a dead lease."""
-    now = utcnow()
-    return list(s.scalars(select(Delivery).where(or_(
-        (Delivery.status == "pending") & (Delivery.next_attempt_at <= now) & (Delivery.enqueued_at < older_than),
-        (Delivery.status == "sending") & (Delivery.lease_expires_at < now)))))
-
-
-def touch_delivery(s: Session, delivery_id: int, older_than: dt.datetime) -> bool:
-    now = utcnow()
-    res = _execute(s, update(Delivery).where(Delivery.id == delivery_id, or_(
-        (Delivery.status == "pending") & (Delivery.enqueued_at < older_than),
-        (Delivery.status == "sending") & (Delivery.lease_expires_at < now))).values(enqueued_at=now))
-    return res.rowcount == 1

@@ -157,22 +157,66 @@ class Job(Base):
                                                       passive_deletes=True)
 
 
-class Delivery(Base):
-    """An outbox row: one result going to one target, sent until it is delivered and never after."""
+class OutboxItem(Base):
+    """Something that leaves Onno (a meeting's result for one target, a team notice, a weekly digest): claimed with a
+    lease while it is being sent, retried with one backoff, settled after; its receipts say where it went already."""
 
-    __tablename__ = "deliveries"
-    __table_args__ = (UniqueConstraint("job_id", "target", name="uq_delivery_job_target"),)
+    __tablename__ = "outbox"
+    __table_args__ = (UniqueConstraint("job_id", "target", name="uq_outbox_job_target"),
+                      UniqueConstraint("workspace_id", "week", name="uq_outbox_workspace_week"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    job_id: Mapped[str] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
-    target: Mapped[str] = mapped_column(String(2000))
-    key: Mapped[str] = mapped_column(String(100), unique=True)
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # held|pending|sending|delivered|failed
+    category: Mapped[str] = mapped_column(String(20), index=True)  # result | notice | digest
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # once-only: receivers and receipts go by it
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # a result's target kind, a notice's kind, "weekly" for a digest
+    # held|pending|sending|delivered|failed (a digest: pending|sending|sent|skipped|failed)
+    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
-    enqueued_at: Mapped[dt.datetime | None] = mapped_column()
+    enqueued_at: Mapped[dt.datetime | None] = mapped_column()  # when a message for it last went to the broker
     lease_expires_at: Mapped[dt.datetime | None] = mapped_column()
     last_error: Mapped[str | None] = mapped_column(Text)
     response_status: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     delivered_at: Mapped[dt.datetime | None] = mapped_column()
+    # A meeting's result: the job that made it and where it goes (`kind:argument`).
+    job_id: Mapped[str | None] = mapped_column(ForeignKey("jobs.id", ondelete="CASCADE"), index=True)
+    target: Mapped[str | None] = mapped_column(String(2000))
+    # A team notice: what happened and what to do about it.
+    text: Mapped[str | None] = mapped_column(Text)
+    hint: Mapped[str | None] = mapped_column(Text)
+    # A weekly digest: its ISO week, its round (`onno digest send --again` makes a new one), how many were mailed.
+    week: Mapped[str | None] = mapped_column(String(10))
+    round: Mapped[int | None] = mapped_column(Integer)
+    emailed: Mapped[int | None] = mapped_column(Integer)
+
+    receipts: Mapped[list[Receipt]] = relationship(
+        primaryjoin="foreign(Receipt.key) == OutboxItem.key", order_by="Receipt.id", viewonly=True, lazy="selectin")
+
+    __mapper_args__ = {"polymorphic_on": "category"}
+
+
+class Receipt(Base):
+    """Where an outbox item went (`slack:C123`, `discord:456`, `log`): its message there, or why it was refused.
+    Written the moment the receiver answers, so a retry never sends there again."""
+
+    __tablename__ = "outbox_receipts"
+    __table_args__ = (UniqueConstraint("key", "destination", name="uq_receipt_key_destination"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))  # the outbox item's key
+    destination: Mapped[str] = mapped_column(String(200))
+    ref: Mapped[str | None] = mapped_column(String(200))  # the message's ts or id there
+    error: Mapped[str | None] = mapped_column(Text)  # why it can never go there
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+    @property
+    def outcome(self) -> dict:
+        return {"error": self.error} if self.error is not None else {"ref": self.ref}
+
+
+class Delivery(OutboxItem):
+    """A meeting's result going to one target, sent until it is delivered and never after."""
+
+    __mapper_args__ = {"polymorphic_identity": "result"}

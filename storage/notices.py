@@ -1,38 +1,29 @@
-"""Team notices: things the team must be told once (a broken Notion board, a failed payment), kept as an outbox."""
+"""Team notices: things the team must be told once (a broken Notion board, a failed payment), kept in the outbox."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, or_, select, update
+from sqlalchemy import Boolean, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from storage.db import insert_ignore
 from storage.discord import DiscordLiveMeeting
-from storage.models import Base, Workspace, utcnow
+from storage.models import Base, OutboxItem, Workspace, utcnow
 from storage.slack import SlackFile
 
 
-class TeamNotice(Base):
-    """One notice for a workspace's team; its `key` makes it once-only, its status says whether it went out."""
+class TeamNotice(OutboxItem):
+    """One notice for a workspace's team; its `key` makes it once-only, its status says whether it went out.
 
-    __tablename__ = "team_notices"
+    `kind`: notion_broken | payment_failed | downgraded; `text` says what happened, `hint` what to do about it."""
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"), index=True)
-    key: Mapped[str] = mapped_column(String(200), unique=True)  # e.g. notion-broken-3-2026-11-16T10:00:00+00:00
-    kind: Mapped[str] = mapped_column(String(40))  # notion_broken | payment_failed | downgraded
-    text: Mapped[str] = mapped_column(Text)  # what happened
-    hint: Mapped[str] = mapped_column(Text, default="")  # what to do about it
-    status: Mapped[str] = mapped_column(String(20), default="pending", index=True)  # pending|sending|delivered|failed
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime | None] = mapped_column()
-    lease_expires_at: Mapped[dt.datetime | None] = mapped_column()
-    last_error: Mapped[str | None] = mapped_column(Text)
-    # Where it went: "slack:C123" / "discord:456" / "log" -> {"ref": message ts or id} or {"error": why not}.
-    destinations: Mapped[dict] = mapped_column(default=dict)
-    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
-    delivered_at: Mapped[dt.datetime | None] = mapped_column()
+    __mapper_args__ = {"polymorphic_identity": "notice"}
+
+    @property
+    def destinations(self) -> dict[str, dict]:
+        """Where it went: "slack:C123" / "discord:456" / "log" -> {"ref": message ts or id} or {"error": why not}."""
+        return {r.destination: r.outcome for r in self.receipts}
 
 
 class NoticeSettings(Base):
@@ -49,11 +40,6 @@ class NoticeSettings(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
-def _execute(s: Session, stmt):
-    """A conditional UPDATE in SQL alone; the caller reads rowcount to learn whether it won."""
-    return s.execute(stmt.execution_options(synchronize_session=False))
-
-
 # -- the outbox -----------------------------------------------------------------------------------------------------
 
 
@@ -64,8 +50,8 @@ def create_notice(s: Session, workspace_id: int, *, key: str, kind: str, text: s
     notice can be written in the same transaction as the change it reports.
     """
     now = utcnow()
-    values = dict(workspace_id=workspace_id, key=key[:200], kind=kind, text=text, hint=hint, status="pending",
-                  attempts=0, next_attempt_at=now, destinations={}, created_at=now)
+    values = dict(category="notice", workspace_id=workspace_id, key=key[:200], kind=kind, text=text, hint=hint,
+                  status="pending", attempts=0, next_attempt_at=now, created_at=now)
     return insert_ignore(s, TeamNotice, values, ["key"]) is not None
 
 
@@ -84,38 +70,6 @@ def existing_keys(s: Session, keys: list[str]) -> set[str]:
 def list_notices(s: Session, workspace: Workspace, *, limit: int = 50) -> list[TeamNotice]:
     """Newest first."""
     q = select(TeamNotice).where(TeamNotice.workspace_id == workspace.id).order_by(TeamNotice.id.desc()).limit(limit)
-    return list(s.scalars(q))
-
-
-def claim_notice(s: Session, notice_id: int, lease: float) -> bool:
-    """Take a due notice for sending; a delivered or failed one, or one someone else is sending, is not taken."""
-    now = utcnow()
-    res = _execute(s, update(TeamNotice).where(
-        TeamNotice.id == notice_id,
-        or_((TeamNotice.status == "pending") & (TeamNotice.next_attempt_at <= now),
-            (TeamNotice.status == "sending") & (TeamNotice.lease_expires_at < now)),
-    ).values(status="sending", lease_expires_at=now + dt.timedelta(seconds=lease), attempts=TeamNotice.attempts + 1))
-    return res.rowcount == 1
-
-
-def record_destination(s: Session, notice_id: int, destination: str, outcome: dict) -> None:
-    """Note what one destination did with the notice, at once: a retry skips where it already went."""
-    row = s.get(TeamNotice, notice_id, with_for_update=True)
-    row.destinations = {**(row.destinations or {}), destination: outcome}
-
-
-def finish_notice(s: Session, notice_id: int, status: str, **values) -> bool:
-    res = _execute(s, update(TeamNotice).where(TeamNotice.id == notice_id, TeamNotice.status == "sending")
-                   .values(status=status, lease_expires_at=None, **values))
-    return res.rowcount == 1
-
-
-def due_notices(s: Session, *, limit: int = 100) -> list[int]:
-    """Notices due to be sent (new, or waiting for a retry) and ones stuck 'sending' under a dead lease."""
-    now = utcnow()
-    q = (select(TeamNotice.id).where(or_((TeamNotice.status == "pending") & (TeamNotice.next_attempt_at <= now),
-                                         (TeamNotice.status == "sending") & (TeamNotice.lease_expires_at < now)))
-         .order_by(TeamNotice.id).limit(limit))
     return list(s.scalars(q))
 
 

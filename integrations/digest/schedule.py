@@ -14,10 +14,11 @@ from billing.gate import PlanLimit, billing_enabled
 from billing.models import BillingAccount
 from billing.plans import PLANS, includes
 from core.links import billing_url
+from core.retry import RetryPolicy
 from integrations.digest import weeks
 from integrations.digest.send import LEASE, Outcome, deliver
 from storage import digest as store
-from storage import mail
+from storage import mail, outbox
 from storage import repository as repo
 from storage.models import utcnow
 
@@ -75,13 +76,13 @@ def due_digests(app, *, now: dt.datetime | None = None) -> int:
             if row is not None:
                 ids.append(row.id)
     with app.session() as s:
-        for digest_id in store.resumable(s, now - RESUME_WITHIN, now):
+        for digest_id in outbox.due(s, "digest", now=now, since=now - RESUME_WITHIN):
             row = s.get(store.Digest, digest_id)
-            if row.attempts >= settings.delivery_max_attempts:
-                if store.claim(s, digest_id, lease=LEASE, now=now):
+            if RetryPolicy.of(settings).exhausted(row.attempts):
+                if outbox.claim(s, digest_id, LEASE, now=now):
                     store.finish(s, digest_id, "failed", note=f"gave up after {row.attempts} attempts"
                                  + (f": {row.note}" if row.note else ""))
-            elif len(ids) < PER_SWEEP and store.claim(s, digest_id, lease=LEASE, now=now):
+            elif len(ids) < PER_SWEEP and outbox.claim(s, digest_id, LEASE, now=now):
                 ids.append(digest_id)
     for digest_id in ids:
         try:
@@ -114,7 +115,7 @@ def send_now(app, workspace: str | int, week: str, *, again: bool = False) -> Ou
         elif again and row.status in store.SETTLED:
             taken = store.again(s, row.id, lease=LEASE)
         else:
-            taken = store.claim(s, row.id, lease=LEASE, force=True)
+            taken = outbox.claim(s, row.id, LEASE, also=("pending", "skipped", "failed"))
         row_id = row.id
     if not taken:
         return Outcome(week, "busy", note="another process is sending it right now")

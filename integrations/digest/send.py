@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from email.utils import parseaddr
 
 from core.names import first_name
+from core.retry import RetryPolicy
 from integrations.digest import compose, content
 from integrations.digest import discord as discord_post
 from integrations.digest import slack as slack_post
@@ -24,7 +25,7 @@ from integrations.email.smtp import RecipientFailed, SmtpConfig, SmtpSession
 from integrations.email.unsubscribe import unsubscribe_url
 from integrations.errors import PermanentError, TransientError
 from storage import digest as store
-from storage import mail
+from storage import mail, outbox
 from storage import repository as repo
 from storage.models import utcnow
 
@@ -90,7 +91,7 @@ def mail_readers(app, d: content.WeekDigest, *, digest_id: int, key: str, reader
                 out.sent.append(address)
             with app.session() as s:
                 mail.record_send(s, key, address, status=status, message_id=msg["Message-ID"], reply=reply)
-                store.renew(s, digest_id, lease=LEASE)
+                outbox.renew(s, digest_id, LEASE)
     return out
 
 
@@ -126,6 +127,7 @@ def deliver(app, digest_id: int) -> Outcome:
             "`/onno settings digest:here` in Discord)")))
 
     transient: list[str] = []
+    waits: list[float] = []  # what the receivers asked for (Retry-After)
     permanent: list[str] = []
     emailed: list[str] = []
     if readers:
@@ -138,6 +140,7 @@ def deliver(app, digest_id: int) -> Outcome:
                 transient.append("deferred: " + "; ".join(mailed.deferred))
         except TransientError as exc:
             transient.append(exc.reason)
+            waits.append(exc.retry_after or 0.0)
         except PermanentError as exc:
             permanent.append(exc.reason)
         if transient or permanent:  # what was sent before the trouble is on record; count it
@@ -149,10 +152,11 @@ def deliver(app, digest_id: int) -> Outcome:
             if slack_ts is None:
                 ts = slack_post.post(app, d, team_id=team_id, channel=channel, key=key, retried_since=retried_since)
                 with app.session() as s:
-                    store.record_slack_post(s, digest_id, channel, ts)
+                    outbox.record(s, key, f"slack:{channel}", ref=ts)
             posted = channel
         except TransientError as exc:
             transient.append(exc.reason)
+            waits.append(exc.retry_after or 0.0)
         except PermanentError as exc:
             permanent.append(f"{exc.reason} (is the app in the channel? `/invite @Onno` there)"
                              if "not_in_channel" in exc.reason else exc.reason)
@@ -163,10 +167,11 @@ def deliver(app, digest_id: int) -> Outcome:
             if discord_message is None:
                 message_id = discord_post.post(app, d, channel=discord_channel, key=key)
                 with app.session() as s:  # at once: a send resumed after this never posts again
-                    store.record_discord_post(s, digest_id, discord_channel, message_id)
+                    outbox.record(s, key, f"discord:{discord_channel}", ref=message_id)
             in_discord = discord_channel
         except TransientError as exc:
             transient.append(exc.reason)
+            waits.append(exc.retry_after or 0.0)
         except PermanentError as exc:
             permanent.append(f"{exc.reason} (can Onno see and post in that channel? give it View Channel and Send "
                              "Messages there, or pick another with `/onno settings digest:here`)"
@@ -174,9 +179,10 @@ def deliver(app, digest_id: int) -> Outcome:
 
     outcome = Outcome(week, "sent", emailed=emailed, slack_channel=posted, discord_channel=in_discord, digest=d,
                       note="; ".join(transient + permanent) or None)
-    if transient and attempts < settings.delivery_max_attempts:
+    policy = RetryPolicy.of(settings)
+    if transient and not policy.exhausted(attempts):
         outcome.status = "pending"
-        wait = min(settings.delivery_backoff * 2 ** (attempts - 1), settings.delivery_backoff_max)
+        wait = policy.wait(attempts, max(waits, default=0.0))
         return finish(app, digest_id, outcome, retry_at=utcnow() + dt.timedelta(seconds=wait))
     if not (emailed or posted or in_discord):
         outcome.status = "failed"

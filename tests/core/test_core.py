@@ -14,6 +14,7 @@ from core.errors import InputError, UserError
 from core.http import retry_after
 from core.keys import MIN_CHARS, checked
 from core.names import called, first_name, fold, owns
+from core.retry import RetryPolicy
 
 
 def test_retry_after_reads_seconds_dates_and_any_header_case():
@@ -24,6 +25,13 @@ def test_retry_after_reads_seconds_dates_and_any_header_case():
     assert 25 <= retry_after({"Retry-After": soon}) <= 31
     assert retry_after({}) is None and retry_after(None, default=1.0) == 1.0
     assert retry_after({"Retry-After": "soon"}, default=1.0) == 1.0
+
+
+def test_one_backoff_doubles_up_to_its_cap_and_waits_at_least_what_the_receiver_asks():
+    policy = RetryPolicy(base=5.0, cap=60.0, max_attempts=3)
+    assert [policy.wait(n) for n in (0, 1, 2, 3, 4, 5)] == [5.0, 5.0, 10.0, 20.0, 40.0, 60.0]
+    assert policy.wait(1, retry_after({"Retry-After": "30"})) == 30.0 and policy.wait(5, 3.0) == 60.0
+    assert not policy.exhausted(2) and policy.exhausted(3)
 
 
 def test_names_compare_in_any_case_and_spacing():
