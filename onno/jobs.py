@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import os
+import shutil
 import socket
 import tempfile
 import threading
@@ -213,17 +214,21 @@ class JobRunner:
             if job is None:
                 return
             info = meeting_info(job.options)
+            # Finished parts of a long recording wait here, so a worker killed part-way resumes, not restarts.
+            work_dir = self.parts_dir(job_id)
             with self._materialized(job) as path, Heartbeat(self, job_id) as beat:
                 def progress(share: float) -> None:
                     beat.progress = share
 
-                transcript = transcribe_source(path, info, transcriber=self.app.transcriber, progress=progress)
+                transcript = transcribe_source(path, info, transcriber=self.app.transcriber, progress=progress,
+                                               work_dir=work_dir)
             if beat.lost:
                 raise LeaseLost(job_id)
             with self.app.session() as s:
                 if not jobs_repo.release_job(s, job_id, self.owner, status="queued", step="extract", progress=1.0,
                                              attempts=0, transcript=transcript.to_dict(), enqueued_at=utcnow()):
                     raise LeaseLost(job_id)
+            shutil.rmtree(work_dir, ignore_errors=True)
         self.send("extract", job_id)
 
     def extract(self, job_id: str) -> None:
@@ -299,6 +304,10 @@ class JobRunner:
 
     # -- helpers ------------------------------------------------------------------------------------------
 
+    def parts_dir(self, job_id: str) -> Path:
+        """Where a job's transcription keeps its finished parts until the transcript is saved."""
+        return Path(self.settings.data_dir) / "parts" / job_id
+
     def _retry_delivery(self, delivery_id: int, attempts: int, exc: TransientError) -> None:
         with self.app.session() as s:
             wait = outbox.release_for_retry(s, delivery_id, RetryPolicy.of(self.settings), attempts, exc.reason,
@@ -335,6 +344,7 @@ class JobRunner:
             if failed:
                 # Bad input leaves storage as it was: no recording row, no blobs of it (someone's voice).
                 self.app.forget_recording(job.recording_id, job.workspace_id)
+                shutil.rmtree(self.parts_dir(job_id), ignore_errors=True)
         except Exception as exc:
             log.exception("job %s step %s failed", job_id, step)
             self._after_crash(job_id, step, job.attempts, exc)

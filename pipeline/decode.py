@@ -1,7 +1,9 @@
-"""Decode any audio or video file to 16 kHz mono float32 samples with PyAV (no ffmpeg binary)."""
+"""Decode any audio or video file to 16 kHz mono float32 samples, whole or as a stream, with PyAV (FFmpeg's
+libraries: no ffmpeg binary)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import av
@@ -20,6 +22,13 @@ FIX_HINT = "Export or upload the recording again, then run the command once more
 
 def decode_audio(path: Path) -> np.ndarray:
     """Return the first audio stream of `path` as 16 kHz mono float32 in [-1, 1]."""
+    blocks = list(stream_audio(path))
+    return np.concatenate(blocks) if blocks else np.zeros(0, dtype=np.float32)
+
+
+def stream_audio(path: Path) -> Iterator[np.ndarray]:
+    """The first audio stream of `path` as consecutive blocks of 16 kHz mono float32, decoded as they are read,
+    so a long recording never has to be in memory whole; damage found part-way raises InputError."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file.", "Check the path and try again.")
@@ -35,6 +44,7 @@ def decode_audio(path: Path) -> np.ndarray:
                          "mp3, wav, flac, mp4).") from exc
     except av.error.FFmpegError as exc:
         raise InputError(f"{path.name} could not be opened ({exc}).", FIX_HINT) from exc
+    got = 0
     with container:
         streams = [s for s in container.streams if s.type == "audio"]
         if not streams:
@@ -45,23 +55,25 @@ def decode_audio(path: Path) -> np.ndarray:
         if expected is None and container.duration:
             expected = container.duration / av.time_base
         resampler = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
-        chunks: list[np.ndarray] = []
-        try:
+
+        def frames() -> Iterator[av.AudioFrame]:
             for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+                yield from resampler.resample(frame)
+            yield from resampler.resample(None)
+
+        try:
+            for out in frames():
+                samples = out.to_ndarray().reshape(-1)
+                got += len(samples)
+                yield samples.astype(np.float32) / 32768.0
         except av.error.FFmpegError as exc:
             raise InputError(f"{path.name} is damaged: decoding failed part-way ({exc}).", FIX_HINT) from exc
-    samples = np.concatenate(chunks) if chunks else np.zeros(0, dtype=np.int16)
-    got = len(samples) / SAMPLE_RATE
-    if got == 0:
+    seconds = got / SAMPLE_RATE
+    if seconds == 0:
         raise InputError(f"{path.name} holds no audio samples.", FIX_HINT)
-    if expected and expected - got > max(MISSING_TOLERANCE_S, MISSING_TOLERANCE_SHARE * expected):
-        raise InputError(f"{path.name} is damaged or truncated: {got:.0f} s of {expected:.0f} s could be decoded.",
-                         FIX_HINT)
-    return samples.astype(np.float32) / 32768.0
+    if expected and expected - seconds > max(MISSING_TOLERANCE_S, MISSING_TOLERANCE_SHARE * expected):
+        raise InputError(f"{path.name} is damaged or truncated: {seconds:.0f} s of {expected:.0f} s could be "
+                         "decoded.", FIX_HINT)
 
 
 def probe_duration(path: Path) -> float | None:

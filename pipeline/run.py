@@ -7,10 +7,10 @@ from pathlib import Path
 
 from core.errors import InputError
 from pipeline.decode import SAMPLE_RATE, decode_audio, probe_duration
-from pipeline.diarize import transcribe_speakers
 from pipeline.diarize.assign import is_anonymous
 from pipeline.findings import extract_findings
 from pipeline.findings.labeller import ModelLabeller, model_findings
+from pipeline.parts import transcribe_recording
 from pipeline.transcribe import Progress, Transcriber
 from pipeline.transcripts import TRANSCRIPT_SUFFIXES, read_transcript, transcript_language
 from pipeline.types import EngineInfo, MeetingInfo, MeetingResult, Segment, Ticket
@@ -103,8 +103,9 @@ class Transcript:
 
 
 def transcribe_source(source: Path, info: MeetingInfo, *, transcriber: Transcriber | None = None,
-                      progress: Progress | None = None) -> Transcript:
-    """The heavy step: decode and transcribe (or read) one meeting input."""
+                      progress: Progress | None = None, work_dir: Path | None = None) -> Transcript:
+    """The heavy step: decode and transcribe (or read) one meeting input; a mixed recording's finished parts are
+    kept in `work_dir` when given, so a run killed part-way resumes there."""
     source = Path(source)
     if not source.exists():
         raise InputError(f"{source}: no such file or folder.", "Check the path and try again.")
@@ -120,12 +121,11 @@ def transcribe_source(source: Path, info: MeetingInfo, *, transcriber: Transcrib
         segments, duration, language = transcribe_tracks(source, transcriber, language=info.language,
                                                          prompt=prompt, progress=progress)
     else:
-        audio = decode_audio(source)
-        duration = len(audio) / SAMPLE_RATE
-        language = transcriber.spoken_language(audio, info.language)
-        # One mixed recording: who said what comes from the voices (tracks are one speaker each already).
-        segments = transcribe_speakers(audio, transcriber, participants=info.participants, language=language,
-                                       prompt=prompt, progress=progress, uploader=info.uploader)
+        # One mixed recording, streamed part by part (memory flat however long); who said what comes from the
+        # voices (tracks are one speaker each already).
+        segments, duration, language = transcribe_recording(
+            source, transcriber, participants=info.participants, language=info.language, prompt=prompt,
+            progress=progress, uploader=info.uploader, work_dir=work_dir)
     if not segments:
         raise InputError(f"No speech was found in {source.name} ({duration:.0f} s of audio).", NO_SPEECH_HINT)
     return Transcript(segments, duration, kind, language)

@@ -81,7 +81,12 @@ def merged(owners: list[tuple[float, float]], labels: np.ndarray) -> list[Turn]:
 
 def diarize(audio: np.ndarray, *, max_speakers: int | None = None) -> list[Turn]:
     """Speaker turns of 16 kHz mono `audio`, at most `max_speakers` speakers when that is given."""
-    owners, vectors, region = windows(audio)
+    return windows_to_turns(*windows(audio), max_speakers=max_speakers)
+
+
+def windows_to_turns(owners: list[tuple[float, float]], vectors: np.ndarray, region: np.ndarray, *,
+                     max_speakers: int | None = None) -> list[Turn]:
+    """Speaker turns from `windows`' output, of one recording or of its parts joined (times and regions shifted)."""
     if not owners:
         return []
     # A stretch between two pauses is one speaker's: its windows' mean voice is far steadier than any one
