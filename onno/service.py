@@ -41,7 +41,11 @@ class App:
         if self.settings.data_dir.is_dir():
             private_dir(self.settings.data_dir, ours=True)  # made before Onno tightened it: tighten it now
         engine = db.make_engine(self.settings.resolved_database_url)
-        db.upgrade(engine)
+        try:
+            db.upgrade(engine)
+        except BaseException:
+            engine.dispose()  # the next caller tries again with a new engine: this one's connections must go
+            raise
         return engine
 
     @cached_property

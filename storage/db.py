@@ -15,6 +15,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from core.errors import UserError
 from core.private import private_sqlite
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -67,8 +68,20 @@ def upgrade(target: Engine | str) -> None:
     engine = make_engine(target) if isinstance(target, str) else target
     with migration_lock(engine):
         cfg = alembic_config(engine)
+        refuse_unknown_revisions(engine, cfg)
         settle_branch_heads(engine, cfg)
         command.upgrade(cfg, "head")
+
+
+def refuse_unknown_revisions(engine: Engine, cfg: Config) -> None:
+    """A database a newer Onno migrated is said so in words (Alembic would only say it can't locate a revision)."""
+    with engine.connect() as conn:
+        heads = MigrationContext.configure(conn).get_current_heads()
+    known = {script.revision for script in ScriptDirectory.from_config(cfg).walk_revisions()}
+    unknown = sorted(set(heads) - known)
+    if unknown:
+        raise UserError("database_from_newer_onno", where=engine.url.render_as_string(hide_password=True),
+                        revisions=", ".join(unknown))
 
 
 def settle_branch_heads(engine: Engine, cfg: Config) -> None:

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
+from core.errors import UserError
+from onno.service import App
+from onno.settings import Settings
 from storage import db
 from storage.schema import metadata
 
@@ -64,4 +68,22 @@ def test_a_database_from_before_the_last_migrations_gets_them(database_url):
     assert versions(engine) == [scripts().get_current_head()]
     with engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+    engine.dispose()
+
+
+def test_a_database_a_newer_onno_migrated_is_refused_in_words_and_leaves_no_connection_open(postgres_url, tmp_path):
+    engine = db.make_engine(postgres_url)
+    db.upgrade(engine)
+    stamped(engine, ["0099_from_a_newer_onno"])
+    name = engine.url.database
+    engine.dispose()  # only the App's connections are left to count
+    app = App(Settings(data_dir=tmp_path / "data", database_url=postgres_url))
+    for _ in range(5):  # a progress watcher asks again every few seconds
+        with pytest.raises(UserError) as err:
+            app.session().__enter__()
+        assert "newer version of Onno" in str(err.value) and "0099_from_a_newer_onno" in str(err.value)
+    with engine.connect() as conn:
+        others = conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE datname = :d AND pid <> "
+                                   "pg_backend_pid()"), {"d": name}).scalar()
+    assert others == 0
     engine.dispose()
