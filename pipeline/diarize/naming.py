@@ -38,6 +38,9 @@ COMMON_WORK = frozenset(content_stems(
     "send sent do done take took have finish finished start started look check help work working set call "
     "monday tuesday wednesday thursday friday saturday sunday morning afternoon evening tonight night next end "
     "month time first last quick short good great"))
+# What someone is said to do that gives them no work: "Maria wants the report" is done by somebody else.
+NOT_DOING = ("is|has|was|does|wants|needs|thinks|says|knows|likes|means|seems|feels|agrees|asks|loves|hates|hopes|"
+             "expects|prefers|mentions|sounds|looks|gets|remembers|reckons|believes|suggests")
 # How far after work is given to someone by name their taking it on is looked for (turns).
 TAKES_ON_WITHIN = 6
 
@@ -134,7 +137,7 @@ def given_work(people: People) -> re.Pattern:
     "Mark builds the refund logic" (not "Ethan tested it", "Mark has the export": said of work already given)."""
     return re.compile(rf"\b(?i:let's\s+have)\s+({people.pattern})\b(?!['’]s)|\b({people.pattern})\s+(?:(?i:will|can|"
                       rf"could|should|is\s+going\s+to|has\s+to|needs\s+to)\s+(?:also\s+)?(?!be\b)[a-z]+|"
-                      rf"(?!(?:is|has|was|does)\b)[a-z]{{2,}}[^s\W]s\b)")
+                      rf"(?!(?:{NOT_DOING})\b)[a-z]{{2,}}[^s\W]s\b)")
 
 
 def floor_cue(people: People) -> re.Pattern:
