@@ -33,6 +33,10 @@ REQUEST = re.compile(r",?\s+(?:(?:can|could|would|will|do|did|are|have|were)\s+)
 # Taking work on oneself: "Sure, I'll do the migration by Friday", "I can send the list".
 TAKES_ON = re.compile(r"\b(?:I'll|I\s+will|I\s+can|I'm\s+going\s+to|I\s+am\s+going\s+to|I'd\s+be\s+happy\s+to|"
                       r"let\s+me)\b", re.I)
+# Asking the one called by name to do something ("Lena, can you take…", "Sam, please…"); "Lena, do you want the
+# report?" asks what she wants, and whoever then sends it is somebody else.
+ASKS_WORK = re.compile(r"\b(?:can|could|would|will)\s+you\b(?!\s+(?:want|need|like|remember|hear)\b)|\bplease\b|"
+                       r"\byou\s+(?:take|own|handle|do|get)\b", re.I)
 # Words any two tasks share ("send it by Friday", "do the review this afternoon"): they tell no task apart.
 COMMON_WORK = frozenset(content_stems(
     "send sent do done take took have finish finished start started look check help work working set call "
@@ -195,7 +199,7 @@ def votes(segments: list[Segment], people: People) -> tuple[dict[str, dict[str, 
             for name in set(people.mentioned(sentence)) - introduced - {called}:
                 add(seg.speaker, name, -MENTIONED)
             # Work given to one person by name is taken on by that person: "Sure, I'll do the migration".
-            clauses = [(called, sentence)] if called and not thanked else [
+            clauses = [(called, sentence)] if called and not thanked and ASKS_WORK.search(sentence) else [
                 (people.canonical(g.group(1) or g.group(2)), clause) for clause in CLAUSE.split(sentence)
                 if len(set(people.mentioned(clause))) == 1 for g in work.finditer(clause)]
             for owner, clause in clauses:
