@@ -33,11 +33,18 @@ REQUEST = re.compile(r",?\s+(?:(?:can|could|would|will|do|did|are|have|were)\s+)
 # Taking work on oneself: "Sure, I'll do the migration by Friday", "I can send the list".
 TAKES_ON = re.compile(r"\b(?:I'll|I\s+will|I\s+can|I'm\s+going\s+to|I\s+am\s+going\s+to|I'd\s+be\s+happy\s+to|"
                       r"let\s+me)\b", re.I)
+# Asking the one called by name to do something ("Lena, can you take…", "Sam, please…"); "Lena, do you want the
+# report?" asks what she wants, and whoever then sends it is somebody else.
+ASKS_WORK = re.compile(r"\b(?:can|could|would|will)\s+you\b(?!\s+(?:want|need|like|remember|hear)\b)|\bplease\b|"
+                       r"\byou\s+(?:take|own|handle|do|get)\b", re.I)
 # Words any two tasks share ("send it by Friday", "do the review this afternoon"): they tell no task apart.
 COMMON_WORK = frozenset(content_stems(
     "send sent do done take took have finish finished start started look check help work working set call "
     "monday tuesday wednesday thursday friday saturday sunday morning afternoon evening tonight night next end "
     "month time first last quick short good great"))
+# What someone is said to do that gives them no work: "Maria wants the report" is done by somebody else.
+NOT_DOING = ("is|has|was|does|wants|needs|thinks|says|knows|likes|means|seems|feels|agrees|asks|loves|hates|hopes|"
+             "expects|prefers|mentions|sounds|looks|gets|remembers|reckons|believes|suggests")
 # How far after work is given to someone by name their taking it on is looked for (turns).
 TAKES_ON_WITHIN = 6
 
@@ -134,7 +141,7 @@ def given_work(people: People) -> re.Pattern:
     "Mark builds the refund logic" (not "Ethan tested it", "Mark has the export": said of work already given)."""
     return re.compile(rf"\b(?i:let's\s+have)\s+({people.pattern})\b(?!['’]s)|\b({people.pattern})\s+(?:(?i:will|can|"
                       rf"could|should|is\s+going\s+to|has\s+to|needs\s+to)\s+(?:also\s+)?(?!be\b)[a-z]+|"
-                      rf"(?!(?:is|has|was|does)\b)[a-z]{{2,}}[^s\W]s\b)")
+                      rf"(?!(?:{NOT_DOING})\b)[a-z]{{2,}}[^s\W]s\b)")
 
 
 def floor_cue(people: People) -> re.Pattern:
@@ -192,7 +199,7 @@ def votes(segments: list[Segment], people: People) -> tuple[dict[str, dict[str, 
             for name in set(people.mentioned(sentence)) - introduced - {called}:
                 add(seg.speaker, name, -MENTIONED)
             # Work given to one person by name is taken on by that person: "Sure, I'll do the migration".
-            clauses = [(called, sentence)] if called and not thanked else [
+            clauses = [(called, sentence)] if called and not thanked and ASKS_WORK.search(sentence) else [
                 (people.canonical(g.group(1) or g.group(2)), clause) for clause in CLAUSE.split(sentence)
                 if len(set(people.mentioned(clause))) == 1 for g in work.finditer(clause)]
             for owner, clause in clauses:

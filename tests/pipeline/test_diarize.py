@@ -168,6 +168,12 @@ def test_work_given_in_one_clause_of_two_and_the_floor_handed_over_by_name() -> 
                     ("Speaker 2", "That works. I can have the refund logic done by the end of the month."))
     people = ["Laura", "Mark", "Emma", "Ethan"]
     assert [s.speaker for s in name_speakers(segments, people)][2] == "Mark"
+    # What someone wants is done by somebody else, asked or spoken of.
+    segments = said(("Speaker 1", "Emma, do you want the report by Friday?"), ("Speaker 3", "Yes."),
+                    ("Speaker 2", "I'll send the report tonight."))
+    assert [s.speaker for s in name_speakers(segments, people)][2] == "Speaker 2"
+    segments = said(("Speaker 1", "Emma wants the report by Friday."), ("Speaker 2", "I'll send the report tonight."))
+    assert [s.speaker for s in name_speakers(segments, people)][1] == "Speaker 2"
     segments = said(("Speaker 1", "Welcome. Lucy is going to show us the new flow."),
                     ("Speaker 2", "Thanks, let me share my screen."), ("Speaker 3", "Looks good."))
     assert [s.speaker for s in name_speakers(segments, ["Susan", "Lucy", "Marcus", "Chris"])] == [
