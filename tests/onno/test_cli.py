@@ -142,3 +142,10 @@ def test_board_import_and_list(onno, tmp_path):
 def test_show_unknown_meeting(onno):
     out = onno("meetings", "show", "999")
     assert out.exit_code == 1 and "no meeting 999" in out.output
+
+
+def test_python_dash_m_onno_is_the_onno_command():
+    out = subprocess.run([sys.executable, "-m", "onno", "meetings", "--help"], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "list" in out.stdout and "show" in out.stdout
