@@ -34,7 +34,8 @@ NEAR = 2  # a rule's finding this many sentences away already speaks for the str
 # What the rules know a finding is not, whatever the labeller thinks: a proposal or a past decision is no
 # decision taken now, and "we're no longer blocked" is no blocker.
 NOT_KIND = {"decision": (PROPOSAL, PAST), "blocker": (UNBLOCKED,)}
-# Amid hesitant talk, the labeller's own finding of these kinds is delivered only when said as one (else possible).
+# The labeller's own finding of these kinds is delivered only when said as one (else possible): amid hesitant talk
+# its score alone is mostly noise, and in tidy talk it is sure enough only where the words say so anyway.
 SAID_SO = {"decision": said_as_decision}
 
 
@@ -78,7 +79,7 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
             if is_procedural(sentences[i].text) or kind != "blocker" and opens_procedural(item.text):
                 continue  # a line that runs the meeting is no task, decision or blocker, however it scores
             if p >= head.sure(rule=True, hesitant=bool(hesitant[i])) and _specific(kind, item) and \
-                    not (hesitant[i] and _stumbles(item.text)):
+                    not (kind != "blocker" and _stumbles(item.text)):
                 confident.append(item)
             elif p >= head.possible:
                 possible.append(item)
@@ -101,7 +102,7 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
             _evidence(item, s, p)
             learned_at = i
             sure = p >= head.sure(rule=False, hesitant=bool(hesitant[i])) and _specific(kind, item) and \
-                not (hesitant[i] and kind in SAID_SO and not SAID_SO[kind](s.text))
+                not (kind in SAID_SO and not SAID_SO[kind](s.text))
             (confident if sure else possible).append(item)
         setattr(findings, name, sorted(confident, key=_when))
         setattr(findings, possible_name, sorted(possible, key=_when))
@@ -121,8 +122,8 @@ def spontaneous(sentences: list[Sentence]) -> np.ndarray:
 
 
 def _stumbles(text: str) -> bool:
-    """Whether a rule's finding itself hesitates or stutters ("Put these um minutes on the in the folder"): amid
-    hesitant talk that is a pattern caught in a broken sentence, so it is shown as possible, not delivered."""
+    """Whether a rule's finding itself hesitates or stutters ("Put these um minutes on the in the folder"): a
+    pattern caught in a broken sentence, so it is shown as possible, not delivered."""
     return bool(HESITATION.search(text) or REPEAT.search(text))
 
 

@@ -83,8 +83,11 @@ def test_confident_sentences_no_rule_caught_become_findings_worded_from_the_sent
     contract = next(a for a in f.action_items if "contract" in a.text)
     assert contract.owner == "Maya" and contract.due == "2027-03-12"
     assert contract.evidence == "I'll send the signed contract to legal by Friday." and contract.end > contract.start
-    # …and the sentence no rule read ("the quarterly numbers…") is now a decision too, in its own words.
-    assert any(d.text.startswith("The quarterly numbers are looking healthy") for d in f.decisions)
+    # …and the sentence no rule read ("the quarterly numbers…") is now a blocker too, in its own words; not worded
+    # as a decision, it is only a possible one.
+    assert any(d.text.startswith("The quarterly numbers are looking healthy") for d in f.blockers)
+    assert any(d.text.startswith("The quarterly numbers are looking healthy") for d in f.possible_decisions)
+    assert not any(d.text.startswith("The quarterly numbers") for d in f.decisions)
     assert all(x.confidence == 0.9 for x in f.action_items + f.decisions + f.blockers)
 
 
