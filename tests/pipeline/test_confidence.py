@@ -224,8 +224,9 @@ def test_hesitant_talk_is_told_from_further_than_the_labellers_own_look():
     plain = [f"Option {n} is fine." for n in range(4)]
     talk = [*um, *plain, "I'll put four.", *plain, *um]
     tidy = [f"We looked at option {n} yesterday." for n in range(14)]
-    assert spontaneous(build_sentences(segments(*(("Maya", t) for t in talk))))[8]
-    assert not spontaneous(build_sentences(segments(*(("Maya", t) for t in tidy)))).any()
+    near, _ = spontaneous(build_sentences(segments(*(("Maya", t) for t in talk))))
+    assert near[8]
+    assert not any(flags.any() for flags in spontaneous(build_sentences(segments(*(("Maya", t) for t in tidy)))))
 
 
 def test_amid_hesitant_talk_the_labellers_own_decision_must_be_said_as_one():
@@ -260,3 +261,16 @@ def test_amid_hesitant_talk_a_hedged_or_stumbling_finding_is_only_possible():
         [("Daniel", "So just um I will put these um minutes on the in the folder.")] + \
         [("Maya", f"Uh, the the colour {n}, um.") for n in range(5)]
     assert not run(*talk).action_items
+
+
+def test_a_meeting_hesitant_so_far_counts_as_hesitant_talk_further_on():
+    from pipeline.findings.confidence import spontaneous
+    um = [f"Um, so, we we looked at option {n}." for n in range(12)]
+    plain = [f"Option {n} is fine." for n in range(30)]
+    sentences = build_sentences(segments(*(("Maya", t) for t in [*um, *plain])))
+    near, so_far = spontaneous(sentences)
+    assert not near[30] and so_far[30]  # twelve of the 39 so far: 31 %
+    assert not so_far[:21].any()  # too few sentences yet to tell
+    # The live engine's window counts the sentences before it.
+    near_w, so_far_w = spontaneous(sentences[20:], before=(12, 20))
+    assert (so_far_w == so_far[20:]).all() and not near_w[10:].any()
