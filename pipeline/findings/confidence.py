@@ -96,7 +96,8 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
                 continue  # a line that runs the meeting is no task, decision or blocker, however it scores
             if p >= head.sure(rule=True, hesitant=bool(hesitant[i])) and _specific(kind, item) and \
                     not (kind != "blocker" and _stumbles(item.text)) and \
-                    not (kind == "action" and hesitant[i] and _put_to_nobody(sentences[i], people)):
+                    not (kind == "action" and hesitant[i] and _put_to_nobody(sentences[i], people)) and \
+                    not (kind == "decision" and hesitant[i] and not said_as_decision(sentences[i].text)):
                 confident.append(item)
             elif p >= head.possible:
                 possible.append(item)

@@ -12,7 +12,7 @@ from pipeline.types import Note
 # "let's" that runs the meeting or hands out work rather than deciding anything.
 LETS_NOT_DECISION = re.compile(
     # "let's not get ahead of ourselves" is talk; "let's not ship on Fridays" decides.
-    r"^(?:hope|pray|assume|imagine|pretend|suppose|not\s*(?:[.!?,;]|$)|not\s+(?:get|go|worry|panic|waste|forget|overthink|rush|dwell|jump|be|talk|bother|lose|spend|make\s+this|"
+    r"^(?:hope|pray|assume|imagine|pretend|suppose|have\s+a\s+look|go\s+back|try\s+to|not\s*(?:[.!?,;]|$)|not\s+(?:get|go|worry|panic|waste|forget|overthink|rush|dwell|jump|be|talk|bother|lose|spend|make\s+this|"
     r"hold|keep\s+(?:everyone|you|us)|drag|open\s+that)\b|get\s+(?:started|going|into)|(?:just\s+)?start\b|begin\b|go\s+(?:through|over|around|on)\b|"
     r"move\s+on|see\b|wrap|recap|take\s+a\s+(?:look|break|step)|talk|discuss|dive|jump|kick|continue|call\s+it|"
     r"catch\s+up|hear|look\s+at|(?:have|make)\s+(?!a\s|the\s|it\s|this\s|that\s)[A-Z]\w+|revisit|come\s+back|table\s+(?:it|this|that)|"
@@ -77,7 +77,7 @@ HEDGED = re.compile(r"^(?:if|when|whether|unless|or)\b|\b(?:shall\s+we|should\s+
 
 def said_as_decision(text: str) -> bool:
     """Whether a sentence is worded as a decision taken (not hedged; a "let's" that runs the meeting not counted)."""
-    said = strip_filler(HESITATION.sub(" ", text).strip())
+    said = strip_filler(HESITATION.sub(" ", text).strip(" ,.;"))
     if HEDGED.search(said) or is_procedural(said):
         return False
     for m in reversed(list(LETS.finditer(said))):

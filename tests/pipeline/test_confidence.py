@@ -257,6 +257,7 @@ def test_amid_hesitant_talk_a_hedged_or_stumbling_finding_is_only_possible():
     assert not said_as_decision("If we leave out those buttons, we'll go with the flat case.")
     assert not said_as_decision("Shall we go for the rubber case?")
     assert not said_as_decision("Let's move to the next slide.")
+    assert not said_as_decision("Um, so, if we go with the rubber case, it costs more.")
     talk = [("Maya", f"Um, uh, the the option {n}, yeah.") for n in range(5)] + \
         [("Daniel", "So just um I will put these um minutes on the in the folder.")] + \
         [("Maya", f"Uh, the the colour {n}, um.") for n in range(5)]

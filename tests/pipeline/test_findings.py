@@ -558,6 +558,7 @@ def test_saying_there_is_no_blocker_is_no_blocker(said: str) -> None:
 
 
 @pytest.mark.parametrize("said", ["Let's move on to the budget.", "Let's take that offline.", "Next item, please.",
+                                  "Very good, let's have a look.", "So, let's go back to the basic function.",
                                   "Let's park that for now.", "Can we take this offline?", "Let me check the time."])
 def test_meeting_moves_are_not_decisions_or_tasks(said: str) -> None:
     f = meeting(("Ruth", "Should we take this offline?"), ("Marta", said), ("Ruth", "Yes, let's do that."))
