@@ -14,7 +14,7 @@ import re
 
 import numpy as np
 
-from pipeline.findings.actions import REQUEST, SELF
+from pipeline.findings.actions import ACCEPT, REQUEST, SELF
 from pipeline.findings.acts import ActLabeller, default_labeller
 from pipeline.findings.dates import first_date
 from pipeline.findings.notes import PAST, PROPOSAL, UNBLOCKED, said_as_decision
@@ -96,7 +96,7 @@ def assess(sentences: list[Sentence], findings: Findings, people: People, today:
                 continue  # a line that runs the meeting is no task, decision or blocker, however it scores
             if p >= head.sure(rule=True, hesitant=bool(hesitant[i])) and _specific(kind, item) and \
                     not (kind != "blocker" and _stumbles(item.text)) and \
-                    not (kind == "action" and hesitant[i] and _put_to_nobody(sentences[i], people)) and \
+                    not (kind == "action" and hesitant[i] and _put_to_nobody(sentences, i, people)) and \
                     not (kind == "decision" and hesitant[i] and not said_as_decision(sentences[i].text)):
                 confident.append(item)
             elif p >= head.possible:
@@ -149,17 +149,21 @@ def spontaneous(sentences: list[Sentence], before: tuple[int, int] = (0, 0)) -> 
     return near, meeting
 
 
-def _put_to_nobody(s: Sentence, people: People) -> bool:
-    """A request to no one by name ("Can you draw a rabbit?", "You need to put it on and turn"): amid hesitant talk
-    mostly a question of the moment or how a thing works, not work handed out, so only possible there."""
+def _put_to_nobody(sentences: list[Sentence], i: int, people: People) -> bool:
+    """A request to no one by name, with more than one to put it to and nobody taking it up ("Can you draw a
+    rabbit?", "You need to put it on and turn"): amid hesitant talk mostly a question of the moment or how a thing works, not work handed out, so
+    only possible there."""
+    s = sentences[i]
+    reply = next((x for x in sentences[i + 1:i + 4] if x.turn != s.turn), None)
     return bool(REQUEST.search(s.text)) and not SELF.search(s.text) and people.vocative(s.text) is None \
-        and people.trailing_vocative(s.text) is None
+        and people.trailing_vocative(s.text) is None and people.other_than(s.speaker) is None \
+        and not (reply is not None and ACCEPT.match(reply.text))
 
 
 def _stumbles(text: str) -> bool:
-    """Whether a rule's finding itself hesitates or stutters ("Put these um minutes on the in the folder"): a
-    pattern caught in a broken sentence, so it is shown as possible, not delivered."""
-    return bool(HESITATION.search(text) or REPEAT.search(text))
+    """Whether a rule's finding itself stutters, breaks a word off or hesitates more than once ("Give it uh a t a
+    two"): a pattern caught in a broken sentence, so it is shown as possible, not delivered."""
+    return bool(REPEAT.search(text) or BROKEN_WORD.search(text)) or len(HESITATION.findall(text)) >= 2
 
 
 def _specific(kind: str, item: ActionItem | Note) -> bool:

@@ -275,3 +275,21 @@ def test_a_meeting_hesitant_so_far_counts_as_hesitant_talk_further_on():
     # The live engine's window counts the sentences before it.
     near_w, so_far_w = spontaneous(sentences[20:], before=(12, 20))
     assert (so_far_w == so_far[20:]).all() and not near_w[10:].any()
+
+
+def test_amid_hesitant_talk_a_request_taken_up_is_still_work_and_one_put_to_nobody_only_possible():
+    um = [("Maya", f"Um, uh, the the option {n}, yeah.") for n in range(4)]
+
+    def delivered(*turns):
+        sentences = build_sentences(segments(*turns))
+        people = People(["Maya", "Daniel", "Lena"])
+        info = MeetingInfo(title="t", date=MONDAY, participants=["Maya", "Daniel", "Lena"])
+        f = rule_findings(sentences, people, info, [])
+        assess(sentences, f, people, MONDAY,
+               labeller=ActLabeller(heads=constant(0.9, confident=0.7, possible=0.4), encoder=Zeros()))
+        return [a.text for a in f.action_items], [a.text for a in f.possible_action_items]
+
+    taken = delivered(*um, ("Maya", "Um, could you look at my quarter plan?"), ("Daniel", "Sure, happy to."), *um)
+    assert "Look at my quarter plan" in taken[0]
+    left = delivered(*um, ("Maya", "Um, could you look at my quarter plan?"), ("Daniel", "Uh, the the colour."), *um)
+    assert "Look at my quarter plan" not in left[0] and "Look at my quarter plan" in left[1]
