@@ -38,6 +38,7 @@ SCHEDULED = re.compile(
     r"q[1-4])\b", re.I)
 PAST = re.compile(r"\b(?:last\s+(?:week|month|year|time|quarter|sprint)|ago|yesterday|previously|back\s+then|"
                   r"in\s+the\s+past|they\s+(?:said|told|decided))\b", re.I)
+ASKS = re.compile(r"^(?:should|shall|do|can|could)\s+we\b", re.I)
 PROPOSAL = re.compile(r"\b(?:i'd\s+suggest|i\s+suggest|maybe\s+we|we\s+could|should\s+we|what\s+if|how\s+about|"
                       r"i\s+think\s+you\s+should|you\s+could)\b", re.I)
 # Agreeing to what was just proposed: "Yes, let's do that.", "Agreed.", "Deal.", "Sounds good, let's try it."
@@ -136,7 +137,10 @@ def _decision_cue(s: Sentence) -> bool:
         cue_at = m.end() if m else None
     if cue_at is None:
         return False
-    # "We could maybe…" before the decision words makes it a proposal; after them it is an aside.
+    # "We could maybe…" before the decision words makes it a proposal; after them it is an aside. Opening with
+    # "should we" it is a question, even where the transcript has no question mark ("Should we go with the yellow").
+    if ASKS.match(strip_filler(HESITATION.sub(" ", text).strip(" ,."))):
+        return False
     return not PROPOSAL.search(text[:cue_at]) or bool(DECIDED.search(text[:cue_at]))
 
 

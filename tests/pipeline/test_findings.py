@@ -609,3 +609,8 @@ def test_it_in_a_task_names_the_thing_its_speaker_just_named() -> None:
     # Another speaker's thing, or a question, is not what "it" means.
     f = meeting(("Ben", "Where is the exact number?"), ("Ava", "I'll send it over."))
     assert all("number" not in a.text for a in f.action_items)
+
+
+def test_a_decision_asked_as_a_question_without_its_mark_is_no_decision() -> None:
+    f = meeting(("Ava", "Um, should we go with the yellow case in the end"), ("Ben", "I'm not sure."))
+    assert f.decisions == []
