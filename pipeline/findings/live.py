@@ -21,7 +21,7 @@ from typing import Any
 
 from pipeline.findings.actions import find_action_items
 from pipeline.findings.checklist import follow_up_questions, suggest_questions, topics_said
-from pipeline.findings.confidence import anchor_index, assess
+from pipeline.findings.confidence import anchor_index, assess, marked
 from pipeline.findings.discourse import settle_handovers
 from pipeline.findings.metrics import find_metrics
 from pipeline.findings.notes import find_blockers, find_decisions
@@ -86,6 +86,7 @@ class LiveFindings:
         self._moves: list[TicketMove] = []
         self._said: list[set[str]] = []  # per sentence: the checklist topics its words touch
         self._said_count: Counter[str] = Counter()
+        self._marked: list[bool] = []  # per sentence: whether it shows unscripted talk (an "um", a stutter)
         self._current = self._assemble(summary=False)
 
     @property
@@ -150,8 +151,11 @@ class LiveFindings:
         read = Findings(action_items=find_action_items(window, self.people, self.info.date),
                         questions=find_questions(window), decisions=find_decisions(window),
                         blockers=find_blockers(window), metrics=find_metrics(window))
-        # The labeller reads at most REACH sentences either side: the window holds them for what is re-read.
-        assess(window, read, self.people, self.info.date)
+        # The labeller reads at most REACH sentences either side: the window holds them for what is re-read. How
+        # hesitant the meeting was before the window counts too.
+        del self._marked[lo:]
+        self._marked.extend(marked(s.text) for s in sentences[len(self._marked):])
+        assess(window, read, self.people, self.info.date, before=(sum(self._marked[:ctx]), ctx))
         found = {kind: anchored(getattr(read, kind)) for kind in ANCHORED}
         for kind, items in found.items():
             kept = [(at, x) for at, x in self._anchored[kind] if at < keep]

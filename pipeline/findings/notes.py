@@ -12,7 +12,7 @@ from pipeline.types import Note
 # "let's" that runs the meeting or hands out work rather than deciding anything.
 LETS_NOT_DECISION = re.compile(
     # "let's not get ahead of ourselves" is talk; "let's not ship on Fridays" decides.
-    r"^(?:hope|pray|assume|imagine|pretend|suppose|not\s*(?:[.!?,;]|$)|not\s+(?:get|go|worry|panic|waste|forget|overthink|rush|dwell|jump|be|talk|bother|lose|spend|make\s+this|"
+    r"^(?:hope|pray|assume|imagine|pretend|suppose|have\s+a\s+look|go\s+back|try\s+to|not\s*(?:[.!?,;]|$)|not\s+(?:get|go|worry|panic|waste|forget|overthink|rush|dwell|jump|be|talk|bother|lose|spend|make\s+this|"
     r"hold|keep\s+(?:everyone|you|us)|drag|open\s+that)\b|get\s+(?:started|going|into)|(?:just\s+)?start\b|begin\b|go\s+(?:through|over|around|on)\b|"
     r"move\s+on|see\b|wrap|recap|take\s+a\s+(?:look|break|step)|talk|discuss|dive|jump|kick|continue|call\s+it|"
     r"catch\s+up|hear|look\s+at|(?:have|make)\s+(?!a\s|the\s|it\s|this\s|that\s)[A-Z]\w+|revisit|come\s+back|table\s+(?:it|this|that)|"
@@ -38,6 +38,7 @@ SCHEDULED = re.compile(
     r"q[1-4])\b", re.I)
 PAST = re.compile(r"\b(?:last\s+(?:week|month|year|time|quarter|sprint)|ago|yesterday|previously|back\s+then|"
                   r"in\s+the\s+past|they\s+(?:said|told|decided))\b", re.I)
+ASKS = re.compile(r"^(?:should|shall|do|can|could)\s+we\b", re.I)
 PROPOSAL = re.compile(r"\b(?:i'd\s+suggest|i\s+suggest|maybe\s+we|we\s+could|should\s+we|what\s+if|how\s+about|"
                       r"i\s+think\s+you\s+should|you\s+could)\b", re.I)
 # Agreeing to what was just proposed: "Yes, let's do that.", "Agreed.", "Deal.", "Sounds good, let's try it."
@@ -77,7 +78,7 @@ HEDGED = re.compile(r"^(?:if|when|whether|unless|or)\b|\b(?:shall\s+we|should\s+
 
 def said_as_decision(text: str) -> bool:
     """Whether a sentence is worded as a decision taken (not hedged; a "let's" that runs the meeting not counted)."""
-    said = strip_filler(HESITATION.sub(" ", text).strip())
+    said = strip_filler(HESITATION.sub(" ", text).strip(" ,.;"))
     if HEDGED.search(said) or is_procedural(said):
         return False
     for m in reversed(list(LETS.finditer(said))):
@@ -136,7 +137,10 @@ def _decision_cue(s: Sentence) -> bool:
         cue_at = m.end() if m else None
     if cue_at is None:
         return False
-    # "We could maybe…" before the decision words makes it a proposal; after them it is an aside.
+    # "We could maybe…" before the decision words makes it a proposal; after them it is an aside. Opening with
+    # "should we" it is a question, even where the transcript has no question mark ("Should we go with the yellow").
+    if ASKS.match(strip_filler(HESITATION.sub(" ", text).strip(" ,."))):
+        return False
     return not PROPOSAL.search(text[:cue_at]) or bool(DECIDED.search(text[:cue_at]))
 
 

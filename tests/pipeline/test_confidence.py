@@ -83,8 +83,11 @@ def test_confident_sentences_no_rule_caught_become_findings_worded_from_the_sent
     contract = next(a for a in f.action_items if "contract" in a.text)
     assert contract.owner == "Maya" and contract.due == "2027-03-12"
     assert contract.evidence == "I'll send the signed contract to legal by Friday." and contract.end > contract.start
-    # …and the sentence no rule read ("the quarterly numbers…") is now a decision too, in its own words.
-    assert any(d.text.startswith("The quarterly numbers are looking healthy") for d in f.decisions)
+    # …and the sentence no rule read ("the quarterly numbers…") is now a blocker too, in its own words; not worded
+    # as a decision, it is only a possible one.
+    assert any(d.text.startswith("The quarterly numbers are looking healthy") for d in f.blockers)
+    assert any(d.text.startswith("The quarterly numbers are looking healthy") for d in f.possible_decisions)
+    assert not any(d.text.startswith("The quarterly numbers") for d in f.decisions)
     assert all(x.confidence == 0.9 for x in f.action_items + f.decisions + f.blockers)
 
 
@@ -221,8 +224,9 @@ def test_hesitant_talk_is_told_from_further_than_the_labellers_own_look():
     plain = [f"Option {n} is fine." for n in range(4)]
     talk = [*um, *plain, "I'll put four.", *plain, *um]
     tidy = [f"We looked at option {n} yesterday." for n in range(14)]
-    assert spontaneous(build_sentences(segments(*(("Maya", t) for t in talk))))[8]
-    assert not spontaneous(build_sentences(segments(*(("Maya", t) for t in tidy)))).any()
+    near, _ = spontaneous(build_sentences(segments(*(("Maya", t) for t in talk))))
+    assert near[8]
+    assert not any(flags.any() for flags in spontaneous(build_sentences(segments(*(("Maya", t) for t in tidy)))))
 
 
 def test_amid_hesitant_talk_the_labellers_own_decision_must_be_said_as_one():
@@ -253,7 +257,39 @@ def test_amid_hesitant_talk_a_hedged_or_stumbling_finding_is_only_possible():
     assert not said_as_decision("If we leave out those buttons, we'll go with the flat case.")
     assert not said_as_decision("Shall we go for the rubber case?")
     assert not said_as_decision("Let's move to the next slide.")
+    assert not said_as_decision("Um, so, if we go with the rubber case, it costs more.")
     talk = [("Maya", f"Um, uh, the the option {n}, yeah.") for n in range(5)] + \
         [("Daniel", "So just um I will put these um minutes on the in the folder.")] + \
         [("Maya", f"Uh, the the colour {n}, um.") for n in range(5)]
     assert not run(*talk).action_items
+
+
+def test_a_meeting_hesitant_so_far_counts_as_hesitant_talk_further_on():
+    from pipeline.findings.confidence import spontaneous
+    um = [f"Um, so, we we looked at option {n}." for n in range(12)]
+    plain = [f"Option {n} is fine." for n in range(30)]
+    sentences = build_sentences(segments(*(("Maya", t) for t in [*um, *plain])))
+    near, so_far = spontaneous(sentences)
+    assert not near[30] and so_far[30]  # twelve of the 39 so far: 31 %
+    assert not so_far[:21].any()  # too few sentences yet to tell
+    # The live engine's window counts the sentences before it.
+    near_w, so_far_w = spontaneous(sentences[20:], before=(12, 20))
+    assert (so_far_w == so_far[20:]).all() and not near_w[10:].any()
+
+
+def test_amid_hesitant_talk_a_request_taken_up_is_still_work_and_one_put_to_nobody_only_possible():
+    um = [("Maya", f"Um, uh, the the option {n}, yeah.") for n in range(4)]
+
+    def delivered(*turns):
+        sentences = build_sentences(segments(*turns))
+        people = People(["Maya", "Daniel", "Lena"])
+        info = MeetingInfo(title="t", date=MONDAY, participants=["Maya", "Daniel", "Lena"])
+        f = rule_findings(sentences, people, info, [])
+        assess(sentences, f, people, MONDAY,
+               labeller=ActLabeller(heads=constant(0.9, confident=0.7, possible=0.4), encoder=Zeros()))
+        return [a.text for a in f.action_items], [a.text for a in f.possible_action_items]
+
+    taken = delivered(*um, ("Maya", "Um, could you look at my quarter plan?"), ("Daniel", "Sure, happy to."), *um)
+    assert "Look at my quarter plan" in taken[0]
+    left = delivered(*um, ("Maya", "Um, could you look at my quarter plan?"), ("Daniel", "Uh, the the colour."), *um)
+    assert "Look at my quarter plan" not in left[0] and "Look at my quarter plan" in left[1]

@@ -558,6 +558,7 @@ def test_saying_there_is_no_blocker_is_no_blocker(said: str) -> None:
 
 
 @pytest.mark.parametrize("said", ["Let's move on to the budget.", "Let's take that offline.", "Next item, please.",
+                                  "Very good, let's have a look.", "So, let's go back to the basic function.",
                                   "Let's park that for now.", "Can we take this offline?", "Let me check the time."])
 def test_meeting_moves_are_not_decisions_or_tasks(said: str) -> None:
     f = meeting(("Ruth", "Should we take this offline?"), ("Marta", said), ("Ruth", "Yes, let's do that."))
@@ -608,3 +609,8 @@ def test_it_in_a_task_names_the_thing_its_speaker_just_named() -> None:
     # Another speaker's thing, or a question, is not what "it" means.
     f = meeting(("Ben", "Where is the exact number?"), ("Ava", "I'll send it over."))
     assert all("number" not in a.text for a in f.action_items)
+
+
+def test_a_decision_asked_as_a_question_without_its_mark_is_no_decision() -> None:
+    f = meeting(("Ava", "Um, should we go with the yellow case in the end"), ("Ben", "I'm not sure."))
+    assert f.decisions == []

@@ -172,3 +172,16 @@ def test_decisions_taken_across_turns_end_up_as_batch() -> None:
         decisions.add(s)
     assert [d.text.rstrip(".") for d in decisions.findings().decisions] == [
         "Go with the postal-code service", "The dark mode toggle stays"]
+
+
+def test_a_long_hesitant_meeting_ends_up_as_batch() -> None:
+    # Hesitant from the start, then long plain stretches: how hesitant the meeting was so far decides the
+    # thresholds there, and the live engine, reading a window, must count the sentences before it the same way.
+    turns: list[tuple[str | None, str]] = []
+    for n in range(12):
+        turns.append(("Gwen", f"Um, so, the the option {n}, uh, yeah."))
+        turns.append(("Hugo", f"Option {n} looks fine to me."))
+        turns.append(("Iris", f"Option {n} is on the list."))
+    turns[31] = ("Iris", "Hugo, can you price the rubber case by Friday?")
+    turns += [("Gwen", "Let's go with the rubber case."), ("Hugo", "I'll send the drawings over tomorrow.")]
+    _same_as_batch(segments(*turns), info(), BOARD)
