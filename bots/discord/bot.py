@@ -235,6 +235,17 @@ class OnnoDiscord(Background, discord.Client):
         async def board(interaction: discord.Interaction, file: discord.Attachment):
             await bot.import_board(interaction, file)
 
+        @group.command(name="status", description="What is processing, the last meeting, the plan, integrations")
+        async def status(interaction: discord.Interaction):
+            await bot.answer(interaction, cmd.status)
+
+        @group.command(name="rename-speaker", description="Name a voice of this channel's latest meeting, "
+                                                          "everywhere it went")
+        @app_commands.describe(old="The name in the notes now, e.g. Speaker 2", new="The person's name",
+                               meeting="A meeting's number (default: this channel's latest)")
+        async def rename_speaker(interaction: discord.Interaction, old: str, new: str, meeting: int | None = None):
+            await bot.rename_speaker(interaction, old, new, meeting)
+
         @group.command(name="ask", description="Search this server's past meetings")
         @app_commands.describe(question="e.g. when do we launch the pricing page")
         async def ask(interaction: discord.Interaction, question: str):
@@ -338,6 +349,19 @@ class OnnoDiscord(Background, discord.Client):
         ws_id = await self.ws_id(interaction.guild)
         text = await self.db(fn, self.app, ws_id, *args)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def rename_speaker(self, interaction: discord.Interaction, old: str, new: str,
+                             meeting_id: int | None) -> None:
+        """`/onno rename-speaker`: the posts of that meeting are edited in place through the outbox."""
+        from bots.chat.speakers import rename
+
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        ws_id = await self.ws_id(interaction.guild)
+        if meeting_id is None:
+            meeting_id = await self.db(cmd.channel_meeting, self.app, ws_id,
+                                       channel_settings.settings_channel(interaction.channel))
+        text = await self.in_jobs_pool(rename, self.app, ws_id, meeting_id, old, new)
+        await interaction.followup.send(cmd.clip(escape(text)), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def import_board(self, interaction: discord.Interaction, attachment: discord.Attachment) -> None:
         """`/onno board file:`: the server's board, upserted by ticket key; it replaces what the server shares."""
