@@ -657,11 +657,11 @@ class OnnoDiscord(Background, discord.Client):
             f"📥 Got **{escape(name)}** from {interaction.user.mention}. Processing…",
             allowed_mentions=NO_MENTIONS)
         reply = await self._process_upload(attachment, name, meeting_type, ws_id, interaction.channel, status,
-                                           interaction.user.id)
+                                           interaction.user.id, interaction.user.display_name)
         await interaction.followup.send(cmd.clip(reply), ephemeral=True)
 
     async def _process_upload(self, attachment, name: str, meeting_type: str | None, ws_id: int, channel,
-                              status: discord.Message, user_id: int) -> str:
+                              status: discord.Message, user_id: int, uploader: str | None = None) -> str:
         job_id = jobs_repo.new_job_id()
         settings_channel = channel_settings.settings_channel(channel)
         meeting_type = meeting_type or await self.db(channel_settings.meeting_type, self.app, ws_id, settings_channel)
@@ -672,8 +672,9 @@ class OnnoDiscord(Background, discord.Client):
             with tempfile.TemporaryDirectory(prefix="onno-discord-") as tmp:
                 path = Path(tmp) / local_name(name, f"{attachment.id}{PurePosixPath(name).suffix.lower()[:10]}")
                 await attachment.save(path)
+                # Who attached it: a hint for naming the voices (most likely the host, who opens the meeting).
                 info = MeetingInfo(title=chat_intake.title(name, "Discord recording"), type=meeting_type,
-                                   date=dt.date.today(), participants=[])
+                                   date=dt.date.today(), participants=[], uploader=uploader or None)
                 fut = self.in_jobs_pool(self.app.runner.submit, path, info, workspace=ws_id, job_id=job_id,
                                         targets=[discord_target(channel.id, status.id), *extra.targets],
                                         review_first=extra.review_first)
