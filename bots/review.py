@@ -20,9 +20,12 @@ NOT_HERE = "That action item isn't in this workspace any more."
 NOT_HELD = "This meeting isn't waiting for review: its results went out when it was processed."
 
 
+NOT_EDITABLE = "Only action items are edited; keep or drop a possible decision or blocker as it was said."
+
+
 def _open_item(s, ws_id: int, finding_id: int):
     finding = workspace_finding(s, repo.workspace_by_id(s, ws_id), finding_id)
-    if finding is None or finding.kind != "action_item":
+    if finding is None or finding.kind not in review_repo.REVIEW_KINDS:
         raise Refused(NOT_HERE)
     review = review_repo.meeting_review(s, finding.meeting_id)
     if review is None:
@@ -36,7 +39,7 @@ def item(app, ws_id: int, finding_id: int) -> dict:
     """The action item as it would go out now, to fill an edit form: number (from 1), state, text, owner, due."""
     with app.session() as s:
         finding = _open_item(s, ws_id, finding_id)
-        rows = review_repo.reviewed_items(s, finding.meeting_id)
+        rows = review_repo.reviewed_items(s, finding.meeting_id, notes=True)
         n, state, current = next((n, state, it) for n, (f, state, it) in enumerate(rows, 1) if f.id == finding.id)
         return {"meeting_id": finding.meeting_id, "finding_id": finding.id, "number": n, "state": state,
                 "text": current.get("text") or "", "owner": current.get("owner") or "",
@@ -45,9 +48,12 @@ def item(app, ws_id: int, finding_id: int) -> dict:
 
 def change(app, ws_id: int, finding_id: int, *, user: str, status: str | None = None,
            edits: dict | None = None) -> int:
-    """Drop (`status="dropped"`), restore (`"approved"`) or edit one action item; return its meeting's id."""
+    """Drop (`status="dropped"`), restore or keep (`"approved"`) one finding, or edit an action item; return its
+    meeting's id."""
     with app.session() as s:
         finding = _open_item(s, ws_id, finding_id)
+        if edits and finding.kind in review_repo.POSSIBLE_NOTES:
+            raise Refused(NOT_EDITABLE)
         try:
             review_repo.review_finding(s, finding, status=status, edits=edits, user=user)
         except review_repo.ReviewClosed as exc:  # approved between the look and the change

@@ -104,6 +104,8 @@ def meeting_options(command):
         click.option("--date", callback=parse_date, help="Meeting date, YYYY-MM-DD (default today); deadlines "
                      "resolve against it."),
         click.option("--participants", default="", help="Comma-separated names, e.g. Alice,Bob."),
+        click.option("--uploader", help="Who recorded or sent it, e.g. Maya: a hint for naming the voices (most "
+                     "likely the host, who opens the meeting)."),
         click.option("--board", "board_file", type=click.Path(path_type=Path),
                      help='Existing tickets as JSON [{"key","title","status"}]; stored, and moved by the meeting.'),
     ]
@@ -113,11 +115,12 @@ def meeting_options(command):
 
 
 def meeting_input(source: Path, title: str | None, meeting_type: str, date: dt.date, participants: str,
-                  board_file: Path | None):
+                  board_file: Path | None, uploader: str | None = None):
     """The meeting's facts and the board file's tickets (None without one) from the shared options."""
     board = read_board(board_file) if board_file else None
     names = [p.strip() for p in participants.split(",") if p.strip()]
-    return MeetingInfo(title=title or source.stem, type=meeting_type, date=date, participants=names), board
+    return MeetingInfo(title=title or source.stem, type=meeting_type, date=date, participants=names,
+                       uploader=" ".join((uploader or "").split()) or None), board
 
 
 @main.command()
@@ -125,10 +128,10 @@ def meeting_input(source: Path, title: str | None, meeting_type: str, date: dt.d
 @click.option("--format", "fmt", type=click.Choice(FORMATS), help="Output format (default: text on a "
               "terminal, json when piped).")
 def process(source: Path, title: str | None, meeting_type: str, date: dt.date, participants: str,
-            board_file: Path | None, fmt: str | None) -> None:
+            uploader: str | None, board_file: Path | None, fmt: str | None) -> None:
     """Process SOURCE: an audio/video file, a folder of per-speaker tracks, or a transcript (.vtt, .srt, .sbv, .docx, .txt, Whisper .json)."""
     try:
-        info, board = meeting_input(source, title, meeting_type, date, participants, board_file)
+        info, board = meeting_input(source, title, meeting_type, date, participants, board_file, uploader)
         with progress_bar(f"Processing {source.name}") as progress:
             done = app().process(source, info, board=board, progress=progress)
     except InputError as exc:

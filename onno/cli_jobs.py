@@ -19,14 +19,14 @@ from onno.cli import app, fail, meeting_input, meeting_options, resolve, workspa
 @click.option("--deliver", "targets", multiple=True, metavar="TARGET",
               help="Where to send the result when done, e.g. webhook:https://example.com/hook (repeatable).")
 def submit(source: Path, title: str | None, meeting_type: str, date: dt.date, participants: str,
-           board_file: Path | None, targets: tuple[str, ...]) -> None:
+           uploader: str | None, board_file: Path | None, targets: tuple[str, ...]) -> None:
     """Store SOURCE and process it as a job; print the job id as the last line.
 
     With ONNO_BROKER_URL set the job goes to `onno worker`s; without, it runs here and now.
     """
     a = app()
     try:
-        info, board = meeting_input(source, title, meeting_type, date, participants, board_file)
+        info, board = meeting_input(source, title, meeting_type, date, participants, board_file, uploader)
         job_id = a.runner.submit(source, info, board=board, targets=list(targets))
     except InputError as exc:
         fail(exc)

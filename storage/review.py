@@ -109,6 +109,11 @@ def meeting_review(s: Session, meeting_id: int) -> MeetingReview | None:
 
 # A finding the engine was unsure of: it goes out only once a person keeps it.
 POSSIBLE = FINDING_KINDS["possible_action_items"]
+# Possible decisions and blockers, kept or dropped like possible action items: (its list, where a kept one goes).
+POSSIBLE_NOTES = {FINDING_KINDS["possible_decisions"]: ("possible_decisions", "decisions"),
+                  FINDING_KINDS["possible_blockers"]: ("possible_blockers", "blockers")}
+POSSIBLE_KINDS = frozenset({POSSIBLE, *POSSIBLE_NOTES})
+REVIEW_KINDS = frozenset({"action_item", *POSSIBLE_KINDS})  # what a reviewer may keep or drop
 
 
 def goes_out(state: str) -> bool:
@@ -120,6 +125,13 @@ def action_items(s: Session, meeting_id: int) -> list[Finding]:
     """The meeting's action items, then its possible ones: review numbers are positions in this list, from 1."""
     q = select(Finding).where(Finding.meeting_id == meeting_id, Finding.kind.in_(("action_item", POSSIBLE))) \
         .order_by(Finding.kind, Finding.idx)
+    return list(s.scalars(q))
+
+
+def possible_notes(s: Session, meeting_id: int) -> list[Finding]:
+    """The meeting's possible decisions, then its possible blockers: reviewed after the action items."""
+    q = select(Finding).where(Finding.meeting_id == meeting_id, Finding.kind.in_(tuple(POSSIBLE_NOTES))) \
+        .order_by(Finding.kind.desc(), Finding.idx)
     return list(s.scalars(q))
 
 
@@ -206,16 +218,24 @@ def dropped_by_marks(s: Session, meeting_id: int) -> set[int]:
     return set(s.scalars(q))
 
 
-def reviewed_items(s: Session, meeting_id: int) -> list[tuple[Finding, str, dict]]:
-    """(finding, state, the item as it goes out) per action item; state is open, approved or dropped."""
+def reviewed_items(s: Session, meeting_id: int, *, notes: bool = False) -> list[tuple[Finding, str, dict]]:
+    """(finding, state, the item as it goes out) per action item (with `notes`, then per possible decision and
+    blocker); state is open, possible, approved (kept) or dropped."""
     reviews = finding_reviews(s, meeting_id)
     marked = dropped_by_marks(s, meeting_id)
     out = []
-    for f in action_items(s, meeting_id):
+    for f in action_items(s, meeting_id) + (possible_notes(s, meeting_id) if notes else []):
         r = reviews.get(f.id)
-        state = "dropped" if f.id in marked else (r.status if r else "possible" if f.kind == POSSIBLE else "open")
+        state = "dropped" if f.id in marked else (r.status if r else "possible" if f.kind in POSSIBLE_KINDS
+                                                  else "open")
         out.append((f, state, {**copy.deepcopy(f.data), **((r.edits or {}) if r else {})}))
     return out
+
+
+def possible_rows(s: Session, meeting_id: int) -> list[tuple[int, str, dict, str]]:
+    """(finding id, state, the item as it goes out, its kind) per possible finding of a meeting held for review."""
+    return [(f.id, state, item, f.kind) for f, state, item in reviewed_items(s, meeting_id, notes=True)
+            if f.kind in POSSIBLE_KINDS]
 
 
 def reviewed_result(s: Session, meeting_id: int, result: dict, *, summarize: Callable[[dict], str]) -> dict:
@@ -225,10 +245,17 @@ def reviewed_result(s: Session, meeting_id: int, result: dict, *, summarize: Cal
     A meeting that was never held for review goes out as it was found."""
     if meeting_review(s, meeting_id) is None:
         return result
-    rows = reviewed_items(s, meeting_id)
-    out = {**result, "action_items": [item for _f, state, item in rows if goes_out(state)],
-           "possible_action_items": [item for _f, state, item in rows if state == "possible"]}
-    if any(state == "dropped" or item != f.data or f.kind == POSSIBLE and goes_out(state) for f, state, item in rows):
+    rows = reviewed_items(s, meeting_id, notes=True)
+    items = [(f, state, item) for f, state, item in rows if f.kind not in POSSIBLE_NOTES]
+    out = {**result, "action_items": [item for _f, state, item in items if goes_out(state)],
+           "possible_action_items": [item for _f, state, item in items if state == "possible"]}
+    for kind, (possible_key, kept_key) in POSSIBLE_NOTES.items():
+        notes = [(state, item) for f, state, item in rows if f.kind == kind]
+        if notes:  # a kept one is one of them now; a dropped one is gone
+            out[kept_key] = [*result.get(kept_key, []), *(item for state, item in notes if goes_out(state))]
+            out[possible_key] = [item for state, item in notes if state == "possible"]
+    if any(state == "dropped" or item != f.data or f.kind in POSSIBLE_KINDS and goes_out(state)
+           for f, state, item in rows):
         # The summary names action items too: say it again from what goes out (an LLM's summary included).
         out["summary"] = summarize(out)
     return out
@@ -255,11 +282,12 @@ def review_state(s: Session, meeting_id: int) -> dict | None:
     if review is None:
         return None
     approved = review.status == "approved"
-    rows = reviewed_items(s, meeting_id)
+    rows = reviewed_items(s, meeting_id, notes=True)
     return {"meeting_id": meeting_id, "status": review.status, "approved_by": review.approved_by,
             "kinds": reviewed_kinds(s, meeting_id) if approved else waiting_kinds(s, meeting_id),
             "rows": [(f.id, state, item) for f, state, item in rows],
-            "edited": [f.id for f, _state, item in rows if item != f.data]}
+            "edited": [f.id for f, _state, item in rows if item != f.data],
+            "notes": {f.id: f.kind for f, _state, _item in rows if f.kind in POSSIBLE_NOTES}}
 
 
 # -- deliveries ----------------------------------------------------------------------------------------------------

@@ -235,6 +235,17 @@ class OnnoDiscord(Background, discord.Client):
         async def board(interaction: discord.Interaction, file: discord.Attachment):
             await bot.import_board(interaction, file)
 
+        @group.command(name="status", description="What is processing, the last meeting, the plan, integrations")
+        async def status(interaction: discord.Interaction):
+            await bot.answer(interaction, cmd.status)
+
+        @group.command(name="rename-speaker", description="Name a voice of this channel's latest meeting, "
+                                                          "everywhere it went")
+        @app_commands.describe(old="The name in the notes now, e.g. Speaker 2", new="The person's name",
+                               meeting="A meeting's number (default: this channel's latest)")
+        async def rename_speaker(interaction: discord.Interaction, old: str, new: str, meeting: int | None = None):
+            await bot.rename_speaker(interaction, old, new, meeting)
+
         @group.command(name="ask", description="Search this server's past meetings")
         @app_commands.describe(question="e.g. when do we launch the pricing page")
         async def ask(interaction: discord.Interaction, question: str):
@@ -338,6 +349,19 @@ class OnnoDiscord(Background, discord.Client):
         ws_id = await self.ws_id(interaction.guild)
         text = await self.db(fn, self.app, ws_id, *args)
         await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+    async def rename_speaker(self, interaction: discord.Interaction, old: str, new: str,
+                             meeting_id: int | None) -> None:
+        """`/onno rename-speaker`: the posts of that meeting are edited in place through the outbox."""
+        from bots.chat.speakers import rename
+
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        ws_id = await self.ws_id(interaction.guild)
+        if meeting_id is None:
+            meeting_id = await self.db(cmd.channel_meeting, self.app, ws_id,
+                                       channel_settings.settings_channel(interaction.channel))
+        text = await self.in_jobs_pool(rename, self.app, ws_id, meeting_id, old, new)
+        await interaction.followup.send(cmd.clip(escape(text)), ephemeral=True, allowed_mentions=NO_MENTIONS)
 
     async def import_board(self, interaction: discord.Interaction, attachment: discord.Attachment) -> None:
         """`/onno board file:`: the server's board, upserted by ticket key; it replaces what the server shares."""
@@ -633,11 +657,11 @@ class OnnoDiscord(Background, discord.Client):
             f"📥 Got **{escape(name)}** from {interaction.user.mention}. Processing…",
             allowed_mentions=NO_MENTIONS)
         reply = await self._process_upload(attachment, name, meeting_type, ws_id, interaction.channel, status,
-                                           interaction.user.id)
+                                           interaction.user.id, interaction.user.display_name)
         await interaction.followup.send(cmd.clip(reply), ephemeral=True)
 
     async def _process_upload(self, attachment, name: str, meeting_type: str | None, ws_id: int, channel,
-                              status: discord.Message, user_id: int) -> str:
+                              status: discord.Message, user_id: int, uploader: str | None = None) -> str:
         job_id = jobs_repo.new_job_id()
         settings_channel = channel_settings.settings_channel(channel)
         meeting_type = meeting_type or await self.db(channel_settings.meeting_type, self.app, ws_id, settings_channel)
@@ -648,8 +672,9 @@ class OnnoDiscord(Background, discord.Client):
             with tempfile.TemporaryDirectory(prefix="onno-discord-") as tmp:
                 path = Path(tmp) / local_name(name, f"{attachment.id}{PurePosixPath(name).suffix.lower()[:10]}")
                 await attachment.save(path)
+                # Who attached it: a hint for naming the voices (most likely the host, who opens the meeting).
                 info = MeetingInfo(title=chat_intake.title(name, "Discord recording"), type=meeting_type,
-                                   date=dt.date.today(), participants=[])
+                                   date=dt.date.today(), participants=[], uploader=uploader or None)
                 fut = self.in_jobs_pool(self.app.runner.submit, path, info, workspace=ws_id, job_id=job_id,
                                         targets=[discord_target(channel.id, status.id), *extra.targets],
                                         review_first=extra.review_first)

@@ -19,6 +19,8 @@ USAGE = """**Onno** takes notes of your meetings.
 - `/onno tickets`: the board, and what meetings moved
 - `/onno board file:`: import this server's ticket board from a JSON file (Manage Server)
 - `/onno ask QUESTION`: search past meetings
+- `/onno status`: what is processing, the last meeting, the plan and minutes left, the integrations connected
+- `/onno rename-speaker old: new:`: name a voice of this channel's latest meeting (`meeting:` for another one)
 - `/onno settings`: this channel's meeting type, e-mailed summary, Notion board and review first (admins change them; `for:server` sets the server-wide default)
 - `/onno email address:you@example.com`: the summaries of the meetings you're in, e-mailed to you (`name:` the name meetings know you by; `/onno email` shows it, `off:True` stops it)
 - `/onno plan`: your plan and minutes
@@ -66,6 +68,25 @@ def tickets(app, ws_id: int) -> str:
         empty = ("No board yet. Someone with Manage Server imports one with `/onno board file:` (a JSON file), or "
                  f"{chat_board.CLI_IMPORT.format(ws_id=ws_id)}; meetings then move its cards.")
         return clip(chat_board.board_text(rows, bold="**", italic="*", bullet="-", escape=escape, empty=empty))
+
+
+def status(app, ws_id: int) -> str:
+    """`/onno status`: processing now, the last meeting, the plan, the integrations."""
+    from bots.chat import status as chat_status
+
+    st = chat_status.workspace_status(app, ws_id, platform="Discord", bold="**", link=lambda url: f"<{url}>")
+    return clip("\n".join(chat_status.render(st, bold="**", bullet="-", escape=escape,
+                                              meeting_link=lambda label, url: f"[{label}](<{url}>)")))
+
+
+def channel_meeting(app, ws_id: int, channel_id: int) -> int | None:
+    """The latest meeting handed over from this channel (an upload, or a live meeting started here)."""
+    from bots.chat.speakers import latest_meeting
+
+    with app.session() as s:
+        rows = s.query(discord_repo.DiscordIntake).filter_by(workspace_id=ws_id, channel_id=str(channel_id)).all()
+        job_ids = [r.job_id for r in rows]
+    return latest_meeting(app, ws_id, job_ids)
 
 
 def ask(app, ws_id: int, question: str) -> str:

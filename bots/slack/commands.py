@@ -26,7 +26,9 @@ log = logging.getLogger(__name__)
 
 USAGE = """*Onno* turns a meeting recording shared in this channel into action items, questions and decisions, in its thread.
 • `/onno process`: process the latest recording shared in this channel
-• `/onno status`: jobs in this channel
+• `/onno status`: this channel's recordings; what is processing, the last meeting, the plan and integrations
+• `/onno rename-speaker OLD NEW`: name a voice of this channel's latest meeting, e.g.
+  `/onno rename-speaker "Speaker 2" Daniel` (a meeting's number first for another one)
 • `/onno meetings`: recent meetings, with links
 • `/onno tickets`: the board, and what meetings moved
 • `/onno board import`: the workspace's board from the latest .json file shared in this channel, or from the
@@ -68,14 +70,57 @@ def status_line(job, row, settings, ws_id: int) -> str:
 
 
 def channel_status(app, team_id: str, channel_id: str) -> str:
+    """`/onno status`: the channel's recordings, then the workspace's processing, last meeting, plan, integrations."""
+    from bots.chat import status
+
     with app.session() as s:
         ws = slack_repo.team_workspace(s, team_id)
+        ws_id = ws.id
         rows = slack_repo.files_in_channel(s, ws, channel_id, limit=10)
         if not rows:
-            return "No recordings from this channel yet. Share one (audio or video) and I'll take it from there."
-        lines = [status_line(jobs_repo.get_job(s, r.job_id, ws) if r.job_id else None, r, app.settings, ws.id)
-                 for r in rows]
-    return "*Recordings in this channel*, newest first:\n" + "\n".join(lines)
+            head = "No recordings from this channel yet. Share one (audio or video) and I'll take it from there."
+        else:
+            head = "*Recordings in this channel*, newest first:\n" + "\n".join(
+                status_line(jobs_repo.get_job(s, r.job_id, ws) if r.job_id else None, r, app.settings, ws.id)
+                for r in rows)
+    st = status.workspace_status(app, ws_id, platform="Slack", bold="*", link=lambda url: url)
+    lines = status.render(st, bold="*", bullet="•", escape=esc, meeting_link=lambda label, url: f"<{url}|{label}>")
+    return head + "\n\n" + "\n".join(lines)
+
+
+RENAME_USAGE = ('Usage: `/onno rename-speaker OLD NEW`, e.g. `/onno rename-speaker "Speaker 2" Daniel` (this '
+                "channel's latest meeting), or `/onno rename-speaker MEETING OLD NEW` for another meeting.")
+
+
+def channel_meeting(app, ws_id: int, channel_id: str) -> int | None:
+    """The latest meeting from a recording shared in this channel, else the workspace's latest."""
+    from bots.chat.speakers import latest_meeting
+
+    with app.session() as s:
+        rows = slack_repo.files_in_channel(s, repo.workspace_by_id(s, ws_id), channel_id, limit=50)
+        job_ids = [r.job_id for r in rows if r.job_id]
+    return latest_meeting(app, ws_id, job_ids)
+
+
+async def rename_command(bot, command: dict, rest: str) -> str:
+    """`/onno rename-speaker [MEETING] OLD NEW`: the result in the thread, the meeting page and Notion follow."""
+    import html
+
+    from bots.chat.speakers import rename, split_words
+    from core.errors import InputError
+
+    try:
+        words = split_words(html.unescape(rest))
+    except InputError as exc:
+        return f"{exc.problem} {exc.hint}"
+    meeting_id = int(words.pop(0)) if len(words) == 3 and words[0].isdigit() else None
+    if len(words) != 2:
+        return RENAME_USAGE
+    ws_id = await bot.db(bot.workspace_id, command["team_id"])
+    if meeting_id is None:
+        meeting_id = await bot.db(channel_meeting, bot.app, ws_id, command["channel_id"])
+    # In the jobs pool: the result message's update goes out through the outbox, here and now without a broker.
+    return esc(await bot.in_jobs_pool(rename, bot.app, ws_id, meeting_id, words[0], words[1]))
 
 
 def tickets(app, team_id: str) -> str:
@@ -259,6 +304,7 @@ async def handle(bot, ack, command: dict, respond) -> None:
     handlers = {"status": lambda: bot.db(channel_status, bot.app, team_id, channel_id),
                 "tickets": lambda: bot.db(tickets, bot.app, team_id),
                 "board": lambda: board_command(bot, command, rest),
+                "rename-speaker": lambda: rename_command(bot, command, rest),
                 "meetings": lambda: bot.db(meetings, bot.app, team_id),
                 "ask": lambda: bot.db(ask, bot.app, team_id, rest),
                 "settings": lambda: bot.db(settings_cmd, bot.app, team_id, channel_id, rest),

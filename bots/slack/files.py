@@ -145,7 +145,8 @@ async def intake(bot, *, team_id: str, file_id: str, channel_id: str | None, use
             path = Path(tmp) / local_name(raw_name, f"{file_id}.{extension(file) or file.get('filetype') or 'bin'}")
             await download(url, token, path, name=name, limit=limit)
             job_id = jobs_repo.new_job_id()
-            info = await bot.db(_meeting_info, bot.app, ws_id, channel_id, file)
+            info = await bot.db(_meeting_info, bot.app, ws_id, channel_id, file,
+                                await sharer_name(bot, team_id, file.get("user") or user_id))
             extra = await bot.db(channel_delivery, bot.app, ws_id, channel_id)
             if extra.left_out:  # said before the job runs: without a broker the result comes before submit returns
                 await client.chat_postMessage(channel=channel_id, thread_ts=thread_ts or status["ts"],
@@ -231,7 +232,14 @@ def channel_delivery(app, ws_id: int, channel_id: str) -> chat_settings.Delivery
         return chat_settings.delivery(s, app.settings, ws, eff, WORDING)
 
 
-def _meeting_info(app, ws_id: int, channel_id: str, file: dict) -> MeetingInfo:
+async def sharer_name(bot, team_id: str, user_id: str | None) -> str | None:
+    """The name of whoever shared the file, a hint for naming its voices; None when Slack does not say."""
+    from bots.slack.people import profile
+
+    return ((await profile(bot, team_id, user_id)).name or None) if user_id else None
+
+
+def _meeting_info(app, ws_id: int, channel_id: str, file: dict, uploader: str | None = None) -> MeetingInfo:
     from storage import repository as repo
 
     with app.session() as s:
@@ -239,4 +247,4 @@ def _meeting_info(app, ws_id: int, channel_id: str, file: dict) -> MeetingInfo:
         meeting_type = settings.meeting_type
     created = file.get("created")
     date = dt.datetime.fromtimestamp(int(created), dt.UTC).date() if created else dt.date.today()
-    return MeetingInfo(title=title_of(file), type=meeting_type, date=date, participants=[])
+    return MeetingInfo(title=title_of(file), type=meeting_type, date=date, participants=[], uploader=uploader)

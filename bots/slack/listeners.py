@@ -180,6 +180,7 @@ def _result_message(app, team_id: str, meeting_id: int) -> dict | None:
         return {"result": repo.meeting_result_dict(meeting), "item_ids": slack_repo.action_item_ids(s, meeting_id),
                 "marks": slack_repo.marks(s, ws), "held": state["kinds"] if pending else [],
                 "reviews": {fid: (st, item) for fid, st, item in state["rows"]} if state else {},
+                "possibles": review_repo.possible_rows(s, meeting_id) if pending else [],
                 "link": meeting_url(app.settings, ws.id, meeting_id)}
 
 
@@ -203,7 +204,7 @@ async def refresh_result(bot, client, team_id: str, meeting_id: int, channel: st
     index = await bot.db(_mentions, bot.settings, client.token, team_id)
     text, blocks = result_blocks(data["result"], link=data["link"], item_ids=data["item_ids"], meeting_id=meeting_id,
                                  mention=index.mention, marks=data["marks"], held=data["held"],
-                                 reviews=data["reviews"])
+                                 reviews=data["reviews"], possibles=data["possibles"])
     await client.chat_update(channel=channel, ts=ts, text=text, blocks=blocks)
 
 

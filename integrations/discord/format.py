@@ -25,7 +25,7 @@ def result_messages(result: dict, *, link: str | None = None, review: bool = Fal
     if result.get("summary"):
         lines.append(escape(result["summary"]))
     for heading, items in sections(result):
-        if not items or (review and heading == "Action items"):
+        if not items or (review and heading.startswith(("Action items", "Possible"))):  # the panel has them
             continue
         lines.append(f"**{heading}**")
         lines += [f"- {escape(i)}" for i in items]
@@ -76,14 +76,24 @@ def kinds_text(kinds: list[str]) -> str:
     return text[:1].upper() + text[1:]
 
 
-def item_line(n: int, state: str, item: dict, edited: bool) -> str:
-    line = f"{escape(item.get('text') or '')} — {escape(who(item.get('owner')))}"
-    if item.get("due"):
-        line += f", due {escape(str(item['due']))}"
+NOTE_NAMES = {"possible_decision": "Decision", "possible_blocker": "Blocker"}
+
+
+def item_line(n: int, state: str, item: dict, edited: bool, note: str | None = None) -> str:
+    """One reviewed finding: an action item with its owner and due date, or (`note`, its kind) a possible decision
+    or blocker as it was said."""
+    if note:
+        line = f"{NOTE_NAMES.get(note, 'Note')}: {escape(item.get('text') or '')}"
+    else:
+        line = f"{escape(item.get('text') or '')} — {escape(who(item.get('owner')))}"
+        if item.get("due"):
+            line += f", due {escape(str(item['due']))}"
     if state == "dropped":
         return f"{n}. ~~{line}~~ *dropped*"
     if state == "possible":
         return f"{n}. ❔ {line} *possible: not sent unless kept*"
+    if note:
+        return f"{n}. {line} *kept*"
     return f"{n}. {line}" + (" *(edited)*" if edited else "")
 
 
@@ -91,12 +101,14 @@ def button(label: str, action: str, ref: int | str, style: int = SECONDARY) -> d
     return {"type": 2, "style": style, "label": label[:80], "custom_id": custom_id(action, ref)}
 
 
-def item_buttons(n: int, fid: int, state: str) -> list[dict]:
+def item_buttons(n: int, fid: int, state: str, note: bool = False) -> list[dict]:
+    """Keep or drop a possible finding; edit, drop or restore an action item (a decision or blocker, never edited,
+    is dropped or kept again)."""
     if state == "possible":
         return [button(f"✓ Keep {n}", "restore", fid, SUCCESS), button(f"Drop {n}", "drop", fid, DANGER)]
-    drop = button(f"↩️ Restore {n}", "restore", fid, SUCCESS) if state == "dropped" \
+    drop = button(f"↩️ {'Keep' if note else 'Restore'} {n}", "restore", fid, SUCCESS) if state == "dropped" \
         else button(f"Drop {n}", "drop", fid, DANGER)
-    return [button(f"✏️ Edit {n}", "edit", fid), drop]
+    return [drop] if note else [button(f"✏️ Edit {n}", "edit", fid), drop]
 
 
 def review_panel(state: dict, *, picked: int | None = None) -> tuple[str, list[dict]]:
@@ -104,7 +116,7 @@ def review_panel(state: dict, *, picked: int | None = None) -> tuple[str, list[d
 
     `state` is storage.review.review_state; `picked` is the item chosen in the select menu (when there are more
     than BUTTON_ITEMS items). Once approved the panel says by whom and where it went, and has no components."""
-    rows, edited = state["rows"], set(state.get("edited") or ())
+    rows, edited, notes = state["rows"], set(state.get("edited") or ()), state.get("notes") or {}
     approved = state["status"] == "approved"
     if approved:
         by = f" by <@{state['approved_by']}>" if str(state.get("approved_by") or "").isdigit() else ""
@@ -114,7 +126,8 @@ def review_panel(state: dict, *, picked: int | None = None) -> tuple[str, list[d
         head = (f"⏸️ **{kinds_text(state['kinds'])} {verb} for your review.** Edit what is wrong, drop what is not "
                 "an action item, then **Approve & send**: only what is left goes out.")
     lines = [f"**Action items** ({len(rows)})", head]
-    lines += [item_line(n, st, item, fid in edited) for n, (fid, st, item) in enumerate(rows, 1)] or ["None found."]
+    lines += [item_line(n, st, item, fid in edited, notes.get(fid)) for n, (fid, st, item) in enumerate(rows, 1)] \
+        or ["None found."]
     content = pack(lines, PANEL_LIMIT)[0]
     shown = content.count("\n") - 1
     if shown < len(rows):
@@ -123,18 +136,20 @@ def review_panel(state: dict, *, picked: int | None = None) -> tuple[str, list[d
         return content, []
     components: list[dict] = []
     if len(rows) <= BUTTON_ITEMS:
-        components += [{"type": 1, "components": item_buttons(n, fid, st)} for n, (fid, st, _i) in
+        components += [{"type": 1, "components": item_buttons(n, fid, st, fid in notes)} for n, (fid, st, _i) in
                        enumerate(rows, 1)]
     else:
         options = [{"label": f"{n}. {item.get('text') or ''}"[:100], "value": str(fid),
-                    "description": ("dropped" if st == "dropped" else who(item.get("owner")))[:100],
+                    "description": ("dropped" if st == "dropped" else
+                                    f"possible {NOTE_NAMES[notes[fid]].lower()}" if fid in notes else
+                                    who(item.get("owner")))[:100],
                     "default": fid == picked} for n, (fid, st, item) in enumerate(rows[:SELECT_ITEMS], 1)]
         components.append({"type": 1, "components": [
             {"type": 3, "custom_id": custom_id("pick", state["meeting_id"]), "options": options,
              "placeholder": "Pick an action item to edit or drop…", "min_values": 1, "max_values": 1}]})
         chosen = next(((n, fid, st) for n, (fid, st, _i) in enumerate(rows, 1) if fid == picked), None)
         if chosen is not None:
-            components.append({"type": 1, "components": item_buttons(*chosen)})
+            components.append({"type": 1, "components": item_buttons(*chosen, chosen[1] in notes)})
     components.append({"type": 1, "components": [button("✅ Approve & send", "approve", state["meeting_id"],
                                                         SUCCESS)]})
     return content, components

@@ -70,6 +70,7 @@ def send(arg: str, ctx: DeliveryContext) -> int:
         item_ids = slack_repo.action_item_ids(s, ctx.meeting_id)
         marks = slack_repo.marks(s, ws)
         held = review_repo.waiting_kinds(s, ctx.meeting_id)
+        possibles = review_repo.possible_rows(s, ctx.meeting_id) if held else []
         d = s.scalar(select(Delivery).where(Delivery.key == ctx.key))
         retried_since = d.created_at if d is not None and d.attempts > 1 else None
     token = bot_token(app, team_id)
@@ -79,7 +80,7 @@ def send(arg: str, ctx: DeliveryContext) -> int:
     index = members(web, team_id)
     link = meeting_url(app.settings, ctx.workspace_id, ctx.meeting_id)
     text, blocks = result_blocks(ctx.result, link=link, item_ids=item_ids, meeting_id=ctx.meeting_id,
-                                 mention=index.mention, marks=marks, held=held)
+                                 mention=index.mention, marks=marks, held=held, possibles=possibles)
     if result_ts is None:
         # A receipt on our own row: a delivery retried after this point updates instead of posting twice.
         result_ts, posted = api.post_once(web, channel, event_type="onno_result", key_field="delivery",

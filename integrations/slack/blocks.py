@@ -123,6 +123,27 @@ def review_item_blocks(fid: int, line: str, state: str, edited: bool) -> list[di
                 button("Drop", "onno_item_drop", str(fid))]}]
 
 
+NOTE_NAMES = {"possible_decision": "Decision", "possible_blocker": "Blocker"}
+MAX_POSSIBLE = 8  # possible findings shown with Keep and Drop; the rest are on the meeting page
+
+
+def possible_blocks(fid: int, line: str, state: str) -> list[dict]:
+    """A possible finding while its meeting waits for review: Keep and Drop; kept, Drop; dropped, Keep again."""
+    if state == "possible":
+        return review_item_blocks(fid, line, state, False)
+    if state == "dropped":
+        return [section(f"~{line}~ _dropped_"), {"type": "actions", "block_id": f"item-{fid}", "elements": [
+            button("↩ Keep", "onno_item_restore", str(fid))]}]
+    return [section(f"✓ {line} _kept: sent with the rest_"), {"type": "actions", "block_id": f"item-{fid}",
+                                                             "elements": [button("Drop", "onno_item_drop", str(fid))]}]
+
+
+def possible_line(kind: str, item: dict, mention, link: str | None) -> str:
+    if kind in NOTE_NAMES:
+        return f"{NOTE_NAMES[kind]}: {esc(item.get('text'))}" + at(link, item)
+    return action_item_line(item, mention, link)
+
+
 def plain(text: str, limit: int) -> dict:
     return {"type": "plain_text", "text": text[:limit]}
 
@@ -166,9 +187,11 @@ def iso_date(value: str | None) -> bool:
 def result_blocks(result: dict, *, link: str | None, item_ids: list[int], meeting_id: int,
                   mention: Callable[[str | None], str | None] = lambda _name: None,
                   marks: dict[int, str] | None = None, held: list[str] = (),
-                  reviews: dict[int, tuple[str, dict]] | None = None) -> tuple[str, list[dict]]:
+                  reviews: dict[int, tuple[str, dict]] | None = None,
+                  possibles: list[tuple[int, str, dict, str]] = ()) -> tuple[str, list[dict]]:
     """(fallback text, blocks) for the thread reply; `held` names the deliveries waiting for review, `reviews`
-    (finding id -> state, the item as it goes out) what reviewers did to each item so far."""
+    (finding id -> state, the item as it goes out) what reviewers did to each item so far, `possibles` the
+    meeting's possible findings (finding id, state, item, kind) to keep or drop while it waits."""
     marks, reviews = marks or {}, reviews or {}
     m = result["meeting"]
     title = m.get("title") or "Meeting"
@@ -221,6 +244,15 @@ def result_blocks(result: dict, *, link: str | None, item_ids: list[int], meetin
         + [esc(q.get("text")) for q in result.get("follow_ups", [])])
     add("Decisions", [esc(d.get("text")) + at(link, d) for d in result.get("decisions", [])])
     add("Blockers", [esc(b.get("text")) + at(link, b) for b in result.get("blockers", [])])
+    if held and possibles:
+        blocks.append(section(f"*Possible* ({len(possibles)}): Onno is not sure; only what you keep is sent"))
+        for fid, state, item, kind in possibles[:MAX_POSSIBLE]:
+            blocks.extend(possible_blocks(fid, possible_line(kind, item, mention, link), state))
+    else:
+        add("Possible (not sent anywhere: Onno is not sure)",
+            [possible_line(kind, x, mention, link) for key, kind in (
+                ("possible_action_items", "possible_action_item"), ("possible_decisions", "possible_decision"),
+                ("possible_blockers", "possible_blocker")) for x in result.get(key, [])])
     add("Ticket moves", [f"`{esc(u.get('key'))}` {esc(u.get('from'))} → *{esc(u.get('to'))}*" + at(link, u)
                          for u in result.get("ticket_updates", [])])
     add("Ticket moves to confirm (not applied)", [

@@ -24,6 +24,9 @@ from tests.bots import discord_fake
 from tests.bots.slack_fake import FakeSlack, member
 from tests.integrations.mailbox import Mailbox
 from tests.integrations.notion_fake import FakeNotion, NotionServer
+from tests.integrations.test_llm import API_KEY as LLM_KEY
+from tests.integrations.test_llm import MODEL as LLM_MODEL
+from tests.integrations.test_llm import FakeOpenAI, completion
 from tests.jobs.conftest import redis_server  # noqa: F401  (a private Redis for the worker test)
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -193,3 +196,33 @@ def billing(stripe: FakeStripe) -> dict:
     """Settings that turn billing on against the fake Stripe."""
     return {"stripe_api_key": API_KEY, "stripe_webhook_secret": WEBHOOK_SECRET, "stripe_api_url": stripe.url,
             "stripe_price_pro": PRICES["pro"], "stripe_price_team": PRICES["team"]}
+
+
+# What the language model (the fake OpenAI endpoint) finds in tests.bots.test_slack_files.VTT: one action item it
+# is sure of, and a possible action item, decision and blocker.
+UNSURE = {
+    "action_items": [{"segment": 1, "text": "Write the tests for the payment step", "owner": "Daniel", "due": None,
+                      "confidence": 0.95},
+                     {"segment": 3, "text": "Send Maya the error page design", "owner": "Lena", "due": None,
+                      "confidence": 0.4}],
+    "questions": [], "metrics": [], "ticket_updates": [],
+    "decisions": [{"segment": 2, "text": "Use the postal code lookup service", "confidence": 0.5}],
+    "blockers": [{"segment": 0, "text": "The checkout page status is unclear", "confidence": 0.5}],
+    "summary": "Daniel writes the payment tests.",
+}
+
+
+@pytest.fixture
+def llm():
+    """A fake OpenAI-compatible endpoint answering UNSURE; `llm.settings` points Onno at it."""
+    from integrations.llm.breaker import reset_breakers
+
+    reset_breakers()
+    server = FakeOpenAI()
+    server.reply = lambda req: (200, completion(json.dumps(UNSURE)), 0)
+    server.settings = {"llm_base_url": server.url, "llm_api_key": LLM_KEY, "llm_model": LLM_MODEL,
+                       "llm_max_retries": 0}
+    yield server
+    server.close()
+    reset_breakers()
+    assert not server.errors, server.errors

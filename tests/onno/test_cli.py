@@ -149,3 +149,24 @@ def test_python_dash_m_onno_is_the_onno_command():
                          timeout=120)
     assert out.returncode == 0, out.stderr
     assert "list" in out.stdout and "show" in out.stdout
+
+
+def test_process_and_submit_take_the_uploader_as_the_naming_hint(onno, tmp_path):
+    from sqlalchemy import select
+
+    from onno.jobs import meeting_info
+    from onno.service import App
+    from storage.models import Job
+
+    vtt = tmp_path / "call.vtt"
+    vtt.write_text("WEBVTT\n\n00:00:01.000 --> 00:00:04.000\n<v Ana>Ben, can you send the invoice by Friday?\n")
+    assert onno("process", str(vtt), "--uploader", "Ana", "--format", "json").exit_code == 0
+    out = onno("submit", str(vtt), "--uploader", "  Ana   Lima ")
+    assert out.exit_code == 0, out.output
+    a = App()
+    try:
+        with a.session() as s:
+            assert meeting_info(s.scalar(select(Job)).options).uploader == "Ana Lima"
+    finally:
+        a.engine.dispose()
+    assert "--uploader" in onno("process", "--help").output
