@@ -120,7 +120,7 @@ def jobs_show(job_id: str, fmt: str) -> None:
             click.echo(f"  deliver  {d['target']}: held for review (onno review {job['meeting_id']} --approve)")
             continue
         click.echo(f"  deliver  {d['target']}: {d['status']} after {d['attempts']} attempt(s)"
-                   + (f" — {d['error']}" if d["error"] else ""))
+                   + (f" — {d['error']}" if d["error"] else "") + f" (onno outbox show {d['id']})")
 
 
 @jobs.command("retry")

@@ -56,6 +56,7 @@ def test_outbox_lists_and_shows_results_and_notices_with_their_attempts_and_rece
     text = cli("outbox", "list").stdout.splitlines()
     assert len(text) == 2 and "notice" in text[0] and "Something the team must know." in text[0]
     assert "result" in text[1] and "delivered" in text[1] and "2x" in text[1]
+    assert f"(onno outbox show {result['id']})" in cli("jobs", "show", job_id).stdout
     shown = cli("outbox", "show", str(result["id"])).stdout
     assert f"onno jobs show {job_id}" in shown and "delivered after 2 attempt(s)" in shown
     assert "went     log: logged" in cli("outbox", "show", str(notice["id"])).stdout
