@@ -1,6 +1,6 @@
 """Stripe webhooks: verified, applied once per event id, and always to the subscription's current state.
 
-A failed payment and the fall back to Free are told to the team once per grace period (onno/notices.py): the
+A failed payment and the fall back to Free are told to the team once per grace period (a team notice): the
 failure from here, a grace period that ran out from the sweeper, a cancellation inside it from here.
 """
 
@@ -19,7 +19,6 @@ from billing.models import BillingAccount, StripeEvent
 from billing.plans import PAID, PLANS
 from core.clock import aware
 from core.links import billing_url
-from onno import notices
 from storage import notices as notices_repo
 from storage import repository as repo
 from storage.models import utcnow
@@ -114,8 +113,8 @@ def downgrade_notice(s: Session, settings, acct: BillingAccount, *, plan: str, g
             f"({free.monthly_minutes} minutes a month).")
     hint = (f"Upgrade again any time: {billing_url(settings, acct.workspace_id, plan=plan)}" if ended else
             f"Update the card to get {title} back: {billing_url(settings, acct.workspace_id, 'manage')}")
-    return notices.create(s, acct.workspace_id, key=grace_key("downgraded", acct, grace_until), kind="downgraded",
-                          text=text, hint=hint)
+    return notices_repo.create(s, acct.workspace_id, key=grace_key("downgraded", acct, grace_until),
+                               kind="downgraded", text=text, hint=hint)
 
 
 def notice_lapsed_graces(app) -> list[str]:
@@ -168,14 +167,14 @@ def apply_event(app, event: dict) -> str:
             # Stripe's current state wins: a failure already cured by a later payment sets no grace period.
             if event["type"] == "invoice.payment_failed" and (sub is None or acct.status not in ACTIVE):
                 text, hint = payment_failed(app.settings, acct)
-                told.append(notices.create(s, acct.workspace_id, key=grace_key("payment-failed", acct,
-                                                                                  acct.grace_until),
-                                           kind="payment_failed", text=text, hint=hint))
+                told.append(notices_repo.create(s, acct.workspace_id,
+                                                key=grace_key("payment-failed", acct, acct.grace_until),
+                                                kind="payment_failed", text=text, hint=hint))
             elif before[0] in OVERDUE and before[1] in PAID and before[2] is not None and acct.plan == "free":
                 # Stripe gave up on the failed payment before the grace period ran out: Free from now.
                 told.append(downgrade_notice(s, app.settings, acct, plan=before[1], grace_until=before[2],
                                              ended=True))
     except IntegrityError:
         return "duplicate"
-    notices.send_new(app, told, wait=False)  # Stripe waits for our answer; the team is told from a thread
+    app.send_notices(told, wait=False)  # Stripe waits for our answer; the team is told from a thread
     return "applied"

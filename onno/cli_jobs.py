@@ -120,7 +120,7 @@ def jobs_show(job_id: str, fmt: str) -> None:
             click.echo(f"  deliver  {d['target']}: held for review (onno review {job['meeting_id']} --approve)")
             continue
         click.echo(f"  deliver  {d['target']}: {d['status']} after {d['attempts']} attempt(s)"
-                   + (f" — {d['error']}" if d["error"] else ""))
+                   + (f" — {d['error']}" if d["error"] else "") + f" (onno outbox show {d['id']})")
 
 
 @jobs.command("retry")
@@ -200,6 +200,37 @@ def outbox_show(item_id: int, workspace: str, fmt: str) -> None:
     for r in row["receipts"]:
         click.echo(f"  went     {r['destination']}: " + (f"refused — {r['error']}" if r["error"] else r["ref"] or "")
                    + f" at {r['at']}")
+
+
+@outbox.command("retry")
+@click.argument("item_id", type=int)
+@workspace_option
+def outbox_retry(item_id: int, workspace: str) -> None:
+    """Send a failed result or team notice again now, or one waiting for its next try."""
+    from onno import notices
+    from storage import outbox as repo
+
+    a = app()
+    ws_id = resolve(a, workspace)
+    with a.session() as s:
+        item = repo.get(s, item_id)
+        if item is None or item.workspace_id != ws_id:
+            fail(InputError(f"There is nothing {item_id} in the outbox.", "See what there is with: onno outbox list"))
+        category, status = item.category, item.status
+        if category == "digest":
+            fail(InputError(f"Outbox {item_id} is the digest of {item.week}.",
+                            f"Send it again with: onno digest send --week {item.week} --again"))
+        if not repo.retry_now(s, item_id):
+            fail(InputError(f"Outbox {item_id} is {status}; there is nothing to retry.",
+                            "Only failed items, or ones waiting for their next try, are sent again."))
+    if category == "result":
+        a.runner.send("deliver", item_id)
+    else:
+        notices.send(a, item_id)
+    with a.session() as s:
+        row = repo.describe(s, repo.get(s, item_id))
+    click.echo(f"Outbox {item_id}: {row['status']} after {row['attempts']} attempt(s)"
+               + (f" — {row['error']}" if row["error"] and row["status"] != "delivered" else ""))
 
 
 @click.command()

@@ -69,7 +69,7 @@ def job_dict(job: Job) -> dict:
             "error": job.error, "attempts": job.attempts, "source": job.source_name, "meeting_id": job.meeting_id,
             "title": job.options.get("title"), "type": job.options.get("type"),
             "created_at": ts(job.created_at), "started_at": ts(job.started_at), "finished_at": ts(job.finished_at),
-            "deliveries": [{"target": d.target, "key": d.key, "status": d.status, "attempts": d.attempts,
+            "deliveries": [{"id": d.id, "target": d.target, "key": d.key, "status": d.status, "attempts": d.attempts,
                             "error": d.last_error, "delivered_at": ts(d.delivered_at)} for d in job.deliveries]}
 
 

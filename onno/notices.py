@@ -1,9 +1,9 @@
 """Telling the team once, where they work: team notices posted to Slack and Discord from an outbox.
 
-A notice is written in the same transaction as the change it reports (a Notion connection marked broken, a failed
-payment), under a key that makes a second one a no-op. It is then sent at once, best effort, and otherwise by the
-sweeper; a conditional UPDATE (pending -> sending, with a lease) means one sender at a time, and each destination's
-receipt is kept, so a retry never posts twice where it already posted.
+A notice is written (storage.notices.create) in the same transaction as the change it reports (a Notion connection
+marked broken, a failed payment), under a key that makes a second one a no-op. It is then sent at once, best effort
+(`App.send_notices`), and otherwise by the sweeper; the outbox's claim (pending -> sending, with a lease) means one
+sender at a time, and each destination's receipt is kept, so a retry never posts twice where it already posted.
 
 Where it goes, decided when it is sent:
 - Slack (a Slack workspace, with its bot token): the channel picked with `/onno settings notices here`, else the
@@ -20,7 +20,6 @@ import datetime as dt
 import logging
 import threading
 
-from core.clock import aware
 from core.retry import RetryPolicy
 from integrations.discord.api import DiscordAPI
 from integrations.errors import PermanentError, TransientError
@@ -30,6 +29,7 @@ from storage import notices as repo
 from storage import outbox
 from storage import repository as workspaces
 from storage.models import utcnow
+from storage.notices import create, notion_broken  # noqa: F401  (made in storage, sent from here)
 
 log = logging.getLogger(__name__)
 
@@ -37,23 +37,7 @@ MIN_LEASE = 120.0  # longer than two posts with their timeouts: a live sender is
 DISCORD_LIMIT = 2000
 
 
-# -- making notices -------------------------------------------------------------------------------------------------
-
-
-def create(s, workspace_id: int, *, key: str, kind: str, text: str, hint: str = "") -> str | None:
-    """Write a notice in the caller's transaction; its key when it is new, None when it was made before."""
-    return key if repo.create_notice(s, workspace_id, key=key, kind=kind, text=text, hint=hint) else None
-
-
-def notion_broken(s, conn, reason: str) -> str | None:
-    """The notice for a Notion connection just marked broken (one per breakage: keyed on when it broke)."""
-    broken_at = aware(conn.broken_at) or utcnow()
-    board = conn.board_title or conn.name
-    return create(s, conn.workspace_id, key=f"notion-broken-{conn.id}-{broken_at.isoformat(timespec='seconds')}",
-                  kind="notion_broken", text=f"Onno can no longer reach the Notion board “{board}”: "
-                                             f"{reason.rstrip('. ')}.",
-                  hint="Meetings keep their results in Slack/Discord; reconnect with `onno notion connect` or "
-                       "/onno notion.")
+# -- sending notices just made -------------------------------------------------------------------------------------------------
 
 
 def send_new(app, keys: list[str | None], *, wait: bool = True) -> None:

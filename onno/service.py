@@ -80,6 +80,13 @@ class App:
     def session(self):
         return db.session_scope(self.engine)
 
+    def send_notices(self, keys: list[str | None], *, wait: bool = True) -> None:
+        """Send team notices just committed (storage.notices.create), now and best effort; the sweeper sends the
+        rest. Code below the shell (billing, integrations) tells the team through this."""
+        from onno import notices
+
+        notices.send_new(self, keys, wait=wait)
+
     def check_plan(self, source: Path, workspace: str | int, *, kinds: set[str] = frozenset(),
                    live: bool = False, admitted: bool = False) -> float:
         """The input's minutes (estimated from headers); raise PlanLimit when the plan does not cover it.

@@ -48,29 +48,17 @@ class Digest(OutboxItem):
     sent_at = synonym("delivered_at")
 
     def _posted(self, platform: str) -> tuple[str, str] | tuple[None, None]:
+        """The channel and message of this round's post on `platform`, once made."""
         for r in self.receipts:
             kind, _, channel = r.destination.partition(":")
             if kind == platform and r.ref:
                 return channel, r.ref
         return None, None
 
-    @property
-    def slack_channel(self) -> str | None:
-        return self._posted("slack")[0]
-
-    @property
-    def slack_ts(self) -> str | None:
-        """The Slack post, once made."""
-        return self._posted("slack")[1]
-
-    @property
-    def discord_channel(self) -> str | None:
-        return self._posted("discord")[0]
-
-    @property
-    def discord_message(self) -> str | None:
-        """The Discord post's id, once made."""
-        return self._posted("discord")[1]
+    slack_channel = property(lambda self: self._posted("slack")[0])
+    slack_ts = property(lambda self: self._posted("slack")[1])
+    discord_channel = property(lambda self: self._posted("discord")[0])
+    discord_message = property(lambda self: self._posted("discord")[1])
 
 
 # -- settings -----------------------------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import datetime as dt
 from sqlalchemy import Boolean, ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from core.clock import aware
 from storage.db import insert_ignore
 from storage.discord import DiscordLiveMeeting
 from storage.models import Base, OutboxItem, Workspace, utcnow
@@ -53,6 +54,22 @@ def create_notice(s: Session, workspace_id: int, *, key: str, kind: str, text: s
     values = dict(category="notice", workspace_id=workspace_id, key=key[:200], kind=kind, text=text, hint=hint,
                   status="pending", attempts=0, next_attempt_at=now, created_at=now)
     return insert_ignore(s, TeamNotice, values, ["key"]) is not None
+
+
+def create(s, workspace_id: int, *, key: str, kind: str, text: str, hint: str = "") -> str | None:
+    """Write a notice in the caller's transaction; its key when it is new, None when it was made before."""
+    return key if create_notice(s, workspace_id, key=key, kind=kind, text=text, hint=hint) else None
+
+
+def notion_broken(s, conn, reason: str) -> str | None:
+    """The notice for a Notion connection just marked broken (one per breakage: keyed on when it broke)."""
+    broken_at = aware(conn.broken_at) or utcnow()
+    board = conn.board_title or conn.name
+    return create(s, conn.workspace_id, key=f"notion-broken-{conn.id}-{broken_at.isoformat(timespec='seconds')}",
+                  kind="notion_broken", text=f"Onno can no longer reach the Notion board “{board}”: "
+                                             f"{reason.rstrip('. ')}.",
+                  hint="Meetings keep their results in Slack/Discord; reconnect with `onno notion connect` or "
+                       "/onno notion.")
 
 
 def get_notice(s: Session, notice_id: int) -> TeamNotice | None:

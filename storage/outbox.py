@@ -76,6 +76,17 @@ def release_for_retry(s: Session, item_id: int, policy: RetryPolicy, attempts: i
     return wait
 
 
+def retry_now(s: Session, item_id: int) -> bool:
+    """Make a failed item, or one waiting for its backoff, due now (a failed one with its attempts counted afresh);
+    False when it is delivered, held, or being sent."""
+    now = utcnow()
+    _execute(s, update(OutboxItem).where(OutboxItem.id == item_id, OutboxItem.status == "failed")
+             .values(status="pending", attempts=0))
+    res = _execute(s, update(OutboxItem).where(OutboxItem.id == item_id, OutboxItem.status == "pending")
+                   .values(next_attempt_at=now, enqueued_at=now))
+    return res.rowcount == 1
+
+
 def due(s: Session, category: str, *, now: dt.datetime | None = None, since: dt.datetime | None = None,
         limit: int | None = None) -> list[int]:
     """Items of a category due to be sent, and ones stuck `sending` under a dead lease, oldest first.

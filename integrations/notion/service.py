@@ -29,6 +29,7 @@ from integrations.notion.store import (
     list_connections,
     mark_broken,
 )
+from storage import notices
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,6 @@ def make_api(settings, token: str, *, max_wait: float | None = None, refresh=Non
 
 def record_broken(app, connection_id: int, exc: BrokenConnection) -> PermanentError:
     """Mark the connection broken; the first to do so says it loudly, later ones say it was said."""
-    from onno import notices
-
     with app.session() as s:
         first = mark_broken(s, connection_id, exc.reason)
         conn = s.get(NotionConnection, connection_id)
@@ -62,7 +61,7 @@ def record_broken(app, connection_id: int, exc: BrokenConnection) -> PermanentEr
         notice = notices.notion_broken(s, conn, exc.reason) if first else None  # same transaction: never lost
     if first:
         log.error("Notion connection %r is broken and is now switched off until connected again: %s", name, exc.reason)
-        notices.send_new(app, [notice])  # the team is told once, in their channel
+        app.send_notices([notice])  # the team is told once, in their channel
         return PermanentError(f"Notion connection {name!r} is broken: {exc.reason}", status=exc.status)
     return PermanentError(f"Notion connection {name!r} is broken (already reported): {exc.reason}", status=exc.status)
 

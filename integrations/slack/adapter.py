@@ -13,6 +13,7 @@ from integrations.slack import api
 from integrations.slack.blocks import esc, result_blocks
 from integrations.slack.members import MEMBERS, MemberIndex
 from integrations.slack.tokens import bot_token
+from storage import outbox
 from storage import repository as repo
 from storage import review as review_repo
 from storage import slack as slack_repo
@@ -46,10 +47,12 @@ def members(web, team_id: str) -> MemberIndex:
     return index
 
 
-def keep_receipt(app, row_id: int | None, result_ts: str | None) -> None:
-    """The result's ts on the recording's row: from then on a retry updates that message."""
-    if row_id is not None:
-        with app.session() as s:
+def keep_receipt(app, key: str, channel: str, row_id: int | None, result_ts: str) -> None:
+    """The result's ts as the delivery's receipt (and on the recording's row): from then on a retry, or a redelivery
+    of the changed meeting, updates that message."""
+    with app.session() as s:
+        outbox.record(s, key, f"slack:{channel}", ref=result_ts)
+        if row_id is not None:
             s.get(slack_repo.SlackFile, row_id).result_ts = result_ts
 
 
@@ -73,6 +76,8 @@ def send(arg: str, ctx: DeliveryContext) -> int:
         possibles = review_repo.possible_rows(s, ctx.meeting_id) if held else []
         d = s.scalar(select(Delivery).where(Delivery.key == ctx.key))
         retried_since = d.created_at if d is not None and d.attempts > 1 else None
+        receipt = outbox.receipts(s, ctx.key).get(f"slack:{channel}")
+        result_ts = result_ts or (receipt.ref if receipt is not None else None)
     token = bot_token(app, team_id)
     if not token:
         raise PermanentError(f"no Slack token for team {team_id}: install the app again")
@@ -86,7 +91,7 @@ def send(arg: str, ctx: DeliveryContext) -> int:
         result_ts, posted = api.post_once(web, channel, event_type="onno_result", key_field="delivery",
                                           payload={"delivery": ctx.key, "meeting_id": ctx.meeting_id},
                                           retried_since=retried_since, thread_ts=thread_ts, text=text, blocks=blocks)
-        keep_receipt(app, row_id, result_ts)
+        keep_receipt(app, ctx.key, channel, row_id, result_ts)
         if not posted:  # found the post of an attempt whose answer was lost: bring it up to date
             api.call(web, "chat.update", channel=channel, ts=result_ts, text=text, blocks=blocks)
     else:

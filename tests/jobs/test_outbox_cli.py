@@ -56,6 +56,7 @@ def test_outbox_lists_and_shows_results_and_notices_with_their_attempts_and_rece
     text = cli("outbox", "list").stdout.splitlines()
     assert len(text) == 2 and "notice" in text[0] and "Something the team must know." in text[0]
     assert "result" in text[1] and "delivered" in text[1] and "2x" in text[1]
+    assert f"(onno outbox show {result['id']})" in cli("jobs", "show", job_id).stdout
     shown = cli("outbox", "show", str(result["id"])).stdout
     assert f"onno jobs show {job_id}" in shown and "delivered after 2 attempt(s)" in shown
     assert "went     log: logged" in cli("outbox", "show", str(notice["id"])).stdout
@@ -63,3 +64,19 @@ def test_outbox_lists_and_shows_results_and_notices_with_their_attempts_and_rece
     assert "Nothing failed in the outbox" in cli("outbox", "list", "--status", "failed").stdout
     out = cli("outbox", "show", "999")
     assert out.exit_code == 1 and "There is nothing 999 in the outbox" in out.stderr
+
+
+def test_outbox_retry_sends_a_failed_result_again_and_refuses_what_went_out(cli, receiver):
+    receiver.answers = [410]  # refused for good: failed at once
+    out = cli("submit", str(VTT), "--type", "standup", "--deliver", f"webhook:{receiver.url}")
+    assert out.exit_code == 0, out.output
+    [item] = json.loads(cli("outbox", "list", "--status", "failed", "--format", "json").stdout)
+    assert item["attempts"] == 1 and "410" in item["error"]
+
+    out = cli("outbox", "retry", str(item["id"]))
+    assert out.exit_code == 0 and f"Outbox {item['id']}: delivered after 1 attempt(s)" in out.stdout
+    assert [r["status"] for r in receiver.requests] == [410, 200]
+    assert len({r["key"] for r in receiver.requests}) == 1
+    out = cli("outbox", "retry", str(item["id"]))
+    assert out.exit_code == 1 and "is delivered; there is nothing to retry" in out.stderr
+    assert len(receiver.requests) == 2
