@@ -93,6 +93,7 @@ class WhisperConfig:
     # retries: on the dev corpus (tiny.en, beam 5, word times) 0.80x the CPU of sequential decoding without word
     # times at WER 0.090 against 0.088 (scripts/bench_speed.py); it words a few phrases differently.
     batch_size: int = 0
+    num_workers: int = 1  # model replicas that can run at once, one per thread calling it (live recognisers)
 
 
 @cache
@@ -101,7 +102,8 @@ def load_model(config: WhisperConfig):
     from faster_whisper import WhisperModel
 
     return WhisperModel(config.model or bundled_model_path(), device=config.device,
-                        compute_type=config.compute_type, cpu_threads=config.cpu_threads)
+                        compute_type=config.compute_type, cpu_threads=config.cpu_threads,
+                        num_workers=config.num_workers)
 
 
 class Transcriber:
