@@ -238,9 +238,16 @@ def outbox_retry(item_id: int, workspace: str) -> None:
               help="Queues to take work from; run transcription workers apart with --queues transcribe.")
 @click.option("--concurrency", default=1, show_default=True,
               help="Jobs at once in this process (threads share one speech model); more workers scale wider.")
+@click.option("--processes", default=1, show_default=True, envvar="ONNO_WORKERS", type=click.IntRange(1),
+              help="Worker processes to run, each with its own speech model and an equal share of the CPU cores "
+                   "(env ONNO_WORKERS); N processes on N cores is how transcription throughput scales.")
 @click.option("--loglevel", default="INFO", show_default=True)
-def worker(queues: str, concurrency: int, loglevel: str) -> None:
+def worker(queues: str, concurrency: int, processes: int, loglevel: str) -> None:
     """Run a Celery worker (needs ONNO_BROKER_URL, e.g. redis://127.0.0.1:6379/0)."""
+    if processes > 1:
+        command = [sys.executable, "-c", "from onno.cli import main; main()", "worker", "--queues", queues,
+                   "--concurrency", str(concurrency), "--loglevel", loglevel]
+        sys.exit(run_workers(processes, command))
     a = app()
     self_check(a)
     if not a.settings.broker_url:
@@ -259,6 +266,35 @@ def worker(queues: str, concurrency: int, loglevel: str) -> None:
     pool = ["--pool", "solo"] if concurrency == 1 else ["--pool", "threads", "--concurrency", str(concurrency)]
     celery.worker_main(["worker", *pool, "--queues", queues, "--loglevel", loglevel, "--without-gossip",
                         "--without-mingle", "--hostname", f"onno-{os.getpid()}@%h"])
+
+
+def run_workers(n: int, command: list[str]) -> int:
+    """Run `n` single worker processes until one exits or this one is told to stop; return the exit status.
+
+    Processes, not threads: one recogniser is one CTranslate2 model running one job at a time, so two jobs on
+    two cores need two models. Each gets cores/n threads (unless ONNO_WHISPER_THREADS says otherwise), so they
+    do not fight over the same cores."""
+    import signal
+    import subprocess
+    import time
+
+    env = {**os.environ, "ONNO_WORKERS": "1"}
+    if not int(env.get("ONNO_WHISPER_THREADS") or 0):
+        env["ONNO_WHISPER_THREADS"] = str(max(1, (os.cpu_count() or 1) // n))
+    children = [subprocess.Popen(command, env=env) for _ in range(n)]
+
+    def stop(signum, _frame) -> None:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signum)
+
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, stop)
+    while all(child.poll() is None for child in children):
+        time.sleep(0.5)
+    stop(signal.SIGTERM, None)
+    codes = [child.wait() for child in children]
+    return next((c for c in codes if c), 0)
 
 
 @click.command()

@@ -66,7 +66,8 @@ def live_sim(folders: tuple[Path, ...], speed: float, meeting_type: str, date: d
     from pipeline.live.sim import load_meeting, simulate
     from pipeline.transcribe import Transcriber
 
-    whisper = dataclasses.replace(Settings().whisper,
+    # One model replica per pool thread, so `--workers 2` recognises two utterances at once on two cores.
+    whisper = dataclasses.replace(Settings().whisper, num_workers=workers,
                                   cpu_threads=LIVE_CPU_THREADS if cpu_threads is None else cpu_threads)
     config = SegmenterConfig()
     if end_silence is not None:

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     whisper_compute_type: str = "int8"
     whisper_beam_size: int = 5
     whisper_threads: int = 0
+    whisper_batch_size: int = 0  # 0: sequential decoding; N: N windows at once (see pipeline/transcribe.py)
     # Findings from an OpenAI-compatible language model; unset: the local rules engine.
     llm_base_url: str = ""  # empty: OpenAI's own endpoint (needs llm_api_key)
     llm_api_key: str = ""
@@ -126,7 +127,7 @@ class Settings(BaseSettings):
     def whisper(self) -> WhisperConfig:
         return WhisperConfig(model=self.whisper_model, device=self.whisper_device,
                              compute_type=self.whisper_compute_type, beam_size=self.whisper_beam_size,
-                             cpu_threads=self.whisper_threads)
+                             cpu_threads=self.whisper_threads, batch_size=self.whisper_batch_size)
 
     @property
     def llm(self) -> LLMConfig | None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Job throughput and recovery: corpus recordings through real workers on PostgreSQL and a private Redis.
 
-Reports audio hours processed per wall-clock hour with one worker process and with two, the queue latency
+Reports audio hours processed per wall-clock hour with one worker process and with two (ONNO_WORKERS=2), the queue latency
 from submit to start, and a crash experiment: a worker SIGKILLed mid-run, another started, with counts of
 jobs done, deliveries and repeated deliveries. Needs PostgreSQL on 127.0.0.1 and redis-server installed.
 
@@ -31,7 +31,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 
 from tests.jobs.conftest import RedisServer, wait_for  # noqa: E402
 
-ONNO = Path(sys.executable).with_name("onno")
+ONNO = [sys.executable, "-c", "from onno.cli import main; main()"]  # this checkout's CLI
 ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 
 
@@ -76,23 +76,25 @@ class Run:
                     "ONNO_WHISPER_THREADS": str(threads)}
         self.workers: list[subprocess.Popen] = []
 
-    def start_worker(self) -> subprocess.Popen:
+    def start_worker(self, processes: int = 1) -> subprocess.Popen:
+        """`onno worker` with ONNO_WORKERS=processes, its own model and cores/processes threads in each."""
         log = self.tmp / f"worker-{len(self.workers)}.log"
-        proc = subprocess.Popen([str(ONNO), "worker"], env=self.env, start_new_session=True, stdout=log.open("w"),
-                                stderr=subprocess.STDOUT)
+        env = {**self.env, "ONNO_WORKERS": str(processes)}
+        proc = subprocess.Popen([*ONNO, "worker"], env=env, cwd=ROOT,
+                                start_new_session=True, stdout=log.open("w"), stderr=subprocess.STDOUT)
         self.workers.append(proc)
-        wait_for(lambda: "ready." in log.read_text(), 120, "a worker")
+        wait_for(lambda: log.read_text().count("ready.") >= processes, 120, "a worker")
         return proc
 
     def submit(self, f: Path, corpus: Path) -> str:
         script = json.loads((corpus / (f.stem + ".json")).read_text())
-        out = subprocess.run([str(ONNO), "submit", str(f), "--type", script["type"], "--date", script["date"],
-                              "--deliver", f"webhook:{self.receiver.url}"], env=self.env, capture_output=True,
+        out = subprocess.run([*ONNO, "submit", str(f), "--type", script["type"], "--date", script["date"],
+                              "--deliver", f"webhook:{self.receiver.url}"], env=self.env, cwd=ROOT, capture_output=True,
                              text=True, check=True)
         return out.stdout.strip().splitlines()[-1]
 
     def jobs(self) -> list[dict]:
-        out = subprocess.run([str(ONNO), "jobs", "list", "--format", "json", "--limit", "1000"], env=self.env,
+        out = subprocess.run([*ONNO, "jobs", "list", "--format", "json", "--limit", "1000"], env=self.env, cwd=ROOT,
                              capture_output=True, text=True, check=True)
         return json.loads(out.stdout)
 
@@ -126,10 +128,9 @@ def ts(value: str) -> float:
 
 def throughput(files: list[Path], corpus: Path, audio: float, workers: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        run = Run(f"w{workers}", Path(tmp), threads=max(1, (os.cpu_count() or 2) // workers))
+        run = Run(f"w{workers}", Path(tmp), threads=0)  # 0: `onno worker` shares the cores out itself
         try:
-            for _ in range(workers):
-                run.start_worker()
+            run.start_worker(workers)
             t0 = time.time()
             for f in files:
                 run.submit(f, corpus)

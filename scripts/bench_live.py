@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""Live latency: from the end of each spoken turn to its transcript event, one meeting alone and four at once.
+"""Live latency: from the end of each spoken turn to its transcript event, one meeting alone, four and eight at once.
 
-    .venv/bin/python scripts/bench_live.py [--corpus DIR] [--runs alone,four] [--speed 1] [-- live-sim options]
+    .venv/bin/python scripts/bench_live.py [--corpus DIR] [--runs alone,four,eight] [--speed 1] [-- live-sim options]
 
 Runs `onno live-sim` on the corpus's per-speaker tracks at real time and reads each meeting's `.timing.json`
 (start and end of every turn). A turn counts as transcribed live when a transcript event of its speaker overlaps
@@ -28,10 +28,10 @@ CORPUS = ROOT.parent / "shared" / "corpus" / "dev"
 
 
 def run_live_sim(folders: list[Path], speed: float, extra: list[str]) -> tuple[list[dict], str, float]:
-    onno = Path(sys.executable).with_name("onno")
     t0 = time.monotonic()
-    done = subprocess.run([str(onno), "live-sim", *map(str, folders), "--speed", str(speed), "--format", "jsonl",
-                           *extra], check=True, capture_output=True, text=True)
+    # This checkout's CLI (not whichever `onno` is installed).
+    done = subprocess.run([sys.executable, "-c", "from onno.cli import main; main()", "live-sim", *map(str, folders), "--speed", str(speed), "--format", "jsonl",
+                           *extra], check=True, capture_output=True, text=True, cwd=ROOT)
     events = [json.loads(line) for line in done.stdout.splitlines() if line.strip()]
     return events, done.stderr, time.monotonic() - t0
 
@@ -117,20 +117,22 @@ def report(label: str, scores: list[dict], wall: float, stderr: str) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--corpus", type=Path, default=CORPUS)
-    ap.add_argument("--runs", default="alone,four", help="alone, four, or both (comma-separated)")
+    ap.add_argument("--runs", default="alone,four", help="alone, four, eight (comma-separated)")
     ap.add_argument("--speed", type=float, default=1.0)
     ap.add_argument("--alone", default=None, help="the meeting to run alone (default: the first)")
     ap.add_argument("--json", type=Path, help="also write the results here")
     ap.add_argument("live_sim_args", nargs="*", help="after --: options for onno live-sim")
     args = ap.parse_args()
     folders = sorted(args.corpus.glob("*.tracks"))
-    if len(folders) < 4:
-        sys.exit(f"{args.corpus} needs at least four *.tracks folders")
+    runs_wanted = [r.strip() for r in args.runs.split(",")]
+    need = 8 if "eight" in runs_wanted else 4
+    if len(folders) < need:
+        sys.exit(f"{args.corpus} needs at least {need} *.tracks folders")
     alone = next((f for f in folders if args.alone and f.name.startswith(args.alone)), folders[0])
-    runs = {"alone": [alone], "four": folders[:4]}
+    runs = {"alone": [alone], "four": folders[:4], "eight": folders[:8]}
     results = []
-    for label in args.runs.split(","):
-        chosen = runs[label.strip()]
+    for label in runs_wanted:
+        chosen = runs[label]
         events, stderr, wall = run_live_sim(chosen, args.speed, args.live_sim_args)
         scores = [score(f.name, events, args.corpus) for f in chosen]
         results.append(report(label.strip(), scores, wall, stderr))

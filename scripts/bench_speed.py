@@ -1,9 +1,14 @@
 #!/usr/bin/env python3
-"""Processing speed: RTF of `onno process` next to faster-whisper alone, same files, same model and settings.
+"""Processing speed: `onno process` next to tuned faster-whisper alone, same files, same model, one run side by side.
 
-    .venv/bin/python scripts/bench_speed.py [CORPUS_DIR] [--limit N]
+    .venv/bin/python scripts/bench_speed.py [CORPUS_DIR] [--limit N] [--rounds R] [--variants default,batch8]
 
-Prints one line per recording and the totals; RTF is processing seconds per second of audio.
+faster-whisper alone is the simplest thing a user could script: the bundled model, int8, beam 5, VAD, 2 threads,
+loaded once. Each `onno process` variant runs as a user runs it (process start-up, model loading, diarization,
+findings and storage included), with the environment its name gives (`batch8`: ONNO_WHISPER_BATCH_SIZE=8).
+Runs are interleaved file by file, so a change in the machine's load hits every side alike. Prints, per side,
+wall and CPU seconds (CPU counts every thread: the fairer figure on a shared machine), their ratios to
+faster-whisper alone and the word error rate against the corpus scripts.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -18,64 +24,91 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+
+from bench_live import edit_distance, words  # noqa: E402
+
+ONNO = [sys.executable, "-c", "from onno.cli import main; main()"]  # this checkout's CLI
+THREADS = 2
+VARIANTS = {"default": {}, "batch8": {"ONNO_WHISPER_BATCH_SIZE": "8"}, "batch4": {"ONNO_WHISPER_BATCH_SIZE": "4"}}
 
 
 def whisper_model():
-    """faster-whisper with Onno's model and settings, loaded once as a tuned service would."""
+    """faster-whisper with Onno's model, tuned for this CPU, loaded once as a tuned service would."""
     sys.path.insert(0, str(ROOT))
     from faster_whisper import WhisperModel
 
-    from onno.settings import Settings
     from pipeline.transcribe import bundled_model_path
 
-    cfg = Settings().whisper
-    model = WhisperModel(cfg.model or bundled_model_path(), device=cfg.device, compute_type=cfg.compute_type,
-                         cpu_threads=cfg.cpu_threads)
-    return model, cfg.beam_size
+    return WhisperModel(bundled_model_path(), device="cpu", compute_type="int8", cpu_threads=THREADS)
 
 
-def whisper_alone(model, beam_size: int, f: Path) -> float:
-    """Seconds faster-whisper alone takes to transcribe one file."""
-    t0 = time.monotonic()
-    segments, _ = model.transcribe(str(f), language="en", beam_size=beam_size, vad_filter=True,
+def whisper_alone(model, f: Path) -> tuple[float, float, str]:
+    """Wall and CPU seconds faster-whisper alone takes to transcribe one file, and its text."""
+    c0, t0 = time.process_time(), time.monotonic()
+    segments, _ = model.transcribe(str(f), language="en", beam_size=5, vad_filter=True,
                                    condition_on_previous_text=False)
-    list(segments)
-    return time.monotonic() - t0
+    text = " ".join(s.text for s in segments)
+    return time.monotonic() - t0, time.process_time() - c0, text
 
 
-def onno_process(f: Path, corpus: Path, data: str) -> float:
-    """Seconds a whole `onno process` run takes, process start-up, model loading and storage included."""
-    onno = Path(sys.executable).with_name("onno")
-    env = {**os.environ, "ONNO_DATA_DIR": data}
+def children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def onno_process(f: Path, corpus: Path, data: str, env_extra: dict) -> tuple[float, float, str]:
+    """Wall and CPU seconds of a whole `onno process` run, and its transcript's text."""
+    env = {**os.environ, "ONNO_DATA_DIR": data, "ONNO_WHISPER_THREADS": str(THREADS), **env_extra}
     env.pop("ONNO_DATABASE_URL", None)
     script = json.loads((corpus / (f.stem + ".json")).read_text())
-    t0 = time.monotonic()
-    subprocess.run([str(onno), "process", str(f), "--type", script["type"], "--date", script["date"],
-                    "--participants", ",".join(p["name"] for p in script["participants"]),
-                    "--format", "json"], check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.monotonic() - t0
+    c0, t0 = children_cpu(), time.monotonic()
+    out = subprocess.run([*ONNO, "process", str(f), "--type", script["type"],
+                          "--date", script["date"], "--participants",
+                          ",".join(p["name"] for p in script["participants"]), "--format", "json"],
+                         check=True, env=env, cwd=ROOT, capture_output=True, text=True).stdout
+    wall, cpu = time.monotonic() - t0, children_cpu() - c0
+    return wall, cpu, " ".join(s["text"] for s in json.loads(out)["transcript"])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("corpus", nargs="?", default=str(ROOT.parent / "shared" / "corpus" / "dev"))
     ap.add_argument("--limit", type=int, default=0)
+    ap.add_argument("--rounds", type=int, default=1)
+    ap.add_argument("--variants", default="default,batch8")
     a = ap.parse_args()
     corpus = Path(a.corpus)
     files = sorted(corpus.glob("*.ogg"))[: a.limit or None]
-    durations = [json.loads((corpus / (f.stem + ".timing.json")).read_text())["duration"] for f in files]
-    model, beam_size = whisper_model()
-    alone, ours = [], []
+    durations = {f: json.loads((corpus / (f.stem + ".timing.json")).read_text())["duration"] for f in files}
+    refs = {f: words(" ".join(t["text"] for t in json.loads((corpus / (f.stem + ".json")).read_text())["turns"]))
+            for f in files}
+    model = whisper_model()
+    sides = ["faster-whisper", *(f"onno {v}" for v in a.variants.split(","))]
+    totals = {s: [0.0, 0.0, 0, 0] for s in sides}  # wall, cpu, word errors, reference words
     with tempfile.TemporaryDirectory() as data:
-        for f in files:  # interleaved, so a change in the machine's load hits both sides alike
-            alone.append(whisper_alone(model, beam_size, f))
-            ours.append(onno_process(f, corpus, data))
-    for f, d, w, o in zip(files, durations, alone, ours, strict=True):
-        print(f"{f.stem}: {d:.0f} s audio, faster-whisper {w:.1f} s (RTF {w / d:.3f}), onno {o:.1f} s "
-              f"(RTF {o / d:.3f})")
-    total = sum(durations)
-    print(f"RTF faster-whisper alone {sum(alone) / total:.3f}, onno process {sum(ours) / total:.3f}, "
-          f"ratio {sum(ours) / sum(alone):.2f} ({len(files)} files, {total:.0f} s of audio)")
+        for r in range(a.rounds):
+            for f in files:
+                for side in sides:
+                    if side == "faster-whisper":
+                        wall, cpu, text = whisper_alone(model, f)
+                    else:
+                        wall, cpu, text = onno_process(f, corpus, data, VARIANTS[side.split()[1]])
+                    errors = edit_distance(refs[f], words(text))
+                    t = totals[side]
+                    t[0] += wall
+                    t[1] += cpu
+                    t[2] += errors
+                    t[3] += len(refs[f])
+                    print(f"round {r + 1} {f.stem} ({durations[f]:.0f} s): {side}: wall {wall:.1f} s, CPU {cpu:.1f} s, "
+                          f"WER {errors / len(refs[f]):.3f}", flush=True)
+    audio = sum(durations.values()) * a.rounds
+    base = totals["faster-whisper"]
+    for side, (wall, cpu, errors, n) in totals.items():
+        print(f"{side:>16}: wall {wall:.1f} s (RTF {wall / audio:.3f}, ratio {wall / base[0]:.2f}), CPU {cpu:.1f} s "
+              f"(ratio {cpu / base[1]:.2f}), WER {errors / n:.3f}")
+    print(f"({len(files)} files x {a.rounds} round(s), {audio:.0f} s of audio; ratio < 1 is faster than "
+          "faster-whisper alone)")
 
 
 if __name__ == "__main__":

@@ -106,3 +106,28 @@ def test_corrupt_recording_fails_without_blocking_the_worker(cluster, tmp_path):
     assert bad_job["status"] == "failed" and "broken.m4a" in bad_job["error"] and bad_job["attempts"] == 1
     assert good_job["status"] == "done"
     assert worker.poll() is None, cluster.log_tail()
+
+
+def test_onno_workers_runs_that_many_worker_processes_and_stops_them_all(cluster, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.media import ROOT
+
+    log = tmp_path / "workers.log"
+    proc = subprocess.Popen([sys.executable, "-c", "from onno.cli import main; main()", "worker"], cwd=ROOT,
+                            stdout=log.open("w"), stderr=subprocess.STDOUT,
+                            env={**cluster.env, "ONNO_WORKERS": "2"}, start_new_session=True)
+    try:
+        wait_for(lambda: log.read_text().count("ready.") >= 2 or proc.poll() is not None, 120, "two workers")
+        assert proc.poll() is None, log.read_text()[-3000:]
+        children = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True, text=True).stdout.split()
+        assert len(children) == 2
+        proc.send_signal(signal.SIGTERM)  # the parent alone: it stops its workers
+        assert proc.wait(60) == 0
+        wait_for(lambda: not any(os.path.exists(f"/proc/{pid}") for pid in children), 30, "the workers to stop")
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)

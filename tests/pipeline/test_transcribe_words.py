@@ -30,3 +30,15 @@ def test_sentences_can_be_kept_together() -> None:
 def test_no_words_no_segments() -> None:
     assert split_words([]) == []
     assert split_words(words((0.0, 0.1, " "))) == []
+
+
+def test_batched_decoding_gives_timed_words_in_order() -> None:
+    from pipeline.transcribe import Transcriber, WhisperConfig
+    from tests.media import sample_clip
+
+    clip = sample_clip(12.0)
+    pieces = Transcriber(WhisperConfig(batch_size=4)).pieces(clip, word_timing=True)
+    said = " ".join(p.text for p in pieces).lower()
+    assert "morning" in said and "start" in said
+    times = [w.start for p in pieces for w in p.words]
+    assert times == sorted(times) and times[0] >= 0 and times[-1] < 12.0
