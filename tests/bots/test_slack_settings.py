@@ -42,7 +42,8 @@ def test_notion_the_plan_no_longer_has_is_left_out_and_the_meeting_is_processed(
     notion_service.connect(before, ws_id, token=notion.state.token, database=db, name="roadmap")
     before.engine.dispose()
     server = slack_server(notion_api_url=notion.url, notion_rate=1000, **billing(stripe))
-    assert "Notion: on (`roadmap`)" in answer(server, fake_slack, "settings notion roadmap")
+    shown = answer(server, fake_slack, "settings notion roadmap")
+    assert "Notion: on (`roadmap`) ⚠️ left out: The Free plan does not include Notion delivery." in shown
 
     share(server, fake_slack, "F0LAPSE001", "standup.vtt", VTT.encode(), mimetype="text/vtt", filetype="vtt")
     wait_for(lambda: thread_replies(fake_slack), 60, "the results in the thread")
@@ -59,7 +60,8 @@ def test_notion_the_plan_no_longer_has_is_left_out_and_the_meeting_is_processed(
 def test_a_disconnected_board_and_no_smtp_are_left_out_with_a_note(slack_server, fake_slack):
     server = slack_server()
     assert "⚠️ No board `roadmap` is connected yet" in answer(server, fake_slack, "settings notion roadmap")
-    assert "e-mail summaries: on" in answer(server, fake_slack, "settings email on")
+    shown = answer(server, fake_slack, "settings email on")
+    assert "e-mail summaries: on ⚠️ nobody is on file yet" in shown and "⚠️ e-mail isn't set up on this Onno" in shown
 
     share(server, fake_slack, "F0NOBOARD1", "standup.vtt", VTT.encode(), mimetype="text/vtt", filetype="vtt")
     wait_for(lambda: thread_replies(fake_slack), 60, "the results in the thread")
