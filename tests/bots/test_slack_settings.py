@@ -9,16 +9,9 @@ from integrations.notion import service as notion_service
 from onno.service import App
 from storage import slack as slack_repo
 from storage.models import Job
-from tests.bots.conftest import T1, billing, slack_settings
+from tests.bots.conftest import T1, answer, billing, slack_settings
 from tests.bots.test_slack_files import CHANNEL, SHARE_TS, VTT, share, thread_replies
 from tests.jobs.conftest import wait_for
-
-
-def answer(server, fake, text: str, timeout: float = 20) -> str:
-    n = len(fake.responses)
-    server.command(T1, text)
-    wait_for(lambda: len(fake.responses) > n, timeout, f"the answer to /onno {text}")
-    return fake.responses[-1]["body"]["text"]
 
 
 def notes_in_thread(fake) -> list[str]:
