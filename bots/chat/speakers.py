@@ -7,11 +7,10 @@ import shlex
 
 from sqlalchemy import select
 
+from bots.chat.board import SMART_QUOTES
 from core.errors import InputError
 from storage import repository as repo
 from storage.models import Job
-
-SMART_QUOTES = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'"})
 
 
 def split_words(text: str) -> list[str]:

@@ -250,8 +250,10 @@ def settings_cmd(app, team_id: str, channel_id: str, args: str) -> str:
         lines = [f"*Settings for <#{channel_id}>*",
                  f"• meeting type: `{row.meeting_type}` (change: `/onno settings type standup`; one of "
                  f"{', '.join(MEETING_TYPES)})",
-                 f"• e-mail summaries: {integration_state('email', opts, app)}{people_note(s, ws, opts)}",
-                 f"• Notion: {integration_state('notion', opts, app)}{notion_note(s, ws, opts)}",
+                 f"• e-mail summaries: {integration_state('email', opts, app)}{people_note(s, ws, opts)}"
+                 f"{left_out_note(s, app, ws, 'email', opts)}",
+                 f"• Notion: {integration_state('notion', opts, app)}{notion_note(s, ws, opts)}"
+                 f"{left_out_note(s, app, ws, 'notion', opts)}",
                  f"• review first: {review_state(s, ws, opts)}",
                  f"• team notices: {slack_place_text(s, ws.id, channel_id)}",
                  f"• weekly digest: {digest_state(s, app.settings, ws)}",
@@ -272,6 +274,20 @@ def review_state(s, ws, opts: dict) -> str:
     if opts.get("review_first") is None:
         return f"{workspace} (the workspace's; change: `/onno settings review on|off`)"
     return f"{'on' if opts['review_first'] else 'off'} (this channel; the workspace's is {workspace})"
+
+
+def left_out_note(s, app, ws, kind: str, opts: dict) -> str:
+    """What keeps an integration that is on from going out at intake: the plan, or e-mail this Onno can't send."""
+    from bots.chat.settings import plan_refusal
+
+    if not opts.get(kind):
+        return ""
+    note = ""
+    if kind == "email" and not app.settings.smtp_url:
+        note += " ⚠️ e-mail isn't set up on this Onno yet (ONNO_SMTP_URL), so nothing is mailed"
+    if (refusal := plan_refusal(s, app.settings, ws, kind)) is not None:
+        note += f" ⚠️ left out: {refusal.problem} {refusal.hint}"
+    return note
 
 
 def people_note(s, ws, opts: dict) -> str:

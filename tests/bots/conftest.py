@@ -27,7 +27,10 @@ from tests.integrations.notion_fake import FakeNotion, NotionServer
 from tests.integrations.test_llm import API_KEY as LLM_KEY
 from tests.integrations.test_llm import MODEL as LLM_MODEL
 from tests.integrations.test_llm import FakeOpenAI, completion
-from tests.jobs.conftest import redis_server  # noqa: F401  (a private Redis for the worker test)
+from tests.jobs.conftest import (
+    redis_server,  # noqa: F401  (a private Redis for the worker test)
+    wait_for,
+)
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 T1, T2 = "T0000AAAA", "T0000BBBB"
@@ -56,6 +59,14 @@ def fake_slack():
     fake.add_team(T2, TOKEN2, ["C0000GEN2"], [member("U_OTHER", "Lena Other")])
     yield fake
     fake.close()
+
+
+def answer(server, fake, text: str, timeout: float = 20) -> str:
+    """Run `/onno TEXT` in team one and return the private answer (it comes through the response URL)."""
+    n = len(fake.responses)
+    server.command(T1, text)
+    wait_for(lambda: len(fake.responses) > n, timeout, f"the answer to /onno {text}")
+    return fake.responses[-1]["body"]["text"]
 
 
 class SlackServer:

@@ -14,11 +14,10 @@ from storage import repository as repo
 from storage import slack as slack_repo
 from tests.bots import discord_fake as F
 from tests.bots import test_discord_bot
-from tests.bots.conftest import T1, T2
+from tests.bots.conftest import T1, T2, answer
 from tests.bots.test_discord_bot import Harness
 from tests.bots.test_discord_settings import ADMIN, _closing, upload
 from tests.bots.test_slack_files import CHANNEL, VTT, share, thread_replies
-from tests.bots.test_slack_settings import answer
 from tests.jobs.conftest import wait_for
 
 pytestmark = test_discord_bot.pytestmark

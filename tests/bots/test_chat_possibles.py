@@ -12,13 +12,12 @@ from storage import slack as slack_repo
 from storage.models import Finding
 from tests.bots import discord_fake as F
 from tests.bots import test_discord_bot
-from tests.bots.conftest import T1
+from tests.bots.conftest import T1, answer
 from tests.bots.test_discord_bot import Harness, until
 from tests.bots.test_discord_review import custom_ids, interact
 from tests.bots.test_discord_settings import ADMIN, _closing, opt, upload
 from tests.bots.test_slack_files import CHANNEL, VTT, share, thread_replies
 from tests.bots.test_slack_review import click, item_ids, item_section
-from tests.bots.test_slack_settings import answer
 from tests.jobs.conftest import wait_for
 
 pytestmark = test_discord_bot.pytestmark

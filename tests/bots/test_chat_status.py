@@ -12,11 +12,10 @@ from storage import slack as slack_repo
 from storage.models import Job, Meeting
 from tests.bots import discord_fake as F
 from tests.bots import test_discord_bot
-from tests.bots.conftest import T1, billing
+from tests.bots.conftest import T1, answer, billing
 from tests.bots.test_discord_bot import Harness, until
 from tests.bots.test_discord_settings import _closing, upload
 from tests.bots.test_slack_files import CHANNEL, VTT, share, thread_replies
-from tests.bots.test_slack_settings import answer
 from tests.jobs.conftest import wait_for
 
 pytestmark = test_discord_bot.pytestmark

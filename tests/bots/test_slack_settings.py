@@ -9,16 +9,9 @@ from integrations.notion import service as notion_service
 from onno.service import App
 from storage import slack as slack_repo
 from storage.models import Job
-from tests.bots.conftest import T1, billing, slack_settings
+from tests.bots.conftest import T1, answer, billing, slack_settings
 from tests.bots.test_slack_files import CHANNEL, SHARE_TS, VTT, share, thread_replies
 from tests.jobs.conftest import wait_for
-
-
-def answer(server, fake, text: str, timeout: float = 20) -> str:
-    n = len(fake.responses)
-    server.command(T1, text)
-    wait_for(lambda: len(fake.responses) > n, timeout, f"the answer to /onno {text}")
-    return fake.responses[-1]["body"]["text"]
 
 
 def notes_in_thread(fake) -> list[str]:
@@ -42,7 +35,8 @@ def test_notion_the_plan_no_longer_has_is_left_out_and_the_meeting_is_processed(
     notion_service.connect(before, ws_id, token=notion.state.token, database=db, name="roadmap")
     before.engine.dispose()
     server = slack_server(notion_api_url=notion.url, notion_rate=1000, **billing(stripe))
-    assert "Notion: on (`roadmap`)" in answer(server, fake_slack, "settings notion roadmap")
+    shown = answer(server, fake_slack, "settings notion roadmap")
+    assert "Notion: on (`roadmap`) ⚠️ left out: The Free plan does not include Notion delivery." in shown
 
     share(server, fake_slack, "F0LAPSE001", "standup.vtt", VTT.encode(), mimetype="text/vtt", filetype="vtt")
     wait_for(lambda: thread_replies(fake_slack), 60, "the results in the thread")
@@ -59,7 +53,8 @@ def test_notion_the_plan_no_longer_has_is_left_out_and_the_meeting_is_processed(
 def test_a_disconnected_board_and_no_smtp_are_left_out_with_a_note(slack_server, fake_slack):
     server = slack_server()
     assert "⚠️ No board `roadmap` is connected yet" in answer(server, fake_slack, "settings notion roadmap")
-    assert "e-mail summaries: on" in answer(server, fake_slack, "settings email on")
+    shown = answer(server, fake_slack, "settings email on")
+    assert "e-mail summaries: on ⚠️ nobody is on file yet" in shown and "⚠️ e-mail isn't set up on this Onno" in shown
 
     share(server, fake_slack, "F0NOBOARD1", "standup.vtt", VTT.encode(), mimetype="text/vtt", filetype="vtt")
     wait_for(lambda: thread_replies(fake_slack), 60, "the results in the thread")
