@@ -80,3 +80,23 @@ def test_outbox_retry_sends_a_failed_result_again_and_refuses_what_went_out(cli,
     out = cli("outbox", "retry", str(item["id"]))
     assert out.exit_code == 1 and "is delivered; there is nothing to retry" in out.stderr
     assert len(receiver.requests) == 2
+
+
+def test_outbox_retry_sends_a_team_notice_that_had_given_up(cli, tmp_path, database_url):
+    from sqlalchemy import update
+
+    from storage.notices import TeamNotice
+
+    cli("outbox", "list")  # makes the database
+    a = App(Settings(data_dir=tmp_path / "data", database_url=database_url))
+    try:
+        with a.session() as s:
+            notices.create(s, repo.get_or_create_workspace(s).id, key="gave-up", kind="test", text="Told late.")
+            s.execute(update(TeamNotice).values(status="failed", attempts=8, last_error="gave up after 8 attempts"))
+    finally:
+        a.engine.dispose()
+    [item] = json.loads(cli("outbox", "list", "--status", "failed", "--format", "json").stdout)
+    out = cli("outbox", "retry", str(item["id"]))
+    assert out.exit_code == 0 and f"Outbox {item['id']}: delivered after 1 attempt(s)" in out.stdout
+    shown = json.loads(cli("outbox", "show", str(item["id"]), "--format", "json").stdout)
+    assert [r["destination"] for r in shown["receipts"]] == ["log"] and shown["error"] is None
