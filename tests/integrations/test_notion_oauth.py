@@ -434,11 +434,11 @@ def test_slash_notion_connect_with_a_token_answers_privately_and_never_repeats_i
     assert "Notion: on (`checkout`)" in answer(fake_slack, 4)["text"]
     server.command(T1, "settings notion marketing", channel="C0000DEV1")
     assert "No board `marketing` is connected yet" in answer(fake_slack, 5)["text"]
-    from bots.slack.files import _channel_delivery
+    from bots.slack.files import channel_delivery
 
     with server.app.session() as s:
         ws_id = slack_repo.team_workspace(s, T1).id
-    assert _channel_delivery(server.app, ws_id, "C0000GEN1")[0] == ["notion:checkout"]
+    assert channel_delivery(server.app, ws_id, "C0000GEN1").targets == ["notion:checkout"]
     server.command(T1, "notion disconnect checkout")
     assert "Disconnected `checkout`" in answer(fake_slack, 6)["text"]
     assert fake.violations == []
