@@ -22,8 +22,6 @@ from onno.web import make_web_app
 from tests.billing.conftest import API_KEY, PRICES, WEBHOOK_SECRET, FakeStripe
 from tests.bots import discord_fake
 from tests.bots.slack_fake import FakeSlack, member
-from tests.integrations.mailbox import Mailbox
-from tests.integrations.notion_fake import FakeNotion, NotionServer
 from tests.integrations.test_llm import API_KEY as LLM_KEY
 from tests.integrations.test_llm import MODEL as LLM_MODEL
 from tests.integrations.test_llm import FakeOpenAI, completion
@@ -176,23 +174,6 @@ def fake():
     yield server
     server.close()
     discord.http.Route.BASE = DISCORD_BASE
-
-
-@pytest.fixture
-def mailbox():
-    """A real SMTP server (aiosmtpd) that keeps what it is sent."""
-    box = Mailbox().start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
-def notion():
-    """The fake Notion API, with a token of its own (rate limits are per token)."""
-    server = NotionServer(FakeNotion())
-    server.state.token = server.state.add_token(f"ntn_test_{uuid.uuid4().hex}")
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -115,13 +115,6 @@ def base_settings(tmp_path: Path, database_url: str, smtp_url: str, **extra) -> 
 
 
 @pytest.fixture
-def mailbox():
-    box = Mailbox().start()
-    yield box
-    box.stop()
-
-
-@pytest.fixture
 def app(tmp_path, database_url, mailbox):
     a = App(Settings(**base_settings(tmp_path, database_url, mailbox.url)))
     yield a

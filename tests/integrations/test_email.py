@@ -45,13 +45,6 @@ TRANSCRIPT = """\
 MAYA, DANIEL, LENA = "maya@example.com", "daniel@example.com", "lena@example.com"
 
 
-@pytest.fixture
-def mailbox():
-    box = Mailbox().start()
-    yield box
-    box.stop()
-
-
 def settings(tmp_path: Path, database_url: str, smtp_url: str, **extra) -> Settings:
     values = dict(data_dir=tmp_path / "data", database_url=database_url, smtp_url=smtp_url, mail_from=FROM,
                   public_url="https://onno.test", secret_key=SECRET, delivery_backoff=0.05, inline_retry_wait=5)

@@ -18,7 +18,7 @@ from tests.jobs.conftest import wait_for
 
 MAYA, DANIEL = "maya@example.com", "daniel@example.com"
 CHANNEL = 4242
-app, mailbox, meeting = test_email.app, test_email.mailbox, test_email.meeting  # the fixtures: a real SMTP server
+app, meeting = test_email.app, test_email.meeting  # the fixtures (the SMTP server is tests/conftest.py's mailbox)
 
 
 def guild(app) -> int:

@@ -21,7 +21,7 @@ from storage.models import Delivery
 from storage.notices import TeamNotice
 from tests.bots.conftest import T1, TOKEN1, fake_slack, slack_server  # noqa: F401  (fixtures)
 from tests.bots.test_slack_files import SHARE_TS, VTT, share
-from tests.integrations.test_digest import CHANNEL, base_settings, hold_the_week, mailbox  # noqa: F401
+from tests.integrations.test_digest import CHANNEL, base_settings, hold_the_week  # noqa: F401
 from tests.jobs.conftest import wait_for
 
 GEN = "C0000GEN1"

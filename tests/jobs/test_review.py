@@ -19,7 +19,6 @@ from storage import jobs as jobs_repo
 from storage import repository as repo
 from storage import review as review_repo
 from storage.models import Delivery
-from tests.integrations.mailbox import Mailbox
 from tests.jobs.conftest import SECRET
 
 FROM = "Onno <onno@onno.test>"
@@ -33,13 +32,6 @@ TRANSCRIPT = """\
 [00:00:45] Maya: I will book the launch retro for next Monday.
 """
 INFO = MeetingInfo(title="Launch planning", type="planning", date=dt.date(2026, 11, 16), participants=[])
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox().start()
-    yield box
-    box.stop()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from onno.cli import main
 from pipeline.findings.summary import summarize_result
 from storage import repository as repo
 from storage import review as review_repo
-from tests.jobs.test_review import FROM, INFO, READER, app, mailbox, meeting, review_first  # noqa: F401
+from tests.jobs.test_review import FROM, INFO, READER, app, meeting, review_first  # noqa: F401
 
 
 def stored_result(app, meeting_id: int) -> tuple[dict, dict]:  # noqa: F811

@@ -27,7 +27,6 @@ from tests.billing.conftest import API_KEY, PRICES, WEBHOOK_SECRET, event, fake_
 from tests.bots import discord_fake
 from tests.bots.conftest import T1, fake_slack, slack_server  # noqa: F401
 from tests.bots.test_slack_files import VTT
-from tests.integrations.notion_fake import FakeNotion, NotionServer
 from tests.jobs.conftest import wait_for
 
 GEN, DEV = "C0000GEN1", "C0000DEV1"
@@ -106,14 +105,6 @@ def post_stripe(server, evt: dict):
 
 
 # -- fixtures ---------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def notion():
-    server = NotionServer(FakeNotion())
-    server.state.token = server.state.add_token(f"ntn_test_{uuid.uuid4().hex}")
-    yield server
-    server.close()
 
 
 @pytest.fixture
