@@ -25,7 +25,7 @@ class Settings(BaseSettings):
     whisper_compute_type: str = "int8"
     whisper_beam_size: int = 5
     whisper_threads: int = 0
-    whisper_batch_size: int = 0  # 0: sequential decoding; N: N windows at once (see pipeline/transcribe.py)
+    whisper_batch_size: int = 8  # a mixed recording's VAD windows decoded N at once; 0: one after another (see pipeline/transcribe.py)
     # Findings from an OpenAI-compatible language model; unset: the local rules engine.
     llm_base_url: str = ""  # empty: OpenAI's own endpoint (needs llm_api_key)
     llm_api_key: str = ""

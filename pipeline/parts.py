@@ -157,7 +157,8 @@ def work_part(audio: np.ndarray, start: int, transcriber: Transcriber, *, langua
     # what CPU it leaves: the results are the same as one after the other, the wall time shorter.
     with ThreadPoolExecutor(1, thread_name_prefix="onno-voices") as pool:
         voices = pool.submit(windows, audio)
-        pieces = transcriber.pieces(audio, language=language, prompt=prompt, progress=progress, word_timing=True)
+        pieces = transcriber.pieces(audio, language=language, prompt=prompt, progress=progress, word_timing=True,
+                                    batched=True)
         owners, vectors, region = voices.result()
     return PartResult(start, start + len(audio), [shifted(p, offset) for p in pieces],
                       [(a + offset, b + offset) for a, b in owners], [int(r) for r in region], vectors)

@@ -146,8 +146,13 @@ class Transcriber:
         return language if confidence >= LANGUAGE_CONFIDENCE else fallback
 
     def pieces(self, audio: np.ndarray, *, language: str = "en", prompt: str | None = None,
-               progress: Progress | None = None, word_timing: bool = False) -> list[Piece]:
-        """The recogniser's own segments, with their words' times when `word_timing`; silence skipped by VAD."""
+               progress: Progress | None = None, word_timing: bool = False, batched: bool = False) -> list[Piece]:
+        """The recogniser's own segments, with their words' times when `word_timing`; silence skipped by VAD.
+
+        `batched` (a whole mixed recording) decodes `batch_size` VAD windows at once with faster-whisper's batched
+        pipeline. Measured on the dev corpus in one run: a mixed recording 1.7x faster (RTF 0.144 -> 0.085) with
+        every score the same or better but questions (0.935 -> 0.919) and the same WER; per-speaker tracks only
+        1.2x faster and action items fell (0.923 -> 0.886), so tracks are decoded one window after another."""
         duration = len(audio) / SAMPLE_RATE
         if duration == 0:
             return []
@@ -155,7 +160,7 @@ class Transcriber:
         model = self.model_for(language)
         language = language if model.model.is_multilingual else "en"
         with self._lock:
-            if self.config.batch_size:
+            if batched and self.config.batch_size:
                 from faster_whisper import BatchedInferencePipeline
 
                 pieces, _info = BatchedInferencePipeline(model).transcribe(

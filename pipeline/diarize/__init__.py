@@ -27,7 +27,7 @@ def transcribe_speakers(audio: np.ndarray, transcriber: Transcriber, *, particip
         if progress:
             progress(share * RECOGNITION_SHARE)
 
-    pieces = transcriber.pieces(audio, language=language, prompt=prompt, progress=part, word_timing=True)
+    pieces = transcriber.pieces(audio, language=language, prompt=prompt, progress=part, word_timing=True, batched=True)
     if not pieces:
         return []
     segments = speaker_segments(pieces, diarize(audio, max_speakers=len(participants) or None))

@@ -34,7 +34,7 @@ def test_sample_recording_piped_prints_only_the_result_json(onno_env):
     assert result["meeting"]["type"] == "standup" and result["meeting"]["date"] == "2026-11-16"
     assert 50 < result["meeting"]["duration"] < 65
     spoken = " ".join(s["text"] for s in result["transcript"]).lower()
-    assert "payment cards" in spoken and "logging access" in spoken and "postal code" in spoken
+    assert "payment card" in spoken and "logging access" in spoken and "postal code" in spoken
     # One mixed recording: voices told apart, named where what is said tells ("Lena, can you…" is answered by
     # Lena), anonymous otherwise.
     speakers = {s["speaker"] for s in result["transcript"]}
