@@ -282,8 +282,10 @@ def run_workers(n: int, command: list[str]) -> int:
     if not int(env.get("ONNO_WHISPER_THREADS") or 0):
         env["ONNO_WHISPER_THREADS"] = str(max(1, (os.cpu_count() or 1) // n))
     children = [subprocess.Popen(command, env=env) for _ in range(n)]
+    told: set[int] = set()  # the signals this process was told to stop with and passed on
 
     def stop(signum, _frame) -> None:
+        told.add(signum)
         for child in children:
             if child.poll() is None:
                 child.send_signal(signum)
@@ -292,9 +294,12 @@ def run_workers(n: int, command: list[str]) -> int:
         signal.signal(signum, stop)
     while all(child.poll() is None for child in children):
         time.sleep(0.5)
+    stopping = bool(told)
     stop(signal.SIGTERM, None)
     codes = [child.wait() for child in children]
-    return next((c for c in codes if c), 0)
+    # A worker that dies of the very signal it was asked to stop with (before Celery's own handler is in place,
+    # say) stopped as asked; anything else is a failure to report.
+    return next((c for c in codes if c and not (stopping and -c in told)), 0)
 
 
 @click.command()
