@@ -63,17 +63,15 @@ def cut_parts(blocks: Iterator[np.ndarray], *, part_s: float = PART_S, search_s:
         size += len(block)
         while True:
             known = next((e for e in ends if e > start), None)
-            if known is not None:
-                if start + size < known:
-                    break
+            if known is not None and start + size >= known:
                 cut = known - start
-            elif size >= part + search:
-                audio = np.concatenate(buffered)
-                buffered, size = [audio], len(audio)
-                cut = pause_cut(audio, part - search, part + search)
+            elif known is None and size >= part + search:
+                cut = None
             else:
                 break
-            audio = np.concatenate(buffered)
+            audio = buffered[0] if len(buffered) == 1 else np.concatenate(buffered)  # joined once per part
+            if cut is None:
+                cut = pause_cut(audio, part - search, part + search)
             yield start, audio[:cut]
             buffered, size, start = [audio[cut:]], len(audio) - cut, start + cut
     if size:
